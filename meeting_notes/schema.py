@@ -1,0 +1,151 @@
+"""Data models passed between stages. Every model serialises to and from JSON.
+
+Times are seconds from the start of the recording.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class AudioInfo(BaseModel):
+    """The input recording as it was found on disk."""
+
+    path: str
+    sha256: str
+    duration: float
+    sample_rate: int | None = Field(None, description="Original sample rate before resampling.")
+    channels: int | None = None
+    format: str | None = None
+
+
+class AsrWord(BaseModel):
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+class AsrSegment(BaseModel):
+    start: float
+    end: float
+    text: str
+    words: list[AsrWord]
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+
+
+class AsrResult(BaseModel):
+    """Output of the transcription stage: words with timestamps, no speakers yet."""
+
+    language: str
+    language_probability: float | None = None
+    duration: float
+    segments: list[AsrSegment]
+    removed_hallucinations: int = Field(0, description="Segments dropped by the loop/hallucination guard.")
+
+    @property
+    def words(self) -> list[AsrWord]:
+        return [w for s in self.segments for w in s.words]
+
+
+class SpeakerTurn(BaseModel):
+    start: float
+    end: float
+    speaker: str
+
+
+class Diarization(BaseModel):
+    """Output of the diarization stage: who spoke when."""
+
+    turns: list[SpeakerTurn] = Field(description="Possibly overlapping turns (RTTM output).")
+    exclusive_turns: list[SpeakerTurn] = Field(
+        description="Non-overlapping turns (one speaker at a time), used for word assignment."
+    )
+    speakers: list[str]
+
+
+class Word(BaseModel):
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    probability: float
+
+
+class Segment(BaseModel):
+    id: int
+    start: float
+    end: float
+    speaker: str | None
+    text: str
+    words: list[Word]
+
+
+class Speaker(BaseModel):
+    id: str
+    speech_seconds: float = 0.0
+
+
+class Transcript(BaseModel):
+    """The speaker-attributed transcript (``transcript.json``)."""
+
+    meeting_id: str
+    audio: AudioInfo
+    language: str
+    speakers: list[Speaker]
+    segments: list[Segment]
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+
+class StageRecord(BaseModel):
+    """How one stage of one run went."""
+
+    status: str = Field(description="'done', 'cached' (reused from an earlier run) or 'failed'.")
+    wall_s: float = 0.0
+    real_time_factor: float | None = Field(None, description="Audio seconds per wall second.")
+    error: str | None = None
+
+
+class RunInfo(BaseModel):
+    """``run.json``: what ran, with which models, how fast."""
+
+    meeting_id: str
+    started_at: str
+    finished_at: str | None = None
+    status: str = "running"
+    audio_duration: float | None = None
+    device: str | None = None
+    compute_type: str | None = None
+    threads: int | None = None
+    models: dict[str, dict[str, str]] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    stages: dict[str, StageRecord] = Field(default_factory=dict)
+    wall_s: float | None = None
+    real_time_factor: float | None = None
+    peak_rss_mb: float | None = None
+    error: str | None = None
+    extra: dict[str, object] = Field(default_factory=dict)
+
+
+def write_json(model: BaseModel, path: Path) -> None:
+    """Write a model as pretty JSON atomically (temp file + rename), so no half-written file remains."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_json(cls: type[M], path: Path) -> M:
+    """Read a model written by :func:`write_json`."""
+    return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
