@@ -103,15 +103,124 @@ class AlignmentSettings(BaseModel):
     )
 
 
+class ModelPrice(BaseModel):
+    """Price of one model in USD per million tokens."""
+
+    prompt_per_million: float
+    completion_per_million: float
+
+
+def _default_prices() -> dict[str, ModelPrice]:
+    # USD per 1M tokens as published by OpenAI when this table was written; check the current
+    # price list and override with MEETING_NOTES_LLM__PRICES='{"model": {...}}'.
+    return {
+        "gpt-4o-mini": ModelPrice(prompt_per_million=0.15, completion_per_million=0.60),
+        "gpt-4o": ModelPrice(prompt_per_million=2.50, completion_per_million=10.00),
+        "gpt-4.1-mini": ModelPrice(prompt_per_million=0.40, completion_per_million=1.60),
+        "gpt-4.1": ModelPrice(prompt_per_million=2.00, completion_per_million=8.00),
+    }
+
+
+StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
+
+
 class LLMSettings(BaseModel):
     """OpenAI-compatible LLM endpoint for the notes step (issue: CRM notes)."""
 
-    base_url: str | None = Field(None, description="None: start the embedded local server.")
-    api_key: str | None = None
-    model: str = "local"
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible base URL (e.g. https://api.openai.com/v1, "
+        "http://gpu-box:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama). "
+        "None: start (or reuse) the embedded llama.cpp server on 127.0.0.1.",
+    )
+    api_key: str | None = Field(None, description="API key; OPENAI_API_KEY is used when unset.")
+    model: str | None = Field(
+        None,
+        description="Model name at base_url (the deployment name on Azure). Not used by the "
+        "embedded server, which serves local_model.",
+    )
+    api_version: str | None = Field(
+        None, description="Set for Azure OpenAI (e.g. '2024-10-21'): base_url is then the Azure endpoint."
+    )
     temperature: float = 0.0
-    timeout_s: float = 600.0
-    max_retries: int = 3
+    timeout_s: float = Field(600.0, description="Per-call timeout (a 30-minute meeting on 2 CPU cores needs minutes).")
+    max_retries: int = Field(3, description="Retries of retryable errors (429, 5xx, timeouts, connection).")
+    backoff_base_s: float = Field(1.0, description="First retry delay; doubles each retry, with jitter.")
+    backoff_max_s: float = Field(30.0, description="Longest delay between retries.")
+    max_output_tokens: int = Field(2048, description="Completion token limit per call.")
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="'max_completion_tokens' for OpenAI reasoning models."
+    )
+    structured_output: StructuredOutput = Field(
+        "auto",
+        description="How JSON is requested: 'json_schema' (OpenAI response_format), 'tool' (forced "
+        "tool call; OpenAI, Azure, vLLM, Ollama), 'llama_json_schema' (llama.cpp's json_object + "
+        "schema), 'json_object' (JSON mode, schema in the prompt). 'auto': llama_json_schema for "
+        "the embedded server, tool elsewhere; a server that rejects it gets JSON mode.",
+    )
+    context_tokens: int | None = Field(
+        None,
+        description="Context window of the model; None: local_context for the embedded server, "
+        "32768 elsewhere. Longer transcripts are map-reduced in chunks.",
+    )
+    chunk_tokens: int | None = Field(
+        None, description="Cap on transcript tokens per call (forces map-reduce above it); None: as fits."
+    )
+    tokens_per_word: float = Field(
+        1.6, description="Token estimate per space-separated word (English transcript lines, Qwen).")
+    tokens_per_cjk_char: float = Field(
+        0.8, description="Token estimate per Japanese/Chinese character (measured 0.71 with Qwen).")
+    redact: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Redact emails, phone and card-like numbers before sending the transcript; "
+        "'auto': on for every endpoint that is not on this machine.",
+    )
+    prompt_version: str = Field("v1", description="Folder under prompts/notes/.")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts" / "notes")
+    cache: bool = Field(True, description="Cache LLM responses by (model, prompt version, input hash).")
+    cache_dir: Path | None = Field(None, description="None: <cache_dir>/llm-responses.")
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=_default_prices, description="USD per million tokens by model name."
+    )
+    local_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct-q4km", description="Registry name or GGUF path for the embedded server."
+    )
+    local_port: int = Field(8765, description="Port of the embedded server on 127.0.0.1 (reused if one runs).")
+    local_threads: int = Field(
+        0,
+        description="llama.cpp threads; 0: all cores but one (llama.cpp slows down several-fold "
+        "when its threads compete with another busy process for the cores).",
+    )
+    local_context: int = Field(16384, description="Context window the embedded server is started with.")
+    local_startup_timeout_s: float = 180.0
+
+
+class OrchestrationSettings(BaseModel):
+    """Prefect flows, the watched inbox and the deployments (``flows/``, ``meeting-notes watch|serve``)."""
+
+    inbox_dir: Path = Field(
+        Path("inbox"),
+        description="Inbox root: files are dropped into <inbox_dir>/inbox and moved through "
+        "processing/ to done/ or failed/.",
+    )
+    out_dir: Path = Field(Path("out"), description="Where the watcher and the flows write meeting folders.")
+    poll_interval_s: float = Field(5.0, description="How often `watch` scans the inbox.")
+    stable_seconds: float = Field(
+        10.0, description="A file is picked up once its size and mtime did not change for this long."
+    )
+    claim_timeout_s: float = Field(
+        6 * 3600.0,
+        description="A claimed file whose run sent no heartbeat for this long goes back to the inbox.",
+    )
+    gpu_limit_name: str = Field(
+        "gpu", description="Global concurrency limit held around model inference; '' disables it."
+    )
+    gpu_limit_slots: int = Field(1, description="Slots of that limit when `serve`/`watch` create it.")
+    lock_dir: Path | None = Field(
+        None, description="Task lock files (shared by all workers); None: <PREFECT_HOME>/meeting-notes-locks."
+    )
+    nightly_cron: str = Field("0 2 * * *", description="Schedule of the nightly batch under `serve`.")
+    sweep_interval_s: float = Field(300.0, description="Schedule of the inbox sweep under `serve`.")
 
 
 class Settings(BaseSettings):

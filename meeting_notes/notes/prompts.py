@@ -1,0 +1,122 @@
+"""Versioned prompt files (``prompts/notes/<version>/``) per language.
+
+A version folder holds ``system.<lang>.md`` (with a ``{skeleton}`` placeholder for
+``skeleton.json``, the output shape), ``example.<lang>.json`` (one worked example: transcript
+lines and the answer) and ``reduce.<lang>.md`` (the summary step of a chunked meeting). The
+version id recorded in run.json and cache keys is ``notes-<version>+<sha256 of the files>``,
+so an edited prompt never reuses responses cached for the old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meeting_notes.errors import MeetingNotesError
+
+LANGUAGES = ("en", "ja")
+
+
+class PromptError(MeetingNotesError):
+    """A prompt version or file is missing."""
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    version: str
+    language: str
+    system: str
+    example_transcript: str
+    example_answer: dict[str, Any]
+    reduce: str
+    sha256: str
+
+    @property
+    def version_id(self) -> str:
+        return f"notes-{self.version}+{self.sha256[:12]}"
+
+
+def prompt_language(language: str | None) -> str:
+    """'ja' for Japanese, 'en' for everything else."""
+    return "ja" if (language or "").lower().startswith("ja") else "en"
+
+
+def load_prompts(prompts_dir: Path, version: str, language: str) -> PromptSet:
+    """Read one version's prompt files for ``language`` ('en' or 'ja')."""
+    folder = Path(prompts_dir) / version
+    lang = prompt_language(language)
+    names = [f"system.{lang}.md", f"example.{lang}.json", f"reduce.{lang}.md", "skeleton.json"]
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise PromptError(f"Prompt version '{version}' lacks {', '.join(missing)} in {folder}.")
+    raw = {n: (folder / n).read_text(encoding="utf-8") for n in names}
+    digest = hashlib.sha256("\0".join(f"{n}\0{raw[n]}" for n in names).encode("utf-8")).hexdigest()
+    skeleton = json.dumps(json.loads(raw["skeleton.json"]), ensure_ascii=False)
+    example = json.loads(raw[f"example.{lang}.json"])
+    return PromptSet(
+        version=version,
+        language=lang,
+        system=raw[f"system.{lang}.md"].replace("{skeleton}", skeleton).strip(),
+        example_transcript="\n".join(example["transcript"]),
+        example_answer=example["answer"],
+        reduce=raw[f"reduce.{lang}.md"].strip(),
+        sha256=digest,
+    )
+
+
+def meeting_header(prompts: PromptSet, hints: dict[str, Any], part: tuple[int, int] | None = None) -> str:
+    """The facts known before the meeting (from the sidecar hints) and the chunk position."""
+    ja = prompts.language == "ja"
+    lines = []
+    labels = {
+        "title": "会議名" if ja else "Meeting title",
+        "account": "顧客企業" if ja else "Customer account",
+        "date": "日付" if ja else "Date",
+    }
+    for key, label in labels.items():
+        if hints.get(key):
+            lines.append(f"{label}: {hints[key]}")
+    people = hints.get("participants") or []
+    if people:
+        lines.append("参加者:" if ja else "Participants:")
+        for p in people:
+            if isinstance(p, dict):
+                desc = ", ".join(str(p[k]) for k in ("name", "role", "company", "side", "speaker") if p.get(k))
+            else:
+                desc = str(p)
+            lines.append(f"- {desc}")
+    if part is not None and part[1] > 1:
+        lines.append(
+            f"（長い商談の一部 {part[0]}/{part[1]}：この部分の内容だけを抽出）"
+            if ja
+            else f"(Part {part[0]} of {part[1]} of a long meeting: extract from this part only.)"
+        )
+    return "\n".join(lines)
+
+
+def extraction_messages(
+    prompts: PromptSet, transcript_text: str, hints: dict[str, Any], part: tuple[int, int] | None = None
+) -> list[dict[str, str]]:
+    """System rules, one worked example, then the meeting."""
+    intro = "文字起こし:" if prompts.language == "ja" else "Transcript:"
+    header = meeting_header(prompts, hints, part)
+    user = (header + "\n\n" if header else "") + f"{intro}\n{transcript_text}"
+    return [
+        {"role": "system", "content": prompts.system},
+        {"role": "user", "content": f"{intro}\n{prompts.example_transcript}"},
+        {"role": "assistant", "content": json.dumps(prompts.example_answer, ensure_ascii=False)},
+        {"role": "user", "content": user},
+    ]
+
+
+def reduce_messages(prompts: PromptSet, partial_notes: str, hints: dict[str, Any]) -> list[dict[str, str]]:
+    """The summary step over the merged notes of all chunks."""
+    header = meeting_header(prompts, hints)
+    label = "メモ:" if prompts.language == "ja" else "Notes:"
+    return [
+        {"role": "system", "content": prompts.reduce},
+        {"role": "user", "content": (header + "\n\n" if header else "") + f"{label}\n{partial_notes}"},
+    ]
