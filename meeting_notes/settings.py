@@ -82,7 +82,9 @@ class DiarizationSettings(BaseModel):
         "campplus", description="Registry name or path of the CAM++ speaker-embedding weights."
     )
     clustering_threshold: float = Field(
-        0.70, description="Agglomerative clustering threshold (cosine distance); tuned on ami-debug train."
+        0.75,
+        description="Agglomerative clustering threshold (cosine distance between centroids); "
+        "tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
     )
     min_cluster_size: int = 12
     segmentation_step: float = Field(
@@ -91,6 +93,11 @@ class DiarizationSettings(BaseModel):
     segmentation_batch_size: int = 32
     embedding_batch_size: int = 32
     embedding_exclude_overlap: bool = True
+    embedding_block_s: float = Field(
+        30.0,
+        description="> 0: run the CAM++ backbone once over the recording in blocks of this many "
+        "seconds and pool each chunk's frames from it (fast); 0: once per 10 s chunk (slow).",
+    )
 
 
 class AlignmentSettings(BaseModel):
@@ -246,6 +253,7 @@ class Settings(BaseSettings):
     diarization: DiarizationSettings = DiarizationSettings()
     alignment: AlignmentSettings = AlignmentSettings()
     llm: LLMSettings = LLMSettings()
+    orchestration: OrchestrationSettings = OrchestrationSettings()
 
     @classmethod
     def settings_customise_sources(
