@@ -154,6 +154,15 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     return delay
 
 
+def strip_keys(node: Any, keys: set[str]) -> Any:
+    """A copy of a JSON schema without the given keywords."""
+    if isinstance(node, dict):
+        return {k: (strip_keys(v, keys) if k != "properties" else {p: strip_keys(x, keys) for p, x in v.items()}) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [strip_keys(v, keys) for v in node]
+    return node
+
+
 def extract_json(text: str) -> Any:
     """Parse the JSON object in a response (tolerates code fences and raw newlines in strings)."""
     s = text.strip()
@@ -230,7 +239,9 @@ class LLMClient:
                 "json_schema": {"name": name, "schema": schema, "strict": False},
             }
         elif self.mode == "llama_json_schema":
-            kwargs["response_format"] = {"type": "json_object", "schema": schema}
+            # llama.cpp unrolls maxLength into nested grammar rules; long limits crash its
+            # grammar parser, so string lengths are left to the prompt and max_tokens.
+            kwargs["response_format"] = {"type": "json_object", "schema": strip_keys(schema, {"maxLength"})}
         elif self.mode == "tool":
             kwargs["tools"] = [
                 {"type": "function", "function": {"name": name, "description": "Record the result.", "parameters": schema}}

@@ -1,0 +1,310 @@
+"""Prompt/model regression harness for the notes step.
+
+Runs the notes generation on the evaluation meetings in ``benchmarks/notes_eval/`` (hand-written
+sales-meeting transcripts, two English and two Japanese, each with a hand-written gold file) and
+scores: schema validity (first response, and after the repair round-trip), precision/recall
+against gold for next steps, competitors, budget and dates (plus participants and decision
+makers), evidence validity, dropped items, tokens and latency. Prints a Markdown table.
+
+Examples::
+
+    python benchmarks/notes_eval.py                                   # embedded default model
+    python benchmarks/notes_eval.py --local-model qwen2.5-coder-0.5b-instruct-q4km
+    MEETING_NOTES_LLM__BASE_URL=http://gpu:8000/v1 MEETING_NOTES_LLM__MODEL=qwen2.5-7b \\
+        python benchmarks/notes_eval.py --out results.json
+    python benchmarks/notes_eval.py --speed-minutes 30 --meetings none   # the 30-minute speed run
+
+Gold items carry ``keywords``: a predicted item matches when its text contains every keyword
+(``a|b`` = either), after the same normalisation as the evidence check. Gold items marked
+``optional`` are neither required (recall) nor counted as false positives (precision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from meeting_notes.notes.evidence import normalize  # noqa: E402
+from meeting_notes.notes.schema import SalesNotes, item_text  # noqa: E402
+from meeting_notes.schema import Segment, Transcript, read_json  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "notes_eval"
+SCORED = ("next_steps", "competitors", "budget", "dates", "participants", "decision_makers")
+
+
+# -- scoring -----------------------------------------------------------------------------
+def _matches(text: str, keywords: list[str]) -> bool:
+    norm = normalize(text)
+    return all(any(normalize(alt) in norm for alt in kw.split("|") if normalize(alt)) for kw in keywords)
+
+
+@dataclass
+class FieldScore:
+    tp: int = 0  # predicted items matching a required gold item
+    fp: int = 0  # predicted items matching no gold item
+    gold: int = 0  # required gold items
+    found: int = 0  # required gold items matched
+
+    @property
+    def precision(self) -> float | None:
+        n = self.tp + self.fp
+        return self.tp / n if n else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.gold if self.gold else None
+
+
+def predicted_texts(notes: SalesNotes, field: str) -> list[str]:
+    """The strings of one field that are compared with gold."""
+    if field == "dates":
+        out = [t.date or t.text for t in notes.timeline]
+        out += [n.due for n in notes.next_steps if n.due]
+        return [t for t in out if t.strip()]
+    if field == "participants":
+        return [p.name for p in notes.participants if p.name]
+    if field == "competitors":
+        return [c.name for c in notes.competitors]
+    return [item_text(i) for i in getattr(notes, field)]
+
+
+def score_field(predicted: list[str], gold: list[dict[str, Any]]) -> FieldScore:
+    """One-to-one greedy matching of predictions to gold items (required items first)."""
+    score = FieldScore(gold=sum(1 for g in gold if not g.get("optional")))
+    order = sorted(range(len(gold)), key=lambda i: bool(gold[i].get("optional")))
+    used: set[int] = set()
+    for text in predicted:
+        hit = next((i for i in order if i not in used and _matches(text, gold[i]["keywords"])), None)
+        if hit is None:
+            # A duplicate of an already-matched item is a false positive too.
+            score.fp += 1
+            continue
+        used.add(hit)
+        if gold[hit].get("optional"):
+            continue
+        score.tp += 1
+        score.found += 1
+    return score
+
+
+def score_notes(notes: SalesNotes, gold: dict[str, Any]) -> dict[str, Any]:
+    """Per-field scores, account and deal-stage agreement for one meeting."""
+    fields = {f: score_field(predicted_texts(notes, f), gold["fields"].get(f, [])) for f in SCORED}
+    return {
+        "fields": {f: {"precision": s.precision, "recall": s.recall, "tp": s.tp, "fp": s.fp, "gold": s.gold, "found": s.found} for f, s in fields.items()},
+        "account_ok": bool(notes.account.name) and _matches(notes.account.name, gold["account"]["keywords"]),
+        "stage_ok": notes.deal_stage.stage in gold.get("deal_stage", []),
+        "summary_sentences": _sentences(notes.summary),
+    }
+
+
+def _sentences(text: str) -> int:
+    import re
+
+    return len([s for s in re.split(r"(?<=[.!?。！？])\s*", text.strip()) if s.strip()])
+
+
+# -- running -----------------------------------------------------------------------------
+def load_meetings(ids: list[str] | None) -> list[tuple[Transcript, dict[str, Any]]]:
+    out = []
+    for path in sorted(DATA.glob("*.transcript.json")):
+        transcript = read_json(Transcript, path)
+        if ids is not None and transcript.meeting_id not in ids:
+            continue
+        gold = json.loads((DATA / "gold" / f"{transcript.meeting_id}.json").read_text(encoding="utf-8"))
+        out.append((transcript, gold))
+    return out
+
+
+def long_meeting(minutes: float, language: str = "en") -> Transcript:
+    """A meeting of at least ``minutes`` built by concatenating the eval meetings of one language
+    (content repeats; it measures speed, not quality)."""
+    sources = [t for t, _ in load_meetings(None) if t.language == language]
+    segments: list[Segment] = []
+    offset = 0.0
+    while offset < minutes * 60:
+        for src in sources:
+            for seg in src.segments:
+                segments.append(
+                    seg.model_copy(update={"id": len(segments), "start": seg.start + offset, "end": seg.end + offset, "words": []})
+                )
+            offset += src.audio.duration
+            if offset >= minutes * 60:
+                break
+    first = sources[0]
+    return Transcript(
+        meeting_id=f"long_{language}_{int(minutes)}min",
+        audio=first.audio.model_copy(update={"duration": offset, "path": "synthetic/long.wav"}),
+        language=language,
+        speakers=first.speakers,
+        segments=segments,
+    )
+
+
+def run_one(transcript: Transcript, settings: Any, endpoint: Any) -> dict[str, Any]:
+    """Generate notes for one meeting; never raises (a failure is a row)."""
+    from meeting_notes.notes.generate import generate_notes, make_client
+    from meeting_notes.notes.llm_client import LLMError
+
+    client = make_client(settings, endpoint)
+    t0 = time.perf_counter()
+    try:
+        result = generate_notes(transcript, settings, client, {})
+    except LLMError as exc:
+        return {"ok": False, "error_code": exc.code, "error": str(exc)[:300], "latency_s": time.perf_counter() - t0, "usage": client.usage.as_dict()}
+    v = result.notes.verification
+    return {
+        "ok": True,
+        "notes": result.notes,
+        "latency_s": time.perf_counter() - t0,
+        "usage": result.usage.as_dict(),
+        "estimated_prompt_tokens": result.estimated_prompt_tokens,
+        "chunks": result.chunks,
+        "first_valid": result.usage.invalid_first_responses == 0,
+        "evidence": {"checked": v.evidence_checked, "valid": v.evidence_valid, "relocated": v.evidence_relocated, "invalid": v.evidence_invalid},
+        "items": {"checked": v.items_checked, "kept": v.items_kept, "dropped": v.items_dropped},
+    }
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.2f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The Markdown results table (one row per meeting plus the totals)."""
+    head = (
+        "| meeting | valid 1st/final | next steps P/R | competitors P/R | budget P/R | dates P/R | "
+        "people P/R | deciders P/R | account | stage | evidence valid (relocated) | dropped | "
+        "tokens in/out (est. in) | latency s |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        if not r["ok"]:
+            lines.append(f"| {r['meeting']} | no/no ({r['error_code']}) |" + " – |" * 11 + f" {r['latency_s']:.0f} |")
+            continue
+        f = r["score"]["fields"]
+        ev = r["evidence"]
+        ev_rate = (ev["valid"] + ev["relocated"]) / ev["checked"] if ev["checked"] else None
+        u = r["usage"]
+        lines.append(
+            f"| {r['meeting']} | {'yes' if r['first_valid'] else 'no'}/yes | "
+            + " | ".join(f"{_fmt(f[k]['precision'])}/{_fmt(f[k]['recall'])}" for k in SCORED)
+            + f" | {'ok' if r['score']['account_ok'] else 'miss'} | {'ok' if r['score']['stage_ok'] else 'off'} "
+            f"| {_fmt(ev_rate)} ({ev['relocated']}) | {r['items']['dropped']}/{r['items']['checked']} "
+            f"| {u['prompt_tokens']}/{u['completion_tokens']} ({r['estimated_prompt_tokens']}) | {r['latency_s']:.0f} |"
+        )
+    ok = [r for r in rows if r["ok"]]
+    if rows:
+        tot: dict[str, FieldScore] = {k: FieldScore() for k in SCORED}
+        for r in ok:
+            for k in SCORED:
+                s = r["score"]["fields"][k]
+                tot[k].tp += s["tp"]
+                tot[k].fp += s["fp"]
+                tot[k].gold += s["gold"]
+                tot[k].found += s["found"]
+        for r in rows:
+            if not r["ok"]:
+                for k in SCORED:
+                    tot[k].gold += r["gold_counts"][k]
+        checked = sum(r["evidence"]["checked"] for r in ok)
+        good = sum(r["evidence"]["valid"] + r["evidence"]["relocated"] for r in ok)
+        lines.append(
+            f"| **all ({len(rows)})** | {sum(r.get('first_valid', False) for r in rows)}/{len(ok)} of {len(rows)} | "
+            + " | ".join(f"{_fmt(tot[k].precision)}/{_fmt(tot[k].recall)}" for k in SCORED)
+            + f" | {sum(r['score']['account_ok'] for r in ok)}/{len(rows)} | {sum(r['score']['stage_ok'] for r in ok)}/{len(rows)} "
+            f"| {_fmt(good / checked if checked else None)} ({sum(r['evidence']['relocated'] for r in ok)}) "
+            f"| {sum(r['items']['dropped'] for r in ok)}/{sum(r['items']['checked'] for r in ok)} "
+            f"| {sum(r['usage']['prompt_tokens'] for r in rows)}/{sum(r['usage']['completion_tokens'] for r in rows)} | "
+            f"{sum(r['latency_s'] for r in rows):.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--local-model", help="Registry name or GGUF path for the embedded server.")
+    parser.add_argument("--prompt-version", help="Folder under prompts/notes/ (default: settings).")
+    parser.add_argument("--structured-output", help="Override MEETING_NOTES_LLM__STRUCTURED_OUTPUT.")
+    parser.add_argument("--meetings", help="Comma-separated meeting ids, or 'none' (default: all).")
+    parser.add_argument("--speed-minutes", type=float, default=0, help="Also time a synthetic meeting this long.")
+    parser.add_argument("--cache", action="store_true", help="Reuse cached LLM responses (latency then means nothing).")
+    parser.add_argument("--out", type=Path, help="Write the rows (and notes) as JSON here.")
+    args = parser.parse_args(argv)
+
+    from meeting_notes.notes.generate import open_endpoint
+    from meeting_notes.settings import Settings
+
+    settings = Settings()
+    llm = settings.llm.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "local_model": args.local_model,
+                "prompt_version": args.prompt_version,
+                "structured_output": args.structured_output,
+                "cache": args.cache,
+            }.items()
+            if v is not None
+        }
+    )
+    settings = settings.model_copy(update={"llm": llm})
+    ids = None if not args.meetings else ([] if args.meetings == "none" else args.meetings.split(","))
+    meetings = load_meetings(ids)
+    endpoint = open_endpoint(settings)
+    print(f"model: {endpoint.identity}  endpoint: {endpoint.kind}  prompt: {llm.prompt_version}", flush=True)
+
+    rows: list[dict[str, Any]] = []
+    for transcript, gold in meetings:
+        row = run_one(transcript, settings, endpoint)
+        row["meeting"] = transcript.meeting_id
+        row["gold_counts"] = {k: sum(1 for g in gold["fields"].get(k, []) if not g.get("optional")) for k in SCORED}
+        if row["ok"]:
+            row["score"] = score_notes(row["notes"], gold)
+        print(f"{transcript.meeting_id}: {'ok' if row['ok'] else row['error_code']} in {row['latency_s']:.0f} s", flush=True)
+        rows.append(row)
+    if rows:
+        print()
+        print(table(rows))
+
+    speed: dict[str, Any] | None = None
+    if args.speed_minutes:
+        long = long_meeting(args.speed_minutes)
+        row = run_one(long, settings, endpoint)
+        speed = {
+            "minutes": round(long.audio.duration / 60, 1),
+            "segments": len(long.segments),
+            "ok": row["ok"],
+            "error_code": row.get("error_code"),
+            "latency_s": round(row["latency_s"], 1),
+            "usage": row["usage"],
+            "chunks": row.get("chunks"),
+            "estimated_prompt_tokens": row.get("estimated_prompt_tokens"),
+        }
+        print(f"\nspeed: {json.dumps(speed)}")
+
+    if args.out:
+        payload = {
+            "model": endpoint.identity,
+            "prompt_version": llm.prompt_version,
+            "rows": [
+                {k: (v.model_dump() if isinstance(v, SalesNotes) else v) for k, v in r.items()} for r in rows
+            ],
+            "speed": speed,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
