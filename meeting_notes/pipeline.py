@@ -292,7 +292,9 @@ def process_meeting(
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        asr_desc = describe_asr(transcribe_params(ctx)["model"], _device(ctx), settings)
+        asr_desc = describe_asr(
+            ctx.options.asr_model or settings.asr.model, _language(ctx), _device(ctx), settings
+        )
         run.models["asr"] = asr_desc
         run.models["diarization"] = describe_diarization(settings)
         run.device = asr_desc.get("device")

@@ -104,6 +104,11 @@ class AlignmentSettings(BaseModel):
     """Word-to-speaker assignment and segment grouping."""
 
     max_pause_s: float = Field(1.0, description="A pause longer than this starts a new segment.")
+    sentence_majority: float = Field(
+        0.6,
+        description="A sentence goes wholly to the speaker holding at least this share of its "
+        "words' time (fixes words that drift across a turn change); > 1 disables it.",
+    )
     max_segment_s: float = Field(30.0, description="Segments are split at sentence ends beyond this.")
     min_segment_s_for_sentence_split: float = Field(
         8.0, description="A sentence end splits a segment once it is at least this long."

