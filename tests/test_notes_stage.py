@@ -19,7 +19,7 @@ from meeting_notes.pipeline import MeetingContext, ProcessOptions
 from meeting_notes.schema import AudioInfo, RunInfo, Segment, Speaker, Transcript, read_json, write_json
 from meeting_notes.settings import LLMSettings, ModelPrice, Settings
 from meeting_notes.workspace import MeetingWorkspace
-from tests.fake_openai_server import FakeOpenAIServer, Reply, chat_reply, error_reply
+from fake_openai_server import FakeOpenAIServer, Reply, chat_reply, error_reply
 
 LINE = re.compile(r"^\[(\d+)\] [^:]+: (.*)$", re.MULTILINE)
 
