@@ -103,7 +103,14 @@ def _models(args: argparse.Namespace) -> int:
     from meeting_notes.settings import get_settings
 
     settings = get_settings()
-    for name, entry in load_registry().items():
+    registry = load_registry()
+    unknown = [n for n in args.names if n not in registry]
+    if unknown:
+        print(f"error: not in the registry: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    for name, entry in registry.items():
+        if args.names and name not in args.names:
+            continue
         try:
             where = str(resolve_model(name, settings).path) if args.resolve else "-"
         except MeetingNotesError as exc:
@@ -121,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_process(sub)
     m = sub.add_parser("models", help="List the model registry (and where each model resolves).")
-    m.add_argument("--resolve", action="store_true", help="Resolve (and checksum) every model.")
+    m.add_argument("names", nargs="*", help="Only these registry entries.")
+    m.add_argument("--resolve", action="store_true", help="Resolve (assemble, checksum) the models.")
     m.set_defaults(func=_models)
     from meeting_notes.orchestration_cli import add_orchestration_commands
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -142,7 +143,10 @@ class FastSpeakerDiarization(SpeakerDiarization):
         if not pairs:
             return
         weights = torch.from_numpy(np.stack([masks[c, :, s] for c, s in pairs])).to(features.device)
-        pooled = model.pool(features[rows], weights=weights).cpu().numpy()
+        with warnings.catch_warnings():
+            # a speaker active for a single frame has no standard deviation; pyannote ignores it too
+            warnings.simplefilter("ignore")
+            pooled = model.pool(features[rows], weights=weights).cpu().numpy()
         for (c, s), emb in zip(pairs, pooled):
             embeddings[c, s] = emb
 

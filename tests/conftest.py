@@ -1,0 +1,38 @@
+"""Shared fixtures: the test recordings (tests/data, samples/) and isolated settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def sample_wav() -> Path:
+    return ROOT / "samples" / "sample.wav"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for assembled bundled models per test session."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture()
+def settings(model_cache: Path):
+    """Default settings with an isolated model cache (no user config file involved)."""
+    from meeting_notes.settings import Settings
+
+    return Settings(cache_dir=model_cache)
