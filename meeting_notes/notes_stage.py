@@ -84,7 +84,9 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
     t0 = time.perf_counter()
     client = None
     try:
-        client = make_client(settings, open_endpoint(settings))
+        # A transcript without speech needs no LLM (and no server start): empty notes.
+        has_text = any(s.text.strip() for s in transcript.segments)
+        client = make_client(settings, open_endpoint(settings) if has_text else endpoint)
         result = generate_notes(transcript, settings, client, hints)
     except Exception as exc:
         code = getattr(exc, "code", None) or type(exc).__name__

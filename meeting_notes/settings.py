@@ -136,6 +136,27 @@ def _default_prices() -> dict[str, ModelPrice]:
 StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
 
 
+class ModelPrice(BaseModel):
+    """Price of one model in USD per million tokens."""
+
+    prompt_per_million: float
+    completion_per_million: float
+
+
+def _default_prices() -> dict[str, ModelPrice]:
+    # USD per 1M tokens as published by OpenAI when this table was written; check the current
+    # price list and override with MEETING_NOTES_LLM__PRICES='{"model": {...}}'.
+    return {
+        "gpt-4o-mini": ModelPrice(prompt_per_million=0.15, completion_per_million=0.60),
+        "gpt-4o": ModelPrice(prompt_per_million=2.50, completion_per_million=10.00),
+        "gpt-4.1-mini": ModelPrice(prompt_per_million=0.40, completion_per_million=1.60),
+        "gpt-4.1": ModelPrice(prompt_per_million=2.00, completion_per_million=8.00),
+    }
+
+
+StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
+
+
 class LLMSettings(BaseModel):
     """OpenAI-compatible LLM endpoint for the notes step (issue: CRM notes)."""
 
@@ -155,7 +176,11 @@ class LLMSettings(BaseModel):
         None, description="Set for Azure OpenAI (e.g. '2024-10-21'): base_url is then the Azure endpoint."
     )
     temperature: float = 0.0
-    timeout_s: float = Field(600.0, description="Per-call timeout (a 30-minute meeting on 2 CPU cores needs minutes).")
+    timeout_s: float | None = Field(
+        None,
+        description="Per-call timeout in seconds; None: 1200 for the embedded server (a 30-minute "
+        "meeting takes minutes on 2 CPU cores), 300 elsewhere.",
+    )
     max_retries: int = Field(3, description="Retries of retryable errors (429, 5xx, timeouts, connection).")
     backoff_base_s: float = Field(1.0, description="First retry delay; doubles each retry, with jitter.")
     backoff_max_s: float = Field(30.0, description="Longest delay between retries.")

@@ -241,3 +241,14 @@ def test_japanese_meeting_uses_japanese_prompt_and_template(tmp_path: Path, serv
     assert "抽出" in server.requests[0]["messages"][0]["content"]
     md = ctx.workspace.notes_md.read_text(encoding="utf-8")
     assert "## 予算" in md and "言及なし" in md
+
+
+def test_meeting_without_speech_gets_empty_notes_without_a_call(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    ctx = make_ctx(tmp_path, server)
+    write_json(transcript(["", "  "]), ctx.workspace.transcript_json)
+    run = new_run()
+    assert notes_stage(ctx, run).status == "done"
+    assert server.requests == []
+    notes = read_json(SalesNotes, ctx.workspace.notes_json)
+    assert notes.summary == "" and notes.next_steps == [] and notes.verification.items_checked == 0
+    assert "_Not discussed_" in ctx.workspace.notes_md.read_text(encoding="utf-8")

@@ -202,19 +202,20 @@ class LLMClient:
         self.sleep = sleep
         self.usage = Usage()
         self.mode = self._initial_mode()
+        self.timeout_s = settings.timeout_s or (1200.0 if endpoint.kind == "local-embedded" else 300.0)
         if endpoint.api_version:
             self._client: openai.OpenAI = openai.AzureOpenAI(
                 azure_endpoint=endpoint.base_url,
                 api_key=endpoint.api_key,
                 api_version=endpoint.api_version,
-                timeout=settings.timeout_s,
+                timeout=self.timeout_s,
                 max_retries=0,
             )
         else:
             self._client = openai.OpenAI(
                 base_url=endpoint.base_url,
                 api_key=endpoint.api_key,
-                timeout=settings.timeout_s,
+                timeout=self.timeout_s,
                 max_retries=0,
             )
 
@@ -230,7 +231,7 @@ class LLMClient:
             "model": self.endpoint.model,
             "messages": messages,
             "temperature": self.settings.temperature,
-            "timeout": self.settings.timeout_s,
+            "timeout": self.timeout_s,
             self.settings.max_tokens_param: self.settings.max_output_tokens,
         }
         if self.mode == "json_schema":
