@@ -136,27 +136,6 @@ def _default_prices() -> dict[str, ModelPrice]:
 StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
 
 
-class ModelPrice(BaseModel):
-    """Price of one model in USD per million tokens."""
-
-    prompt_per_million: float
-    completion_per_million: float
-
-
-def _default_prices() -> dict[str, ModelPrice]:
-    # USD per 1M tokens as published by OpenAI when this table was written; check the current
-    # price list and override with MEETING_NOTES_LLM__PRICES='{"model": {...}}'.
-    return {
-        "gpt-4o-mini": ModelPrice(prompt_per_million=0.15, completion_per_million=0.60),
-        "gpt-4o": ModelPrice(prompt_per_million=2.50, completion_per_million=10.00),
-        "gpt-4.1-mini": ModelPrice(prompt_per_million=0.40, completion_per_million=1.60),
-        "gpt-4.1": ModelPrice(prompt_per_million=2.00, completion_per_million=8.00),
-    }
-
-
-StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
-
-
 class LLMSettings(BaseModel):
     """OpenAI-compatible LLM endpoint for the notes step (issue: CRM notes)."""
 
