@@ -7,7 +7,6 @@ stage modules keep their models loaded for the life of the worker process.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from pydantic import BaseModel
 from meeting_notes import pipeline
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.inbox import Inbox, InboxItem
-from meeting_notes.schema import AudioInfo, RunInfo, StageRecord, write_json
+from meeting_notes.schema import AudioInfo, RunInfo, StageRecord
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.workspace import MeetingWorkspace
 
@@ -233,18 +232,13 @@ def run_meeting(
 ) -> RunInfo:
     """The body of :func:`process_meeting`: the stage tasks in order, then ``run.json`` and artifacts."""
     logger = get_run_logger()
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    started = pipeline.now_iso()
     t_start = time.perf_counter()
     t0 = time.perf_counter()
     ref = prepare_task(audio_path, out_dir, options.to_dict())
-    run = RunInfo(
-        meeting_id=Path(ref.workspace).name,
-        started_at=started,
-        audio_duration=ref.audio.duration,
-        threads=settings.threads(),
-        versions=pipeline.collect_versions(),
-    )
-    run.stages["audio"] = pipeline._record(t0, ref.audio.duration)
+    ctx = ref.context(settings)
+    run = pipeline.start_run(ctx, started)
+    run.stages["audio"] = pipeline.stage_record(t0, ref.audio.duration)
     flow_ctx = FlowRunContext.get()
     if flow_ctx and flow_ctx.flow_run:
         run.extra["prefect_flow_run_id"] = str(flow_ctx.flow_run.id)
@@ -270,13 +264,8 @@ def run_meeting(
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        run.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        run.wall_s = round(time.perf_counter() - t_start, 3)
-        computed = sum(r.wall_s for r in run.stages.values())
-        run.real_time_factor = pipeline._rtf(ref.audio.duration, computed) if computed else None
-        run.peak_rss_mb = pipeline.peak_rss_mb()
-        write_json(run, MeetingWorkspace(Path(ref.workspace)).run_json)
-        publish_artifacts(run, MeetingWorkspace(Path(ref.workspace)))
+        pipeline.finish_run(ctx, run, t_start)
+        publish_artifacts(run, ctx.workspace)
     return run
 
 

@@ -128,7 +128,7 @@ def transcribe_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageR
     )
     write_json(result, ctx.workspace.asr_json)
     ctx.workspace.mark_done("transcribe", key)
-    return _record(t0, ctx.audio.duration)
+    return stage_record(t0, ctx.audio.duration)
 
 
 def diarize_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageRecord:
@@ -155,7 +155,7 @@ def diarize_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageReco
     write_json(result, ws.diarization_json)
     write_rttm(result.turns, ctx.meeting_id, ws.rttm)
     ws.mark_done("diarize", key)
-    return _record(t0, ctx.audio.duration)
+    return stage_record(t0, ctx.audio.duration)
 
 
 def align_stage(ctx: MeetingContext) -> StageRecord:
@@ -173,7 +173,7 @@ def align_stage(ctx: MeetingContext) -> StageRecord:
     transcript = build_transcript(ctx.meeting_id, ctx.audio, asr, diarization, ctx.settings.alignment)
     write_json(transcript, ws.transcript_json)
     ws.mark_done("align", key)
-    return _record(t0, ctx.audio.duration)
+    return stage_record(t0, ctx.audio.duration)
 
 
 def export_stage(ctx: MeetingContext) -> StageRecord:
@@ -188,17 +188,19 @@ def export_stage(ctx: MeetingContext) -> StageRecord:
     transcript = read_json(Transcript, ws.transcript_json)
     write_exports(transcript, ws)
     ws.mark_done("export", key)
-    return _record(t0, ctx.audio.duration)
+    return stage_record(t0, ctx.audio.duration)
 
 
-def _record(t0: float, audio_duration: float) -> StageRecord:
+def stage_record(t0: float, audio_duration: float) -> StageRecord:
+    """A 'done' record for a stage that started at ``perf_counter()`` time ``t0``."""
     wall = time.perf_counter() - t0
     return StageRecord(
-        status="done", wall_s=round(wall, 3), real_time_factor=_rtf(audio_duration, wall)
+        status="done", wall_s=round(wall, 3), real_time_factor=real_time_factor(audio_duration, wall)
     )
 
 
-def _rtf(audio_s: float, wall_s: float) -> float | None:
+def real_time_factor(audio_s: float, wall_s: float) -> float | None:
+    """Audio seconds processed per wall-clock second."""
     return round(audio_s / wall_s, 2) if wall_s > 0 and audio_s > 0 else None
 
 
@@ -220,6 +222,40 @@ def collect_versions() -> dict[str, str]:
     return out
 
 
+def start_run(ctx: MeetingContext, started_at: str) -> RunInfo:
+    """A new ``run.json`` record for this meeting."""
+    return RunInfo(
+        meeting_id=ctx.meeting_id,
+        started_at=started_at,
+        audio_duration=ctx.audio.duration,
+        threads=ctx.settings.threads(),
+        versions=collect_versions(),
+    )
+
+
+def finish_run(ctx: MeetingContext, run: RunInfo, t_start: float) -> None:
+    """Fill in models, device, totals and memory, and write ``run.json`` (also after a failure)."""
+    from meeting_notes.asr import describe_asr
+    from meeting_notes.diarize import describe_diarization
+
+    settings = ctx.settings
+    asr_desc = describe_asr(ctx.options.asr_model or settings.asr.model, _language(ctx), _device(ctx), settings)
+    run.models["asr"] = asr_desc
+    run.models["diarization"] = describe_diarization(settings)
+    run.device = asr_desc.get("device")
+    run.compute_type = asr_desc.get("compute_type")
+    run.finished_at = now_iso()
+    run.wall_s = round(time.perf_counter() - t_start, 3)
+    computed = sum(r.wall_s for r in run.stages.values())
+    run.real_time_factor = real_time_factor(ctx.audio.duration, computed) if computed else None
+    run.peak_rss_mb = peak_rss_mb()
+    write_json(run, ctx.workspace.run_json)
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def process_meeting(
     audio_path: Path,
     out_dir: Path,
@@ -233,24 +269,16 @@ def process_meeting(
     is recorded in ``run.json`` and re-raised, and the next run resumes after the last
     finished stage.
     """
-    from meeting_notes.asr import describe_asr
     from meeting_notes.audio import load_audio
-    from meeting_notes.diarize import describe_diarization
 
     notify = on_stage or (lambda *_: None)
-    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    started = now_iso()
     t_start = time.perf_counter()
 
     notify("audio", "start", None)
     t0 = time.perf_counter()
     ctx = prepare_meeting(Path(audio_path), Path(out_dir), options, settings)
-    run = RunInfo(
-        meeting_id=ctx.meeting_id,
-        started_at=started,
-        audio_duration=ctx.audio.duration,
-        threads=settings.threads(),
-        versions=collect_versions(),
-    )
+    run = start_run(ctx, started)
     waveform_cache: dict[str, Any] = {}
 
     def waveform() -> Any:
@@ -258,7 +286,7 @@ def process_meeting(
             waveform_cache["w"] = load_audio(ctx.audio_path, settings.audio)
         return waveform_cache["w"]
 
-    run.stages["audio"] = _record(t0, ctx.audio.duration)
+    run.stages["audio"] = stage_record(t0, ctx.audio.duration)
     notify("audio", "end", run.stages["audio"])
 
     steps: list[tuple[str, Callable[[], StageRecord]]] = [
@@ -278,33 +306,18 @@ def process_meeting(
             try:
                 record = step()
             except Exception as exc:  # recorded, then re-raised for the caller
-                record = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
-                run.stages[name] = record
-                notify(name, "end", record)
+                run.stages[name] = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
+                notify(name, "end", run.stages[name])
                 raise
             run.stages[name] = record
             notify(name, "end", record)
         run.status = "done"
-    except MeetingNotesError as exc:
-        run.status, run.error = "failed", str(exc)
-        raise
     except Exception as exc:
-        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        run.status = "failed"
+        run.error = str(exc) if isinstance(exc, MeetingNotesError) else f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        asr_desc = describe_asr(
-            ctx.options.asr_model or settings.asr.model, _language(ctx), _device(ctx), settings
-        )
-        run.models["asr"] = asr_desc
-        run.models["diarization"] = describe_diarization(settings)
-        run.device = asr_desc.get("device")
-        run.compute_type = asr_desc.get("compute_type")
-        run.finished_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        run.wall_s = round(time.perf_counter() - t_start, 3)
-        computed = sum(r.wall_s for r in run.stages.values())
-        run.real_time_factor = _rtf(ctx.audio.duration, computed) if computed else None
-        run.peak_rss_mb = peak_rss_mb()
-        write_json(run, ctx.workspace.run_json)
+        finish_run(ctx, run, t_start)
     return run
 
 
@@ -316,7 +329,10 @@ __all__ = [
     "align_stage",
     "diarize_stage",
     "export_stage",
+    "finish_run",
     "prepare_meeting",
     "process_meeting",
+    "stage_record",
+    "start_run",
     "transcribe_stage",
 ]
