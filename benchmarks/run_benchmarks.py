@@ -53,6 +53,7 @@ def bench_diarization(settings: Settings) -> None:
     print("| file | set | speakers (ref/hyp) | DER c=0 | DER c=0.25 | DER c=0 (count given) | DER c=0.25 (count given) | RTF |")
     print("|---|---|---|---|---|---|---|---|")
     groups = [("sample", [sample_item()]), ("ami dev", ami_items("development")), ("ami train (tuning set)", ami_items("train"))]
+    diarize(load_audio(sample_item().audio, settings.audio)[: 16000 * 10], settings)  # load models before timing
     for label, items in groups:
         sums = np.zeros(4)
         totals = np.zeros(4)
@@ -87,6 +88,7 @@ def bench_asr(settings: Settings) -> None:
     libri = next(csv.DictReader(open(EVAL_DIR / "librispeech" / "reference.tsv"), delimiter="\t"))
     en_items.append((EVAL_DIR / "librispeech" / libri["file"], libri["reference_text"]))
     for model in ("base", "tiny.en"):
+        transcribe(load_audio(en_items[0][0], settings.audio)[: 16000 * 5], "en", settings, model=model)  # warm-up
         errs = words = 0
         for path, ref in en_items:
             audio = load_audio(path, settings.audio)
