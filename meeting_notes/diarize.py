@@ -40,7 +40,14 @@ _LOCK = threading.Lock()
 
 
 class FastSpeakerDiarization(SpeakerDiarization):
-    """pyannote's pipeline with CAM++ embeddings computed once per chunk, active speakers only."""
+    """pyannote's pipeline with the CAM++ backbone run once per stretch of audio and pooled per
+    active (chunk, local speaker) pair; inactive pairs get NaN, which the clustering skips."""
+
+    #: > 0: run the CAM++ backbone once over the file in blocks of this many seconds and slice
+    #: each chunk's frames from it; 0: once per 10 s chunk (pyannote's exact inputs, slower).
+    embedding_block_s: float = 0.0
+    #: audio added on each side of a block so that its edge frames see real context
+    embedding_block_context_s: float = 1.0
 
     def get_embeddings(
         self,
@@ -77,11 +84,6 @@ class FastSpeakerDiarization(SpeakerDiarization):
             file["training_cache/embeddings"] = embeddings
         return embeddings
 
-    #: > 0: run the CAM++ backbone once over the file in blocks of this many seconds and slice
-    #: each chunk's frames from it; 0: once per 10 s chunk (pyannote's exact inputs).
-    embedding_block_s: float = 0.0
-    embedding_block_context_s: float = 1.0
-
     def _embed_per_chunk(self, file, segmentations, masks, active, chunk_ids, embeddings, hook) -> None:
         model: CamPlusPlus = self._embedding.model_
         device = self._embedding.device
@@ -109,29 +111,28 @@ class FastSpeakerDiarization(SpeakerDiarization):
         waveform = waveform[0]
         n = waveform.shape[0]
         num_frames_total = n // hop + 1
+        chunk_len = int(round(segmentations.sliding_window.duration * sr)) // hop
         block = max(hop, int(self.embedding_block_s * sr) // hop * hop)
         context = int(self.embedding_block_context_s * sr) // hop * hop
-        frames = None
+        frames = None  # (channels, frames + one chunk of zero padding for the last windows)
         with torch.inference_mode():
             for b0 in range(0, n, block):
                 b1 = min(n, b0 + block)
                 s0, s1 = max(0, b0 - context), min(n, b1 + context)
                 feats = model.frame_features(waveform[s0:s1][None, None].to(device))[0]
                 if frames is None:
-                    frames = torch.zeros((feats.shape[0], num_frames_total), dtype=feats.dtype, device=device)
+                    frames = torch.zeros((feats.shape[0], num_frames_total + chunk_len), dtype=feats.dtype, device=device)
                 lo = (b0 - s0) // hop
                 want = min(num_frames_total, -(-b1 // hop)) - b0 // hop
                 got = feats[:, lo : lo + want]
                 frames[:, b0 // hop : b0 // hop + got.shape[1]] = got
-            chunk_len = int(round(segmentations.sliding_window.duration * sr)) // hop
             num_speakers = masks.shape[2]
             batch_size = max(1, self.embedding_batch_size)
             total = math.ceil(len(chunk_ids) / batch_size)
-            padded = torch.nn.functional.pad(frames, (0, chunk_len))
             for b, start in enumerate(range(0, len(chunk_ids), batch_size), 1):
                 ids = chunk_ids[start : start + batch_size]
                 firsts = [int(round(segmentations.sliding_window[c].start * sr)) // hop for c in ids]
-                features = torch.stack([padded[:, f : f + chunk_len] for f in firsts])
+                features = torch.stack([frames[:, f : f + chunk_len] for f in firsts])
                 pairs = [(i, s) for i, c in enumerate(ids) for s in range(num_speakers) if active[c, s]]
                 self._pool_pairs(model, features, [(ids[i], s) for i, s in pairs], [i for i, _ in pairs], masks, embeddings)
                 if hook is not None:
