@@ -34,13 +34,15 @@ class TerminalProgress:
             self._status = None
         if record is None:
             return
-        speed = f" ({record.real_time_factor:.1f}x realtime)" if record.real_time_factor else ""
+        speed = f" ({record.real_time_factor:.1f}x realtime)" if record.real_time_factor and record.wall_s >= 0.1 else ""
         colour = {"done": "green", "cached": "cyan", "failed": "red"}.get(record.status, "white")
-        self.console.print(f"  [{colour}]{stage:<10}[/{colour}] {record.status:<6} {record.wall_s:7.2f} s{speed}")
+        self.console.print(
+            f"  [{colour}]{stage:<10}[/{colour}] {record.status:<6} {record.wall_s:7.2f} s{speed}", highlight=False
+        )
 
     def finish_file(self, result: dict[str, Any]) -> None:
         if result["status"] == "done":
-            self.console.print(f"  → {result['meeting_dir']}")
+            self.console.print(f"  → {result['meeting_dir']}", highlight=False)
 
     def error(self, message: str) -> None:
         if self._status is not None:
