@@ -1,0 +1,67 @@
+"""Transcription: runtime selection, the batched (GPU) code path, and the loop guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meeting_notes.asr import clean_segment_words, resolve_asr_model, select_runtime, transcribe
+from meeting_notes.audio import load_audio
+from meeting_notes.metrics import wer
+from meeting_notes.schema import AsrWord
+
+JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+
+
+def _words(text: str) -> list[AsrWord]:
+    return [AsrWord(start=i, end=i + 0.5, text=" " + t, probability=0.9) for i, t in enumerate(text.split())]
+
+
+def test_repetition_loop_is_cut_to_one_occurrence() -> None:
+    words = _words("we can ship in March " + "thank you " * 12 + "bye")
+    kept = " ".join(w.text.strip() for w in clean_segment_words(words, max_repeats=4))
+    assert kept == "we can ship in March thank you bye"
+
+
+def test_normal_repetition_is_kept() -> None:
+    words = _words("no no no that is fine")
+    assert len(clean_segment_words(words, max_repeats=4)) == 6
+
+
+def test_runtime_auto_picks_cuda_float16_when_a_gpu_is_visible(monkeypatch, settings) -> None:
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)
+    rt = select_runtime("auto", settings)
+    assert (rt.device, rt.compute_type) == ("cuda", "float16")
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    assert select_runtime("auto", settings).compute_type == "int8"
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        select_runtime("cuda", settings)
+
+
+def test_model_names_resolve(settings) -> None:
+    assert resolve_asr_model("auto", "en", settings).name == "tiny.en"
+    assert resolve_asr_model("auto", "ja", settings).name == "base"
+    assert resolve_asr_model("large-v3", "auto", settings).origin == "hub"
+
+
+def test_hub_model_without_network_fails_clearly(settings, monkeypatch) -> None:
+    from meeting_notes.errors import ModelNotFoundError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotFoundError, match="models/"):
+        transcribe(load_audio(Path(__file__).parent / "data" / "jfk.flac", settings.audio), "en", settings, model="large-v3-not-here")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batched", [False, True])
+def test_jfk_both_code_paths(data_dir: Path, settings, batched: bool) -> None:
+    """The sequential (CPU) and batched (GPU default) faster-whisper paths both work."""
+    s = settings.model_copy(update={"asr": settings.asr.model_copy(update={"batched_on_cpu": batched})})
+    result = transcribe(load_audio(data_dir / "jfk.flac", s.audio), "auto", s, model="base")
+    assert result.language == "en"
+    assert wer(JFK, " ".join(seg.text for seg in result.segments)) <= 0.1
+    words = result.words
+    assert words and all(0 <= w.start <= w.end <= 11.1 for w in words)
