@@ -7,7 +7,6 @@ The input file is only ever opened for reading.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from meeting_notes.errors import (
     NotAFileError,
     UnsupportedFormatError,
 )
+from meeting_notes.model_registry import file_sha256
 from meeting_notes.schema import AudioInfo
 from meeting_notes.settings import AudioSettings
 
@@ -28,14 +28,6 @@ AUDIO_EXTENSIONS = {
     ".wav", ".wave", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".webm",
     ".mp4", ".m4v", ".mov", ".mkv", ".wma", ".aiff", ".aif", ".amr", ".3gp", ".caf",
 }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_path(path: Path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from meeting_notes.audio import file_sha256, inspect_audio, is_silent, load_audio
+from meeting_notes.audio import inspect_audio, is_silent, load_audio
 from meeting_notes.errors import (
     AudioTooLongError,
     CorruptAudioError,
@@ -20,6 +20,7 @@ from meeting_notes.errors import (
     NotAFileError,
     UnsupportedFormatError,
 )
+from meeting_notes.model_registry import file_sha256
 from meeting_notes.settings import AudioSettings
 
 AUDIO = AudioSettings()

@@ -18,8 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from meeting_notes.audio import file_sha256
-from meeting_notes.metrics import cer_japanese, diarization_error_rate, read_rttm, read_stm, wer
+from meeting_notes.metrics import (
+    cer_japanese,
+    diarization_error_rate,
+    read_rttm,
+    read_stm,
+    wer,
+)
+from meeting_notes.model_registry import file_sha256
 from meeting_notes.pipeline import ProcessOptions, process_meeting
 from meeting_notes.schema import Transcript, read_json
 
