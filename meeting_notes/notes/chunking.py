@@ -27,11 +27,15 @@ class TokenEstimator:
     per_word: float = 1.6
     per_cjk_char: float = 0.8
 
+    per_json_char: float = 0.3
+
     def count(self, text: str) -> int:
         cjk = len(_CJK.findall(text))
         rest = _CJK.sub(" ", text)
         words = len(rest.split())
-        return int(round(cjk * self.per_cjk_char + words * self.per_word)) + 1
+        # JSON punctuation (examples, schema skeleton) tokenizes densely.
+        json_chars = sum(rest.count(c) for c in '{}[]":_')
+        return int(round(cjk * self.per_cjk_char + words * self.per_word + json_chars * self.per_json_char)) + 1
 
 
 @dataclass(frozen=True)
