@@ -31,7 +31,7 @@ Language = Literal["auto", "en", "ja"]
 class AudioSettings(BaseModel):
     """Decoding and input limits."""
 
-    sample_rate: int = 16000
+    sample_rate: int = Field(16000, description="Rate every recording is resampled to (Whisper and pyannote expect 16 kHz).")
     max_duration_s: float = Field(4 * 3600.0, description="Longer recordings are rejected.")
     min_duration_s: float = Field(0.1, description="Shorter recordings are rejected as empty.")
     silence_rms_dbfs: float = Field(
@@ -50,21 +50,21 @@ class AsrSettings(BaseModel):
     english_model: str = Field("tiny.en", description="Model used by 'auto' when language is 'en'.")
     multilingual_model: str = Field("base", description="Model used by 'auto' for 'auto'/'ja'.")
     compute_type: str = Field("auto", description="'auto': float16 on CUDA, int8 on CPU.")
-    beam_size: int = 5
+    beam_size: int = Field(5, description="Beam width of the decoder.")
     batch_size: int = Field(8, description="Batched-pipeline batch size (used on CUDA).")
     batched_on_cpu: bool = Field(False, description="Use the batched pipeline on CPU as well.")
-    vad_filter: bool = True
-    vad_min_silence_ms: int = 500
+    vad_filter: bool = Field(True, description="Silero VAD before decoding (guards against loops on silence).")
+    vad_min_silence_ms: int = Field(500, description="Silence that splits VAD speech regions.")
     condition_on_previous_text: bool = Field(
         False, description="Off by default: conditioning feeds Whisper's repetition loops."
     )
-    compression_ratio_threshold: float = 2.4
-    log_prob_threshold: float = -1.0
-    no_speech_threshold: float = 0.6
+    compression_ratio_threshold: float = Field(2.4, description="Segments more repetitive than this are re-decoded, then dropped.")
+    log_prob_threshold: float = Field(-1.0, description="Average log-probability below which decoding falls back to sampling.")
+    no_speech_threshold: float = Field(0.6, description="No-speech probability above which a low-confidence segment counts as silence.")
     hallucination_max_repeats: int = Field(
         4, description="An n-gram repeated more than this many times in a row is cut."
     )
-    initial_prompt: str | None = None
+    initial_prompt: str | None = Field(None, description="Text given to Whisper as context (product names, spellings).")
 
 
 class DiarizationSettings(BaseModel):
@@ -86,13 +86,13 @@ class DiarizationSettings(BaseModel):
         description="Agglomerative clustering threshold (cosine distance between centroids); "
         "tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
     )
-    min_cluster_size: int = 12
+    min_cluster_size: int = Field(12, description="Clusters with fewer embeddings are merged into the nearest large one.")
     segmentation_step: float = Field(
         0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
     )
-    segmentation_batch_size: int = 32
-    embedding_batch_size: int = 32
-    embedding_exclude_overlap: bool = True
+    segmentation_batch_size: int = Field(32, description="10 s windows per segmentation batch.")
+    embedding_batch_size: int = Field(32, description="Windows per embedding batch.")
+    embedding_exclude_overlap: bool = Field(True, description="Embed each speaker from frames where they speak alone when there are enough.")
     embedding_block_s: float = Field(
         30.0,
         description="> 0: run the CAM++ backbone once over the recording in blocks of this many "
@@ -253,9 +253,9 @@ class Settings(BaseSettings):
         Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "meeting-notes",
         description="Where assembled bundled models are written.",
     )
-    device: Device = "auto"
+    device: Device = Field("auto", description="'auto' (CUDA when visible), 'cpu' or 'cuda' (--device).")
     cpu_threads: int = Field(0, description="0: all cores.")
-    language: Language = "auto"
+    language: Language = Field("auto", description="'auto' (detect), 'en' or 'ja' (--language).")
 
     audio: AudioSettings = AudioSettings()
     asr: AsrSettings = AsrSettings()

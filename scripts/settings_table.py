@@ -1,0 +1,48 @@
+"""Rewrite the settings table in README.md from meeting_notes.settings (run after adding a field).
+
+    .venv/bin/python scripts/settings_table.py
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from meeting_notes.settings import PROJECT_ROOT, Settings
+
+START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
+
+
+def _default(field) -> str:
+    if field.default_factory is not None:
+        return "(see settings.py)"
+    value = field.default
+    if isinstance(value, Path):
+        value = str(value).replace(str(PROJECT_ROOT), "<repo>").replace(str(Path.home()), "~")
+    return f"`{value}`"
+
+
+def rows(model: type[BaseModel], prefix: str = "MEETING_NOTES_") -> list[str]:
+    out = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out += rows(ann, f"{prefix}{name.upper()}__")
+        else:
+            desc = (field.description or "").replace("|", "/")
+            out.append(f"| `{prefix}{name.upper()}` | {_default(field)} | {desc} |")
+    return out
+
+
+def main() -> None:
+    readme = PROJECT_ROOT / "README.md"
+    table = "\n".join(["| variable | default | meaning |", "|---|---|---|", *rows(Settings)])
+    text = readme.read_text(encoding="utf-8")
+    new = re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{table}\n{END}", text, flags=re.S)
+    readme.write_text(new, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
