@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_openai_server import FakeOpenAIServer, chat_reply, error_reply
 from pydantic import BaseModel
 
 from meeting_notes.notes.cache import ResponseCache
 from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError, backoff_delay, extract_json
 from meeting_notes.settings import LLMSettings
-from fake_openai_server import FakeOpenAIServer, chat_reply, error_reply
 
 
 class Answer(BaseModel):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_openai_server import FakeOpenAIServer, Reply, chat_reply, error_reply
 
 from meeting_notes.notes.generate import endpoint_kind, should_redact
 from meeting_notes.notes.llm_client import Endpoint, LLMError
@@ -19,7 +20,6 @@ from meeting_notes.pipeline import MeetingContext, ProcessOptions
 from meeting_notes.schema import AudioInfo, RunInfo, Segment, Speaker, Transcript, read_json, write_json
 from meeting_notes.settings import LLMSettings, ModelPrice, Settings
 from meeting_notes.workspace import MeetingWorkspace
-from fake_openai_server import FakeOpenAIServer, Reply, chat_reply, error_reply
 
 LINE = re.compile(r"^\[(\d+)\] [^:]+: (.*)$", re.MULTILINE)
 
