@@ -118,8 +118,8 @@ class AlignmentSettings(BaseModel):
 class ModelPrice(BaseModel):
     """Price of one model in USD per million tokens."""
 
-    prompt_per_million: float
-    completion_per_million: float
+    prompt_per_million: float = Field(description="USD per million prompt tokens.")
+    completion_per_million: float = Field(description="USD per million completion tokens.")
 
 
 def _default_prices() -> dict[str, ModelPrice]:
@@ -154,7 +154,7 @@ class LLMSettings(BaseModel):
     api_version: str | None = Field(
         None, description="Set for Azure OpenAI (e.g. '2024-10-21'): base_url is then the Azure endpoint."
     )
-    temperature: float = 0.0
+    temperature: float = Field(0.0, description="Sampling temperature (0: as deterministic as the server allows).")
     timeout_s: float | None = Field(
         None,
         description="Per-call timeout in seconds; None: 1200 for the embedded server (a 30-minute "
@@ -192,7 +192,7 @@ class LLMSettings(BaseModel):
         "'auto': on for every endpoint that is not on this machine.",
     )
     prompt_version: str = Field("v1", description="Folder under prompts/notes/.")
-    prompts_dir: Path = Field(PROJECT_ROOT / "prompts" / "notes")
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts" / "notes", description="Folder of the versioned prompt files.")
     cache: bool = Field(True, description="Cache LLM responses by (model, prompt version, input hash).")
     cache_dir: Path | None = Field(None, description="None: <cache_dir>/llm-responses.")
     prices: dict[str, ModelPrice] = Field(
@@ -208,7 +208,7 @@ class LLMSettings(BaseModel):
         "when its threads compete with another busy process for the cores).",
     )
     local_context: int = Field(16384, description="Context window the embedded server is started with.")
-    local_startup_timeout_s: float = 180.0
+    local_startup_timeout_s: float = Field(180.0, description="How long to wait for the embedded server to answer.")
 
 
 class OrchestrationSettings(BaseModel):
