@@ -204,8 +204,10 @@ class LLMSettings(BaseModel):
     local_port: int = Field(8765, description="Port of the embedded server on 127.0.0.1 (reused if one runs).")
     local_threads: int = Field(
         0,
-        description="llama.cpp threads; 0: all cores but one (llama.cpp slows down several-fold "
-        "when its threads compete with another busy process for the cores).",
+        description="llama.cpp threads; 0: the cpu_threads setting (all cores by default: the notes "
+        "step runs after transcription, and on 2 cores 2 threads answered 1.75x faster than 1). Set it "
+        "lower on a host where other busy processes share the cores: llama.cpp slows down several-fold "
+        "when its threads compete for them.",
     )
     local_context: int = Field(16384, description="Context window the embedded server is started with.")
     local_startup_timeout_s: float = Field(180.0, description="How long to wait for the embedded server to answer.")

@@ -77,6 +77,12 @@ def test_server_command_binds_loopback_only() -> None:
     assert cmd[cmd.index("--model_alias") + 1] == "m"
 
 
+def test_server_threads_default_to_the_cpu_threads_setting() -> None:
+    settings = Settings(cpu_threads=5)
+    cmd = server_command(LocalModel("m", Path("/x/m.gguf"), "0" * 64), settings)
+    assert cmd[cmd.index("--n_threads") + 1] == "5" and cmd[cmd.index("--n_threads_batch") + 1] == "5"
+
+
 def test_missing_llama_cpp_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(local_server.importlib.util, "find_spec", lambda n, *a: None if n == "llama_cpp" else real(n, *a))

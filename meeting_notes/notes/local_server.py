@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 import time
@@ -135,7 +134,7 @@ atexit.register(_stop_all)
 def server_command(model: LocalModel, settings: Settings) -> list[str]:
     """The llama-cpp-python server command line (bound to 127.0.0.1)."""
     llm = settings.llm
-    threads = llm.local_threads if llm.local_threads > 0 else max(1, (os.cpu_count() or 2) - 1)
+    threads = llm.local_threads if llm.local_threads > 0 else settings.threads()
     return [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model.path),
