@@ -1,7 +1,8 @@
 """Word-to-speaker alignment and grouping into speaker-attributed segments.
 
 Each word goes to the speaker turn it overlaps most (non-overlapping "exclusive" turns
-preferred); a word that overlaps no turn goes to the nearest one. Consecutive words of one
+preferred); a word that overlaps no turn goes to the nearest one; a short run of words that
+drifted across a turn change joins its sentence's main speaker. Consecutive words of one
 speaker form a segment, split at long pauses, and at sentence ends once a segment is long.
 Pure Python over sorted lists: linear in words + turns.
 """
@@ -58,10 +59,18 @@ def assign_speakers(words: list[AsrWord], turns: list[SpeakerTurn]) -> list[str 
     return speakers
 
 
-def smooth_by_sentence(words: list[AsrWord], speakers: list[str | None], majority: float, max_pause_s: float) -> list[str | None]:
-    """Give a whole sentence to its main speaker when that speaker holds at least ``majority``
-    of its word time. Word timestamps drift by a few hundred ms at turn changes, which
-    otherwise leaves the first or last words of a sentence with the neighbouring speaker."""
+def smooth_by_sentence(
+    words: list[AsrWord],
+    speakers: list[str | None],
+    majority: float,
+    max_pause_s: float,
+    max_drift_s: float,
+) -> list[str | None]:
+    """Give a sentence's stray words to its main speaker when that speaker holds at least
+    ``majority`` of its word time. Word timestamps drift by a few hundred ms at turn changes,
+    which otherwise leaves the first or last words of a sentence with the neighbouring speaker.
+    Only runs of other-speaker words spanning at most ``max_drift_s`` move: a longer run is a
+    real turn inside a run-on sentence ("This is Diane in New Jersey, and I'm Sheila...")."""
     if majority > 1.0 or not words:
         return speakers
     out = list(speakers)
@@ -77,8 +86,12 @@ def smooth_by_sentence(words: list[AsrWord], speakers: list[str | None], majorit
             share[speakers[k]] += max(words[k].end - words[k].start, 0.01)
         top, top_time = max(share.items(), key=lambda kv: kv[1])
         if top_time >= majority * sum(share.values()):
+            run_start = start
             for k in range(start, i + 1):
-                out[k] = top
+                if k == i or speakers[k + 1] != speakers[k]:  # a run of one label ends at k
+                    if speakers[k] != top and words[k].end - words[run_start].start <= max_drift_s:
+                        out[run_start : k + 1] = [top] * (k + 1 - run_start)
+                    run_start = k + 1
         start = i + 1
     return out
 
@@ -141,7 +154,7 @@ def build_transcript(
     asr_words = sorted(asr.words, key=lambda w: (w.start, w.end))
     turns = diarization.exclusive_turns or diarization.turns
     labels = smooth_by_sentence(
-        asr_words, assign_speakers(asr_words, turns), cfg.sentence_majority, cfg.max_pause_s
+        asr_words, assign_speakers(asr_words, turns), cfg.sentence_majority, cfg.max_pause_s, cfg.max_drift_s
     )
     words = [
         Word(

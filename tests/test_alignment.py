@@ -36,9 +36,24 @@ def test_sentence_smoothing_moves_drifted_words() -> None:
     words = [w(0.0, 0.5, " This"), w(0.5, 1.0, " is"), w(1.0, 1.5, " Diane."), w(1.6, 1.9, " And"), w(1.9, 2.2, " I'm"),
              w(2.3, 3.0, " Sheila"), w(3.0, 3.5, " from"), w(3.5, 4.5, " Texas.")]
     raw = ["A", "A", "A", "A", "A", "B", "B", "B"]
-    assert smooth_by_sentence(words, raw, 0.6, 1.0) == ["A", "A", "A", "B", "B", "B", "B", "B"]
+    assert smooth_by_sentence(words, raw, 0.6, 1.0, 1.0) == ["A", "A", "A", "B", "B", "B", "B", "B"]
     # disabled
-    assert smooth_by_sentence(words, raw, 1.1, 1.0) == raw
+    assert smooth_by_sentence(words, raw, 1.1, 1.0, 1.0) == raw
+
+
+def test_sentence_smoothing_keeps_a_real_turn_inside_a_run_on_sentence() -> None:
+    # "This is Diane in New Jersey, and I'm Sheila in Texas." as one sentence over a turn change:
+    # A's 1.9 s clause is a turn, not drift, even though B holds 61 % of the sentence's time.
+    words = [w(12.7, 13.0, " This"), w(13.0, 13.3, " is"), w(13.3, 13.6, " Diane"), w(13.6, 14.1, " Jersey,"),
+             w(14.5, 14.6, " and"), w(14.6, 15.0, " I'm"), w(15.0, 15.9, " Sheila"), w(15.9, 16.9, " in"),
+             w(16.9, 17.7, " Texas.")]
+    raw = ["A", "A", "A", "A", "A", "B", "B", "B", "B"]
+    assert smooth_by_sentence(words, raw, 0.6, 1.0, 1.0) == raw
+    # a short stray run (one drifted 0.4 s word) in a sentence B holds still moves
+    raw2 = ["B", "B", "B", "B", "B", "A", "B", "B", "B"]
+    assert smooth_by_sentence(words, raw2, 0.6, 1.0, 1.0) == ["B"] * 9
+    # without the bound the whole sentence goes to B (the old behaviour)
+    assert smooth_by_sentence(words, raw, 0.6, 1.0, float("inf")) == ["B"] * 9
 
 
 def test_grouping_splits_on_speaker_pause_and_long_sentences() -> None:
