@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines
-from meeting_notes.notes.evidence import normalize, verify_extraction
+from meeting_notes.notes.evidence import NAME_NOT_SAID, normalize, verify_extraction
 from meeting_notes.notes.redact import RedactionReport, redact_text
 from meeting_notes.notes.schema import (
     Account,
     Competitor,
     DealStageSuggestion,
+    DecisionMaker,
     Evidence,
     Extraction,
     NextStep,
+    Participant,
     TextItem,
 )
 
@@ -121,3 +123,44 @@ def test_chunks_respect_the_budget_and_keep_ids() -> None:
     assert covered == set(range(20))
     assert chunks[1][0].segment_id == chunks[0][-1].segment_id  # one line of overlap
     assert chunk_lines(lines, budget=1000) == [lines]
+
+
+def test_names_must_be_said_even_when_the_quote_is_real() -> None:
+    segments = {
+        0: "Okay. This is Diane in New Jersey.",
+        1: "And I'm Sheila in Texas. Linda signs off, she's our CFO.",
+        2: "Ms. Park wants it by March. We compared Power BI.",
+        3: "山本さんが稟議を上げます。",
+    }
+    quote = [ev([0], "This is Diane in New Jersey")]
+    extraction = Extraction(
+        # a list of people crammed into the account, each of them said, the whole never
+        account=Account(name="Diane, Sheila, and Texas", evidence=quote),
+        participants=[
+            Participant(name="Diana", evidence=quote),  # misheard by the model: not said
+            Participant(name="Diane", evidence=quote),
+            Participant(name="Sheila", side="customer", evidence=[ev([1], "I'm Sheila in Texas")]),
+        ],
+        # first and family name said in different places; honorifics the speakers did not use
+        decision_makers=[
+            DecisionMaker(name="Linda Park", role="CFO", evidence=[ev([1], "Linda signs off")]),
+            DecisionMaker(name="Mr. Park", evidence=[ev([2], "Ms. Park wants it by March")]),
+            DecisionMaker(name="山本様", evidence=[ev([3], "山本さんが稟議を上げます")]),
+        ],
+        competitors=[
+            Competitor(name="Power BI", evidence=[ev([2], "We compared Power BI")]),
+            Competitor(name="Tableau", evidence=[ev([2], "We compared Power BI")]),
+        ],
+    )
+    checked, ver = verify_extraction(extraction, segments)
+    assert checked.account.name == ""
+    assert [p.name for p in checked.participants] == ["Diane", "Sheila"]
+    assert [d.name for d in checked.decision_makers] == ["Linda Park", "Mr. Park", "山本様"]
+    assert [c.name for c in checked.competitors] == ["Power BI"]
+    dropped = {(d.field, d.text.split(" / ")[0]): d.reason for d in ver.dropped}
+    assert dropped == {
+        ("account", "Diane, Sheila, and Texas"): NAME_NOT_SAID,
+        ("participants", "Diana"): NAME_NOT_SAID,
+        ("competitors", "Tableau"): NAME_NOT_SAID,
+    }
+    assert ver.items_dropped == 3 and ver.items_kept == 6

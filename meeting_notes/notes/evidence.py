@@ -5,6 +5,10 @@ and symbols removed), it is a substring of the cited segments' text joined in id
 quote with an ellipsis ("..." or "…") holds when its pieces appear in that order. A quote that
 is verbatim in the transcript but under other segment ids is kept with corrected ids (counted
 as relocated). An item none of whose evidence holds is dropped and recorded.
+
+Names (account, participants, decision makers, competitors) must also be said in the meeting:
+the whole name, or every word of it, honorifics aside. A quote can be real while the name
+beside it is not ("Account: Diane, Sheila, and Texas" citing "This is Diane in New Jersey").
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ from meeting_notes.notes.schema import (
 
 MIN_QUOTE_CHARS = 4
 _ELLIPSIS = re.compile(r"\.{3,}|…+|‥+")
+NO_EVIDENCE = "evidence not found in the cited segments"
+NAME_NOT_SAID = "name not said in the meeting"
+#: titles and honorifics a model adds to a name that the speakers may not have said
+_HONORIFICS = re.compile(
+    r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+|(?:さん|様|さま|氏|殿|くん|君|ちゃん)$", re.IGNORECASE
+)
+_LIST_SEPARATORS = re.compile(r"[,、，;/&]|\s+and\s+")
 
 
 def normalize(text: str) -> str:
@@ -72,6 +83,19 @@ def _match_in(haystack: str, pieces: list[str]) -> list[tuple[int, int]] | None:
     return spans
 
 
+def name_is_said(name: str, index: _Index) -> bool:
+    """True when ``name`` (without honorifics) is in the transcript as a whole, or, when it is
+    not a list of several names, word by word ("Linda Park" from "Linda ... Ms. Park")."""
+    name = _HONORIFICS.sub("", name.strip()).strip()
+    whole = normalize(name)
+    if not whole or whole in index.text:
+        return True
+    if _LIST_SEPARATORS.search(name):
+        return False
+    words = [normalize(_HONORIFICS.sub("", w)) for w in name.split()]
+    return len(words) > 1 and all(w in index.text for w in words if w)
+
+
 def check_evidence(ev: Evidence, index: _Index) -> tuple[str, Evidence | None]:
     """'valid', 'relocated' (with corrected ids) or 'invalid'."""
     pieces = _pieces(ev.quote)
@@ -89,7 +113,8 @@ def check_evidence(ev: Evidence, index: _Index) -> tuple[str, Evidence | None]:
     return "relocated", Evidence(segment_ids=ids, quote=ev.quote)
 
 
-def _check_item(item: BaseModel, index: _Index, ver: Verification) -> BaseModel | None:
+def _check_item(item: BaseModel, index: _Index, ver: Verification) -> tuple[BaseModel | None, str]:
+    """The item with its valid evidence, or None and the reason it is dropped."""
     kept: list[Evidence] = []
     for ev in getattr(item, "evidence"):
         ver.evidence_checked += 1
@@ -104,8 +129,11 @@ def _check_item(item: BaseModel, index: _Index, ver: Verification) -> BaseModel 
         assert fixed is not None
         kept.append(fixed)
     if not kept:
-        return None
-    return item.model_copy(update={"evidence": kept})
+        return None, NO_EVIDENCE
+    name = getattr(item, "name", "")
+    if name and not name_is_said(name, index):
+        return None, NAME_NOT_SAID
+    return item.model_copy(update={"evidence": kept}), ""
 
 
 def verify_extraction(
@@ -116,19 +144,17 @@ def verify_extraction(
     ver = Verification()
     update: dict[str, object] = {}
 
-    def drop(field: str, item: BaseModel) -> None:
+    def drop(field: str, item: BaseModel, reason: str) -> None:
         ver.items_dropped += 1
-        ver.dropped.append(
-            DroppedItem(field=field, text=item_text(item)[:200], reason="evidence not found in the cited segments")
-        )
+        ver.dropped.append(DroppedItem(field=field, text=item_text(item)[:200], reason=reason))
 
     for field in LIST_FIELDS:
         kept = []
         for item in getattr(extraction, field):
             ver.items_checked += 1
-            checked = _check_item(item, index, ver)
+            checked, reason = _check_item(item, index, ver)
             if checked is None:
-                drop(field, item)
+                drop(field, item, reason)
             else:
                 ver.items_kept += 1
                 kept.append(checked)
@@ -137,9 +163,9 @@ def verify_extraction(
     account = extraction.account
     if account.name:
         ver.items_checked += 1
-        checked = _check_item(account, index, ver)
+        checked, reason = _check_item(account, index, ver)
         if checked is None:
-            drop("account", account)
+            drop("account", account, reason)
             update["account"] = type(account)()
         else:
             ver.items_kept += 1
@@ -148,9 +174,9 @@ def verify_extraction(
     stage = extraction.deal_stage
     if stage.stage != "unknown":
         ver.items_checked += 1
-        checked = _check_item(stage, index, ver)
+        checked, reason = _check_item(stage, index, ver)
         if checked is None:
-            drop("deal_stage", stage)
+            drop("deal_stage", stage, reason)
             update["deal_stage"] = type(stage)()
         else:
             ver.items_kept += 1
