@@ -36,12 +36,19 @@ def rows(model: type[BaseModel], prefix: str = "MEETING_NOTES_") -> list[str]:
     return out
 
 
+def table() -> str:
+    """The README's settings table, generated from the settings model."""
+    return "\n".join(["| variable | default | meaning |", "|---|---|---|", *rows(Settings)])
+
+
+def readme_with_table(text: str) -> str:
+    """``text`` with the block between the settings-table markers replaced by :func:`table`."""
+    return re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{table()}\n{END}", text, flags=re.S)
+
+
 def main() -> None:
     readme = PROJECT_ROOT / "README.md"
-    table = "\n".join(["| variable | default | meaning |", "|---|---|---|", *rows(Settings)])
-    text = readme.read_text(encoding="utf-8")
-    new = re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{table}\n{END}", text, flags=re.S)
-    readme.write_text(new, encoding="utf-8")
+    readme.write_text(readme_with_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 if __name__ == "__main__":

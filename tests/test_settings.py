@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -9,21 +10,22 @@ from pydantic import BaseModel
 from meeting_notes.settings import PROJECT_ROOT, Settings
 
 
-def _env_names(model: type[BaseModel], prefix: str = "MEETING_NOTES_") -> list[str]:
-    names = []
-    for name, field in model.model_fields.items():
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            names += _env_names(ann, f"{prefix}{name.upper()}__")
-        else:
-            names.append(f"{prefix}{name.upper()}")
-    return names
+def _settings_table_script():
+    spec = importlib.util.spec_from_file_location("settings_table", PROJECT_ROOT / "scripts" / "settings_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_every_setting_is_documented_in_the_readme() -> None:
+def test_readme_settings_table_is_generated_from_the_settings_model() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    missing = [n for n in _env_names(Settings) if f"`{n}`" not in readme]
-    assert not missing, f"settings missing from README: {missing}"
+    script = _settings_table_script()
+    assert readme.count(script.START) == 1 and readme.count(script.END) == 1
+    assert script.readme_with_table(readme) == readme, (
+        "README settings table is stale: run .venv/bin/python scripts/settings_table.py"
+    )
+    # every leaf field is a row, nested groups included
+    assert "`MEETING_NOTES_ALIGNMENT__MAX_DRIFT_S`" in readme and "`MEETING_NOTES_LLM__LOCAL_THREADS`" in readme
 
 
 def test_env_vars_override_nested_fields(monkeypatch) -> None:

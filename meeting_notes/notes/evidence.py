@@ -160,26 +160,18 @@ def verify_extraction(
                 kept.append(checked)
         update[field] = kept
 
-    account = extraction.account
-    if account.name:
+    singles = (("account", bool(extraction.account.name)), ("deal_stage", extraction.deal_stage.stage != "unknown"))
+    for field, filled in singles:
+        if not filled:
+            continue
+        item = getattr(extraction, field)
         ver.items_checked += 1
-        checked, reason = _check_item(account, index, ver)
+        checked, reason = _check_item(item, index, ver)
         if checked is None:
-            drop("account", account, reason)
-            update["account"] = type(account)()
+            drop(field, item, reason)
+            update[field] = type(item)()
         else:
             ver.items_kept += 1
-            update["account"] = checked
-
-    stage = extraction.deal_stage
-    if stage.stage != "unknown":
-        ver.items_checked += 1
-        checked, reason = _check_item(stage, index, ver)
-        if checked is None:
-            drop("deal_stage", stage, reason)
-            update["deal_stage"] = type(stage)()
-        else:
-            ver.items_kept += 1
-            update["deal_stage"] = checked
+            update[field] = checked
 
     return extraction.model_copy(update=update), ver
