@@ -43,7 +43,7 @@ def test_sentence_smoothing_moves_drifted_words() -> None:
 
 def test_sentence_smoothing_keeps_a_real_turn_inside_a_run_on_sentence() -> None:
     # "This is Diane in New Jersey, and I'm Sheila in Texas." as one sentence over a turn change:
-    # A's 1.9 s clause is a turn, not drift, even though B holds 61 % of the sentence's time.
+    # A's 1.9 s clause is a turn, not drift, even though B holds 67 % of the sentence's word time.
     words = [w(12.7, 13.0, " This"), w(13.0, 13.3, " is"), w(13.3, 13.6, " Diane"), w(13.6, 14.1, " Jersey,"),
              w(14.5, 14.6, " and"), w(14.6, 15.0, " I'm"), w(15.0, 15.9, " Sheila"), w(15.9, 16.9, " in"),
              w(16.9, 17.7, " Texas.")]
