@@ -7,7 +7,7 @@ is verbatim in the transcript but under other segment ids is kept with corrected
 as relocated). An item none of whose evidence holds is dropped and recorded.
 
 Names (account, participants, decision makers, competitors) must also be said in the meeting:
-the whole name, or every word of it, honorifics aside. A quote can be real while the name
+the whole name, or every word of it, honorifics and legal forms (株式会社, Inc.) aside. A quote can be real while the name
 beside it is not ("Account: Diane, Sheila, and Texas" citing "This is Diane in New Jersey").
 """
 
@@ -36,6 +36,13 @@ NAME_NOT_SAID = "name not said in the meeting"
 #: titles and honorifics a model adds to a name that the speakers may not have said
 _HONORIFICS = re.compile(
     r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+|(?:さん|様|さま|氏|殿|くん|君|ちゃん)$", re.IGNORECASE
+)
+#: legal forms a model adds to a company name ("ナビテック社" for "株式会社ナビテック", "Acme, Inc.")
+_CORPORATE = re.compile(
+    r"^(?:株式会社|有限会社|合同会社|[(（]株[)）]|㈱)\s*"
+    r"|\s*(?:株式会社|有限会社|合同会社|[(（]株[)）]|㈱|社)$"
+    r"|[,\s]+(?:inc|ltd|llc|corp|corporation|co|company|gmbh|kk|k\.k|plc|limited)\.?$",
+    re.IGNORECASE,
 )
 _LIST_SEPARATORS = re.compile(r"[,、，;/&]|\s+and\s+")
 
@@ -84,9 +91,10 @@ def _match_in(haystack: str, pieces: list[str]) -> list[tuple[int, int]] | None:
 
 
 def name_is_said(name: str, index: _Index) -> bool:
-    """True when ``name`` (without honorifics) is in the transcript as a whole, or, when it is
-    not a list of several names, word by word ("Linda Park" from "Linda ... Ms. Park")."""
-    name = _HONORIFICS.sub("", name.strip()).strip()
+    """True when ``name`` (without honorifics and legal forms) is in the transcript as a whole,
+    or, when it is not a list of several names, word by word ("Linda Park" from "Linda ... Ms.
+    Park")."""
+    name = _CORPORATE.sub("", _HONORIFICS.sub("", name.strip()).strip()).strip()
     whole = normalize(name)
     if not whole or whole in index.text:
         return True
