@@ -167,7 +167,11 @@ def test_names_must_be_said_even_when_the_quote_is_real() -> None:
 
 
 def test_company_names_with_a_legal_form_the_speakers_did_not_say_are_kept() -> None:
-    segments = {0: "株式会社ナビテックの佐藤と申します。", 1: "We already use Acme for dispatch.", 2: "ワクリンクの中村です。"}
+    segments = {
+        0: "株式会社ナビテックの佐藤と申します。",
+        1: "We already use Acme for dispatch.",
+        2: "ワクリンクの中村です。",
+    }
     for name, ids, quote in [
         ("ナビテック社", [0], "株式会社ナビテックの佐藤"),
         ("ナビテック株式会社", [0], "株式会社ナビテックの佐藤"),
@@ -178,5 +182,6 @@ def test_company_names_with_a_legal_form_the_speakers_did_not_say_are_kept() -> 
         checked, ver = verify_extraction(Extraction(account=Account(name=name, evidence=[ev(ids, quote)])), segments)
         assert checked.account.name == name and ver.items_dropped == 0, name
     # the legal form does not make an unsaid company pass
-    checked, ver = verify_extraction(Extraction(account=Account(name="Globex, Inc.", evidence=[ev([1], "We already use Acme")])), segments)
+    unsaid = Extraction(account=Account(name="Globex, Inc.", evidence=[ev([1], "We already use Acme")]))
+    checked, ver = verify_extraction(unsaid, segments)
     assert checked.account.name == "" and ver.dropped[0].reason == NAME_NOT_SAID

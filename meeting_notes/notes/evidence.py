@@ -7,8 +7,9 @@ is verbatim in the transcript but under other segment ids is kept with corrected
 as relocated). An item none of whose evidence holds is dropped and recorded.
 
 Names (account, participants, decision makers, competitors) must also be said in the meeting:
-the whole name, or every word of it, honorifics and legal forms (株式会社, Inc.) aside. A quote can be real while the name
-beside it is not ("Account: Diane, Sheila, and Texas" citing "This is Diane in New Jersey").
+the whole name, or every word of it, honorifics and legal forms (株式会社, Inc.) aside. A quote
+can be real while the name beside it is not ("Account: Diane, Sheila, and Texas" citing "This
+is Diane in New Jersey").
 """
 
 from __future__ import annotations
