@@ -1,4 +1,4 @@
-"""Rewrite the settings table in README.md from meeting_notes.settings (run after adding a field).
+"""Rewrite the settings table in docs/configuration.md from meeting_notes.settings (run after adding a field).
 
     .venv/bin/python scripts/settings_table.py
 """
@@ -37,18 +37,20 @@ def rows(model: type[BaseModel], prefix: str = "MEETING_NOTES_") -> list[str]:
 
 
 def table() -> str:
-    """The README's settings table, generated from the settings model."""
+    """The settings table of docs/configuration.md, generated from the settings model."""
     return "\n".join(["| variable | default | meaning |", "|---|---|---|", *rows(Settings)])
 
 
-def readme_with_table(text: str) -> str:
+DOC = PROJECT_ROOT / "docs" / "configuration.md"
+
+
+def doc_with_table(text: str) -> str:
     """``text`` with the block between the settings-table markers replaced by :func:`table`."""
     return re.sub(re.escape(START) + ".*?" + re.escape(END), f"{START}\n{table()}\n{END}", text, flags=re.S)
 
 
 def main() -> None:
-    readme = PROJECT_ROOT / "README.md"
-    readme.write_text(readme_with_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    DOC.write_text(doc_with_table(DOC.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 if __name__ == "__main__":
