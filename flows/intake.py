@@ -31,12 +31,18 @@ AUDIO_EXTENSIONS = frozenset(
 
 
 def flow_parameters(
-    audio_path: Path, out_dir: str, options: ProcessOptions, inbox_root: str | None = None
+    audio_path: Path,
+    out_dir: str,
+    options: ProcessOptions,
+    inbox_root: str | None = None,
+    claim_id: str | None = None,
 ) -> dict[str, Any]:
-    """The ``process-meeting`` parameters for one recording."""
+    """The ``process-meeting`` parameters for one recording (with its inbox claim's owner token)."""
     params: dict[str, Any] = {"audio_path": str(audio_path), "out_dir": out_dir, **options.to_dict()}
     if inbox_root:
         params["inbox_root"] = inbox_root
+    if claim_id:
+        params["claim_id"] = claim_id
     return params
 
 
@@ -67,13 +73,13 @@ def handle_ready_file(
         inbox.fail(item, f"{type(exc).__name__}: {exc}")
         return {"file": str(path), "status": "failed", "error": str(exc)}
     options = sidecar.apply(base) if sidecar else base
-    params = flow_parameters(item.path, out_dir, options, str(inbox.layout.root))
+    params = flow_parameters(item.path, out_dir, options, str(inbox.layout.root), item.claim_id)
     return dispatch(params, item.idempotency_key, deployment)
 
 
 def _inbox_for(settings: Settings, inbox_root: str | None) -> Inbox:
     root = Path(inbox_root or settings.orchestration.inbox_dir)
-    return Inbox(root, settings.orchestration.claim_timeout_s)
+    return Inbox(root, settings.orchestration.claim_timeout_s, settings.orchestration.queue_timeout_s)
 
 
 @flow(name="inbox-sweep")
@@ -167,14 +173,19 @@ def watch(
     stop: threading.Event | None = None,
 ) -> None:
     """Poll the inbox and process each file once it is fully written, until ``stop`` is set."""
-    inbox = Inbox(inbox_root, settings.orchestration.claim_timeout_s)
+    inbox = Inbox(inbox_root, settings.orchestration.claim_timeout_s, settings.orchestration.queue_timeout_s)
     inbox.recover()
     tracker = StabilityTracker(settings.orchestration.stable_seconds)
     stop = stop or threading.Event()
     while not stop.is_set():
         for path in tracker.poll(inbox.layout.inbox):
-            result = handle_ready_file(path, inbox, str(out_dir), deployment, ProcessOptions(notes=notes))
-            print(f"{path.name}: {result['status']}", flush=True)
+            try:
+                result = handle_ready_file(path, inbox, str(out_dir), deployment, ProcessOptions(notes=notes))
+            except Exception as exc:  # one bad file never stops the watcher
+                result = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+            if result["status"] in ("skipped", "error"):
+                tracker.set_aside(path)  # offered again only once it changes
+            print(f"{path.name}: {result['status']}" + (f" ({result['error']})" if "error" in result else ""), flush=True)
         stop.wait(settings.orchestration.poll_interval_s)
 
 

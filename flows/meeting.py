@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from meeting_notes import pipeline
 from meeting_notes.errors import MeetingNotesError
-from meeting_notes.inbox import Inbox, InboxItem
+from meeting_notes.inbox import ClaimLostError, Inbox, InboxItem
 from meeting_notes.schema import AudioInfo, RunInfo, StageRecord
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.workspace import MeetingWorkspace
@@ -196,8 +196,13 @@ def process_meeting(
     notes: bool = True,
     hints: dict[str, Any] | None = None,
     inbox_root: str | None = None,
+    claim_id: str | None = None,
 ) -> RunInfo:
-    """Process one recording; when it was claimed from an inbox, move it to done/ or failed/ after."""
+    """Process one recording; when it was claimed from an inbox, move it to done/ or failed/ after.
+
+    ``claim_id`` is the inbox claim's owner token: a run whose claim expired while it waited in
+    a queue, and whose file another run has taken since, stops at once and touches nothing.
+    """
     settings = get_settings()
     out = out_dir or str(settings.orchestration.out_dir)
     options = pipeline.ProcessOptions(
@@ -210,8 +215,19 @@ def process_meeting(
         notes=notes,
         hints=dict(hints or {}),
     )
-    inbox = Inbox(Path(inbox_root), settings.orchestration.claim_timeout_s) if inbox_root else None
-    item = inbox.claimed_file(Path(audio_path)) if inbox else None
+    inbox = (
+        Inbox(Path(inbox_root), settings.orchestration.claim_timeout_s, settings.orchestration.queue_timeout_s)
+        if inbox_root
+        else None
+    )
+    item = inbox.claimed_file(Path(audio_path), claim_id) if inbox else None
+    if inbox and claim_id and item is None:
+        raise ClaimLostError(
+            f"The inbox claim {claim_id} of {Path(audio_path).name} is gone (it expired while this run "
+            "was queued, or the file was finished by another run); nothing was done."
+        )
+    if inbox and item:
+        inbox.heartbeat(item)  # queued -> running, with the running lease
     try:
         run = run_meeting(audio_path, out, options, settings, item and (lambda: inbox.heartbeat(item)))
     except BaseException as exc:

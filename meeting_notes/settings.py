@@ -4,7 +4,7 @@ Every tunable lives here. Values come from (highest priority first):
 keyword arguments, environment variables ``MEETING_NOTES_*`` (nested groups use ``__``,
 e.g. ``MEETING_NOTES_DIARIZATION__CLUSTERING_THRESHOLD=0.6``), a TOML file named by
 ``MEETING_NOTES_CONFIG`` (or ``meeting-notes.toml`` in the working directory), then the
-defaults below. The README documents each field.
+defaults below. docs/configuration.md documents each field (scripts/settings_table.py).
 """
 
 from __future__ import annotations
@@ -236,6 +236,12 @@ class OrchestrationSettings(BaseModel):
     claim_timeout_s: float = Field(
         6 * 3600.0,
         description="A claimed file whose run sent no heartbeat for this long goes back to the inbox.",
+    )
+    queue_timeout_s: float = Field(
+        24 * 3600.0,
+        description="Lease of a claim whose run has not started yet (waiting in a work-pool queue); "
+        "after it the file goes back to the inbox, and the late run, if it ever starts, stops "
+        "without touching it.",
     )
     gpu_limit_name: str = Field(
         "gpu", description="Global concurrency limit held around model inference; '' disables it."

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from meeting_notes.inbox import (
+    ClaimLostError,
     Inbox,
     MeetingSidecar,
     SidecarError,
@@ -128,8 +129,10 @@ def test_recover_returns_orphans_of_dead_runs_to_the_inbox(tmp_path: Path) -> No
     _, live = inbox.claim(_drop(inbox, "live.wav", b"1"))
     _, dead = inbox.claim(_drop(inbox, "dead.wav", b"2"))
     assert live is not None and dead is not None
-    old = time.time() - 3600
-    os.utime(inbox.layout.ledger / f"{dead.sha256}.claim", (old, old))
+    claim = inbox.layout.ledger / f"{dead.sha256}.claim"
+    info = json.loads(claim.read_text())
+    info["lease_expires_at"] = time.time() - 1  # the lease ran out: no heartbeat renewed it
+    claim.write_text(json.dumps(info))
     orphan = inbox.layout.processing / ".claiming-0123456789abcdef0123456789abcdef-lost.wav"
     orphan.write_bytes(b"3")
     moved = inbox.recover(grace_s=0)
@@ -190,3 +193,127 @@ def test_invalid_sidecar_is_a_clear_input_error(tmp_path: Path, text: str) -> No
     sidecar_path(audio).write_text(text)
     with pytest.raises(SidecarError, match="call.wav.meeting.json"):
         read_sidecar(audio)
+
+
+# -- hardening: symlinks, long names, unreadable files, leases with an owner ------------------
+def _expire(inbox: Inbox, sha: str) -> None:
+    claim = inbox.layout.ledger / f"{sha}.claim"
+    info = json.loads(claim.read_text())
+    info["lease_expires_at"] = time.time() - 1
+    claim.write_text(json.dumps(info))
+
+
+def test_symlinks_in_the_inbox_are_never_taken(tmp_path: Path) -> None:
+    secret = tmp_path / "outside" / "secret.wav"
+    secret.parent.mkdir()
+    secret.write_bytes(b"not for the inbox")
+    inbox = Inbox(tmp_path / "root")
+    link = inbox.layout.inbox / "link.wav"
+    link.symlink_to(secret)
+    tracker = StabilityTracker(stable_seconds=0)
+    tracker.poll(inbox.layout.inbox, now=0)
+    assert tracker.poll(inbox.layout.inbox, now=1) == []
+    assert not is_candidate(link)
+    assert inbox.claim(link) == ("skipped", None)
+    assert link.is_symlink() and secret.read_bytes() == b"not for the inbox"
+    assert not list(inbox.layout.processing.iterdir())
+    # a sidecar that is a link is never read or moved along
+    _drop(inbox, "call.wav")
+    sidecar_path(inbox.layout.inbox / "call.wav").symlink_to(secret)
+    with pytest.raises(SidecarError, match="not a regular file"):
+        read_sidecar(inbox.layout.inbox / "call.wav")
+    _, item = inbox.claim(inbox.layout.inbox / "call.wav")
+    assert item is not None and not sidecar_path(item.path).exists()
+
+
+def test_long_japanese_names_are_claimed_and_finished_without_enametoolong(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path)
+    name = "株式会社東邦精機様との在庫管理クラウド導入に関する第二回打ち合わせ録音データ" * 2 + "_最終版二.m4a"
+    assert 240 < len(name.encode()) <= 255  # legal here, too long with a claim prefix or "-1"
+    (inbox.layout.done / name).write_bytes(b"an earlier file of that name")
+    outcome, item = inbox.claim(_drop(inbox, name, b"new recording"))
+    assert outcome == "claimed" and item is not None
+    dest = inbox.complete(item)
+    assert dest is not None and dest.suffix == ".m4a" and dest.read_bytes() == b"new recording"
+    assert len(dest.name.encode()) <= 255 and (inbox.layout.done / name).read_bytes() == b"an earlier file of that name"
+
+
+def test_a_file_that_cannot_be_moved_is_set_aside_not_fatal(tmp_path: Path, monkeypatch) -> None:
+    inbox = Inbox(tmp_path)
+    src = _drop(inbox, "call.wav")
+    real_rename = os.rename
+
+    def refuse(a, b):  # e.g. EACCES from a share, or a name the target file system refuses
+        if Path(a) == src:
+            raise PermissionError(13, "Permission denied", str(a))
+        return real_rename(a, b)
+
+    monkeypatch.setattr(os, "rename", refuse)
+    assert inbox.claim(src) == ("skipped", None)
+    assert src.is_file()
+    tracker = StabilityTracker(stable_seconds=0)
+    tracker.poll(inbox.layout.inbox, now=0)
+    tracker.set_aside(src)
+    assert tracker.poll(inbox.layout.inbox, now=1) == []  # not offered again...
+    src.write_bytes(b"re-uploaded")
+    tracker.poll(inbox.layout.inbox, now=2)
+    assert tracker.poll(inbox.layout.inbox, now=3) == [src]  # ...until it changes
+
+
+def test_unreadable_file_goes_to_failed_instead_of_bouncing(tmp_path: Path, monkeypatch) -> None:
+    import meeting_notes.inbox as inbox_module
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(inbox_module, "file_sha256", unreadable)
+    inbox = Inbox(tmp_path)
+    assert inbox.claim(_drop(inbox, "locked.wav")) == ("failed", None)
+    assert (inbox.layout.failed / "locked.wav").is_file()
+    assert "Permission denied" in (inbox.layout.failed / "locked.wav.error.json").read_text()
+    assert inbox.recover(grace_s=0) == [] and not list(inbox.layout.inbox.iterdir())
+
+
+def test_a_run_that_lost_its_claim_cannot_touch_the_new_one(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path, claim_timeout_s=60, queue_timeout_s=60)
+    _, old = inbox.claim(_drop(inbox, "call.wav"))
+    assert old is not None
+    _expire(inbox, old.sha256)  # the first run waited in a queue too long
+    assert [p.name for p in inbox.recover(grace_s=0)] == ["call.wav"]
+    _, new = inbox.claim(inbox.layout.inbox / "call.wav")
+    assert new is not None and new.path == old.path  # same name in processing/
+    # the late first run starts: it must not find, heartbeat, fail or complete the new claim
+    assert inbox.claimed_file(old.path, old.claim_id) is None
+    assert inbox.claimed_file(new.path, new.claim_id) == new
+    with pytest.raises(ClaimLostError):
+        inbox.heartbeat(old)
+    assert inbox.fail(old, "late run crashed") is None
+    assert inbox.complete(old) is None
+    assert new.path.is_file() and inbox.owns(new)
+    assert not (inbox.layout.ledger / f"{new.sha256}.json").exists()  # no "failed" record
+    inbox.heartbeat(new)
+    assert inbox.complete(new) == inbox.layout.done / "call.wav"
+    assert json.loads((inbox.layout.ledger / f"{new.sha256}.json").read_text())["status"] == "done"
+
+
+def test_queued_claims_have_a_lease_that_covers_the_queue(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path, claim_timeout_s=1, queue_timeout_s=3600)
+    _, item = inbox.claim(_drop(inbox, "call.wav"))
+    assert item is not None
+    info = json.loads((inbox.layout.ledger / f"{item.sha256}.claim").read_text())
+    assert info["state"] == "queued" and info["lease_expires_at"] > time.time() + 3000
+    time.sleep(1.1)  # longer than claim_timeout_s, far shorter than the queue lease
+    assert inbox.recover(grace_s=0) == []
+    inbox.heartbeat(item)  # the run started: the running lease is claim_timeout_s
+    info = json.loads((inbox.layout.ledger / f"{item.sha256}.claim").read_text())
+    assert info["state"] == "running" and info["lease_expires_at"] < time.time() + 2
+
+
+def test_recover_judges_leases_by_their_content_not_file_times(tmp_path: Path) -> None:
+    inbox = Inbox(tmp_path, claim_timeout_s=60)
+    _, item = inbox.claim(_drop(inbox, "call.wav"))
+    assert item is not None
+    claim = inbox.layout.ledger / f"{item.sha256}.claim"
+    old = time.time() - 10 * 86400  # a network file system with a clock days behind
+    os.utime(claim, (old, old))
+    assert inbox.recover(grace_s=0) == []
