@@ -121,7 +121,7 @@ def batch_candidates(source_dir: Path) -> list[Path]:
 
 def already_done(path: Path, out_dir: Path, options: ProcessOptions) -> tuple[str, bool]:
     """The meeting id of ``path`` and whether its ``run.json`` says it finished."""
-    meeting_id = options.hints.get("meeting_id") or meeting_id_for(path, file_sha256(path))
+    meeting_id = meeting_id_for(path, file_sha256(path), options.hints.get("meeting_id"))
     run_json = MeetingWorkspace(out_dir / meeting_id).run_json
     try:
         return meeting_id, read_json(RunInfo, run_json).status == "done"

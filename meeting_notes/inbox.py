@@ -78,7 +78,11 @@ class MeetingSidecar(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    meeting_id: str | None = Field(None, pattern=r"^[\w.-]{1,80}$", description="Output folder name.")
+    meeting_id: str | None = Field(
+        None,
+        pattern=r"^[\w-][\w.-]{0,79}$",
+        description="Output folder name (the audio hash is always appended: <meeting_id>-<sha256[:8]>).",
+    )
     title: str | None = None
     date: dt.date | dt.datetime | None = None
     participants: list[Participant | str] = Field(default_factory=list)

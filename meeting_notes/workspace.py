@@ -29,9 +29,16 @@ def stage_cache_key(stage: str, audio_sha256: str, params: dict[str, Any]) -> st
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def meeting_id_for(audio_path: Path, sha256: str) -> str:
-    """A stable, filesystem-safe id: the file's stem plus the start of its content hash."""
-    stem = re.sub(r"[^\w.-]+", "_", audio_path.stem, flags=re.UNICODE).strip("._") or "meeting"
+def meeting_id_for(audio_path: Path, sha256: str, requested: str | None = None) -> str:
+    """A stable, filesystem-safe id: ``requested`` (a sidecar's ``meeting_id``) or the file's stem,
+    plus the start of the content hash.
+
+    The hash suffix is always there, so a sidecar cannot name another recording's folder, and
+    the name is reduced to letters, digits, ``_``, ``-`` and inner dots, so it can neither
+    climb out of the output folder (``..``, ``/``) nor be an absolute path.
+    """
+    base = requested if requested else audio_path.stem
+    stem = re.sub(r"[^\w.-]+", "_", str(base), flags=re.UNICODE).strip("._") or "meeting"
     return f"{stem[:60]}-{sha256[:8]}"
 
 

@@ -62,7 +62,7 @@ class FakeStages:
             raise self.fail["audio"]
         sha = file_sha256(audio_path)
         info = AudioInfo(path=str(audio_path), sha256=sha, duration=60.0)
-        ws = MeetingWorkspace(Path(out_dir) / (options.hints.get("meeting_id") or meeting_id_for(audio_path, sha)))
+        ws = MeetingWorkspace(Path(out_dir) / meeting_id_for(audio_path, sha, options.hints.get("meeting_id")))
         ws.create()
         return pipeline.MeetingContext(Path(audio_path), info, ws, options, settings)
 

@@ -186,7 +186,14 @@ def test_sidecar_maps_to_process_options(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["{not json", '{"num_speakers": 0}', '{"langauge": "en"}', '{"meeting_id": "../escape"}'],
+    [
+        "{not json",
+        '{"num_speakers": 0}',
+        '{"langauge": "en"}',
+        '{"meeting_id": "../escape"}',
+        '{"meeting_id": ".."}',
+        '{"meeting_id": "/etc"}',
+    ],
 )
 def test_invalid_sidecar_is_a_clear_input_error(tmp_path: Path, text: str) -> None:
     audio = tmp_path / "call.wav"
@@ -317,3 +324,14 @@ def test_recover_judges_leases_by_their_content_not_file_times(tmp_path: Path) -
     old = time.time() - 10 * 86400  # a network file system with a clock days behind
     os.utime(claim, (old, old))
     assert inbox.recover(grace_s=0) == []
+
+
+@pytest.mark.parametrize("requested", ["..", "../../etc", "/abs/path", "acme/../../x", "other-meeting-1a2b3c4d", None])
+def test_meeting_folders_stay_under_out_and_carry_the_audio_hash(tmp_path: Path, requested) -> None:
+    from meeting_notes.workspace import meeting_id_for
+
+    sha = "1a2b3c4d" + "0" * 56
+    mid = meeting_id_for(Path("/in/call.wav"), sha, requested)
+    out = tmp_path / "out"
+    assert (out / mid).resolve().parent == out.resolve()
+    assert mid.endswith("-1a2b3c4d") and "/" not in mid and not mid.startswith(".")
