@@ -77,7 +77,7 @@ def prepare_meeting(
     from meeting_notes.audio import inspect_audio
 
     info = inspect_audio(audio_path, settings.audio)
-    meeting_id = options.hints.get("meeting_id") or meeting_id_for(audio_path, info.sha256)
+    meeting_id = meeting_id_for(audio_path, info.sha256, options.hints.get("meeting_id"))
     workspace = MeetingWorkspace(Path(out_dir) / meeting_id)
     workspace.create()
     return MeetingContext(Path(audio_path), info, workspace, options, settings)
