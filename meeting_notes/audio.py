@@ -3,6 +3,12 @@
 soundfile (libsndfile) reads wav/flac/ogg/mp3 where it can; anything else (m4a/aac, opus,
 webm, mp4/mov video, ...) goes through PyAV, the FFmpeg binding faster-whisper already brings.
 The input file is only ever opened for reading.
+
+Memory stays bounded by the decoded result (16 kHz mono float32: 230 MB an hour): soundfile
+input is read, mixed down and resampled block by block (``decode_block_s``), each block with
+enough context on both sides that the polyphase filter gives the same samples as one pass over
+the whole file; PyAV resamples as it decodes. Non-finite samples (NaN/inf in a float WAV) become
+silence, and a file with nothing else is rejected. The silence check works in blocks too.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from meeting_notes.errors import (
     AudioTooLongError,
     CorruptAudioError,
     EmptyFileError,
+    FileTooLargeError,
     InputNotFoundError,
     NoAudioError,
     NotAFileError,
@@ -30,15 +37,21 @@ AUDIO_EXTENSIONS = {
 }
 
 
-def _check_path(path: Path) -> None:
+def _check_path(path: Path, settings: AudioSettings | None = None) -> None:
     if not path.exists():
         raise InputNotFoundError(f"{path}: no such file.")
     if path.is_dir():
         raise NotAFileError(f"{path}: is a folder, not a recording (pass the files inside it).")
     if not path.is_file():
         raise NotAFileError(f"{path}: is not a regular file.")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise EmptyFileError(f"{path}: the file is empty (0 bytes); the upload may have failed.")
+    if settings is not None and size > settings.max_file_mb * 2**20:
+        raise FileTooLargeError(
+            f"{path}: the file is {size / 2**30:.1f} GiB; the limit is {settings.max_file_mb / 1024:.1f} GiB "
+            f"(audio.max_file_mb). Export the audio only, or split the recording."
+        )
 
 
 def _probe_soundfile(path: Path) -> tuple[float, int, int, str] | None:
@@ -48,7 +61,7 @@ def _probe_soundfile(path: Path) -> tuple[float, int, int, str] | None:
         info = sf.info(str(path))
     except Exception:
         return None
-    if info.samplerate <= 0:
+    if info.samplerate <= 0 or info.channels <= 0 or info.frames < 0:
         return None
     return info.frames / info.samplerate, info.samplerate, info.channels, info.format.lower()
 
@@ -73,8 +86,21 @@ def _probe_av(path: Path) -> tuple[float, int, int, str]:
         elif container.duration is not None:
             duration = container.duration / 1_000_000
         if duration is None:
-            duration = _decoded_duration(path)
-        return duration, stream.rate or 0, stream.channels or 0, container.format.name
+            duration = _demuxed_duration(path)
+        return duration, _stream_attr(stream, "sample_rate", "rate"), _stream_attr(stream, "channels"), container.format.name
+
+
+def _stream_attr(stream, *names: str) -> int:
+    """An audio stream's rate or channel count; 0 when FFmpeg knows none (an unknown codec tag)."""
+    for owner in (stream, getattr(stream, "codec_context", None)):
+        for name in names:
+            try:
+                value = getattr(owner, name)
+            except Exception:  # PyAV raises on attributes a codec-less stream lacks
+                continue
+            if isinstance(value, int):
+                return value
+    return 0
 
 
 def _unreadable(path: Path) -> Exception:
@@ -89,8 +115,22 @@ def _unreadable(path: Path) -> Exception:
     )
 
 
-def _decoded_duration(path: Path) -> float:
-    return len(_decode_av(path, 16000)) / 16000
+def _demuxed_duration(path: Path) -> float:
+    """Duration from the packets' timestamps, for containers without one in the header (a WebM
+    from a browser recorder): the file is read but not decoded."""
+    import av
+
+    end = 0.0
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            base = stream.time_base
+            for packet in container.demux(stream):
+                if packet.pts is not None and base is not None:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * base))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise _unreadable(path) from exc
+    return end
 
 
 def inspect_audio(path: Path, settings: AudioSettings) -> AudioInfo:
@@ -99,7 +139,7 @@ def inspect_audio(path: Path, settings: AudioSettings) -> AudioInfo:
     Raises a subclass of :class:`~meeting_notes.errors.InputError` with a plain message.
     """
     path = Path(path)
-    _check_path(path)
+    _check_path(path, settings)
     probe = _probe_soundfile(path) or _probe_av(path)
     duration, sample_rate, channels, fmt = probe
     if duration <= 0 or duration < settings.min_duration_s:
@@ -139,18 +179,80 @@ def _resample(audio: np.ndarray, src: int, dst: int) -> np.ndarray:
     return resample_poly(audio, dst // g, src // g).astype(np.float32)
 
 
-def load_audio(path: Path, settings: AudioSettings) -> np.ndarray:
-    """Decode ``path`` to mono float32 at ``settings.sample_rate`` (channels are averaged)."""
+def _ratio(src: int, dst: int) -> tuple[int, int]:
+    from math import gcd
+
+    g = gcd(src, dst)
+    return dst // g, src // g
+
+
+def _load_soundfile(path: Path, settings: AudioSettings) -> np.ndarray | None:
+    """Block-wise read, mix-down and resample with libsndfile; None when it cannot open the file."""
     import soundfile as sf
 
-    path = Path(path)
-    _check_path(path)
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        f = sf.SoundFile(str(path))
     except Exception:
+        return None
+    with f:
+        sr, channels, frames = f.samplerate, f.channels, f.frames
+        if sr <= 0 or channels <= 0 or frames < 0:
+            raise CorruptAudioError(f"{path}: the header says {channels} channels at {sr} Hz; the file is damaged.")
+        dst = settings.sample_rate
+        up, down = _ratio(sr, dst)
+        # block and context on the polyphase grid (multiples of `down`) so that block outputs
+        # line up exactly with the output of one pass over the whole file
+        block = max(down, int(settings.decode_block_s * sr) // down * down)
+        context = (sr // down + 1) * down if up != down else 0  # about 1 s: far beyond the filter
+        total = -(-frames * up // down)
+        out = np.empty(total, dtype=np.float32)
+        written = bad = 0
+        try:
+            for b0 in range(0, frames, block):
+                s0, s1 = max(0, b0 - context), min(frames, b0 + block + context)
+                f.seek(s0)
+                data = f.read(s1 - s0, dtype="float32", always_2d=True)
+                if data.shape[0] < s1 - s0:  # truncated file: the header promised more
+                    frames = s0 + data.shape[0]
+                    total = -(-frames * up // down)
+                mono = data.mean(axis=1) if channels > 1 else data[:, 0]
+                finite = np.isfinite(mono)
+                if not finite.all():
+                    bad += int((~finite[b0 - s0 : b0 - s0 + block]).sum())
+                    mono = np.where(finite, mono, 0.0).astype(np.float32)
+                if up == down:
+                    piece = mono[b0 - s0 : b0 - s0 + block]
+                else:
+                    from scipy.signal import resample_poly
+
+                    y = resample_poly(mono, up, down).astype(np.float32)
+                    lo = (b0 - s0) * up // down
+                    piece = y[lo : lo + min(block * up // down, total - b0 * up // down)]
+                piece = piece[: max(0, total - written)]
+                out[written : written + len(piece)] = piece
+                written += len(piece)
+                if s1 - s0 > data.shape[0]:
+                    break
+        except (RuntimeError, sf.LibsndfileError) as exc:
+            if written == 0:
+                raise CorruptAudioError(f"{path}: the audio could not be decoded ({exc}); the file is damaged.") from exc
+        if bad and bad >= frames:
+            raise CorruptAudioError(f"{path}: the file holds no valid samples (all {bad} are NaN or infinite).")
+        return out[:written]
+
+
+def load_audio(path: Path, settings: AudioSettings) -> np.ndarray:
+    """Decode ``path`` to mono float32 at ``settings.sample_rate`` (channels are averaged).
+
+    Memory: the result plus one block; non-finite samples become 0.
+    """
+    path = Path(path)
+    _check_path(path, settings)
+    audio = _load_soundfile(path, settings)
+    if audio is None:
         audio = _decode_av(path, settings.sample_rate)
-    else:
-        audio = _resample(data.mean(axis=1), sr, settings.sample_rate)
+        if not np.isfinite(audio).all():
+            audio = np.nan_to_num(audio, nan=0.0, posinf=0.0, neginf=0.0)
     if audio.size == 0:
         raise NoAudioError(f"{path}: the recording holds no audio samples.")
     return np.ascontiguousarray(audio, dtype=np.float32)
@@ -160,5 +262,7 @@ def is_silent(audio: np.ndarray, settings: AudioSettings) -> bool:
     """True when the whole recording is below ``settings.silence_rms_dbfs`` (digital silence, hiss)."""
     if audio.size == 0:
         return True
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    step = 1 << 20  # no float64 copy of the whole recording
+    energy = sum(float(np.dot(audio[i : i + step], audio[i : i + step])) for i in range(0, audio.size, step))
+    rms = (energy / audio.size) ** 0.5
     return 20 * np.log10(max(rms, 1e-12)) < settings.silence_rms_dbfs

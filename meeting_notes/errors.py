@@ -39,6 +39,10 @@ class AudioTooLongError(InputError):
     """The recording is longer than the configured limit."""
 
 
+class FileTooLargeError(InputError):
+    """The file is larger than the configured size limit."""
+
+
 class ModelNotFoundError(MeetingNotesError):
     """A model named in the settings cannot be found locally (and cannot be downloaded)."""
 

@@ -37,6 +37,12 @@ class AudioSettings(BaseModel):
     silence_rms_dbfs: float = Field(
         -60.0, description="Audio whose overall RMS is below this level counts as silence."
     )
+    max_file_mb: float = Field(
+        6144.0, description="Larger files are rejected before decoding (4 h of 48 kHz 24-bit stereo WAV is 4 GiB)."
+    )
+    decode_block_s: float = Field(
+        60.0, description="Seconds of audio read, mixed down and resampled at a time (bounds decoding memory)."
+    )
 
 
 class AsrSettings(BaseModel):
