@@ -1,22 +1,57 @@
-"""Redaction of contact and payment details before a transcript leaves the machine."""
+"""Redaction of contact and payment details before a transcript leaves the machine.
+
+What is replaced: e-mail addresses (``[EMAIL]``), card-like numbers of 13-19 digits
+(``[CARD]``) and phone numbers (``[PHONE]``) in the shapes people say and ASR writes them:
+
+* international: ``+81 3-1234-5678``, ``+1 (415) 555-0134``, ``+44 20 7946 0958``;
+* Japanese domestic: area code, exchange and line joined by any dash (ASCII, Unicode dashes,
+  the minus sign, the katakana long-vowel mark ``ー`` ASR often writes between digits, full-width
+  ``－``) or brackets (``03(1234)5678``), and unbroken ``0`` + 9-10 digits (``09012345678``);
+* North American: ``(415) 555-0134``, ``415-555-0134``, ``415.555.0134``.
+
+A phone number has at least 10 digits. What is left alone: amounts (``1,200,000``,
+``600万円``), dates and times (``2026.11.20 10.30``, ``2025-04-01``, ``2026/11/20``), version
+numbers and counts. The sidecar hints (participants' e-mails and phones) go through
+:func:`redact_hints` before they are put into a prompt.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # 13-19 digits, optionally grouped by spaces or dashes (card-like numbers).
 CARD = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
-# Phone numbers: an optional +country code, then 9-13 digits in groups separated by
-# spaces, dashes, dots or parentheses. At least one separator or a leading + or 0 is
-# required so that plain amounts ("1200000") are left alone. Boundaries are ASCII-only so
-# that a number written between Japanese characters is still found.
+
+#: every dash a phone number is written with (ASCII hyphen-minus, Unicode hyphens and dashes,
+#: the minus sign, full-width hyphen-minus, small hyphen-minus, and the katakana prolonged sound
+#: mark, which Japanese ASR and IMEs put between digits)
+_DASH = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\ufe63\u30fc\uff70]"
+_SEP = rf"(?:\s?{_DASH}\s?|\s)"
+_B = r"(?<![0-9A-Za-z+])"  # ASCII-only boundaries: digits between Japanese characters count
+_E = r"(?![0-9A-Za-z])"
 PHONE = re.compile(
-    r"(?<![0-9A-Za-z+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,5}(?:[ .-]\d{1,5}){1,4}(?![0-9A-Za-z])"
-    r"|(?<![0-9A-Za-z+])(?:\+|0)\d{9,13}(?![0-9A-Za-z])"
+    "|".join(
+        [
+            # +CC, optional (area), then 2-4 groups
+            rf"{_B}\+\d{{1,3}}{_SEP}?(?:\(\d{{1,5}}\){_SEP}?)?\d{{1,5}}(?:{_SEP}\d{{1,5}}){{1,3}}{_E}",
+            # Japanese domestic with separators: 0AA-EEEE-LLLL, 0AA(EEEE)LLLL
+            rf"{_B}0\d{{1,4}}(?:{_SEP}|\()\d{{1,4}}(?:{_SEP}|\)\s?)\d{{3,4}}{_E}",
+            # Japanese domestic unbroken
+            rf"{_B}0\d{{9,10}}{_E}",
+            # North American
+            rf"{_B}(?:\(\d{{3}}\)\s?|\d{{3}}[ .\-])\d{{3}}[ .\-]\d{{4}}{_E}",
+        ]
+    )
 )
-FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９－＋（）", "0123456789-+()")
+#: dates and times that look like digit groups: never phone numbers
+_DATE_LIKE = re.compile(
+    r"^(?:19|20)\d{2}[./\-](?:0?[1-9]|1[0-2])[./\-](?:0?[1-9]|[12]\d|3[01])"
+    r"(?:[ T]\d{1,2}[.:]\d{2})?$"
+)
+FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９（）＋", "0123456789()+")
 
 
 @dataclass
@@ -37,14 +72,16 @@ def _digits(s: str) -> int:
 def redact_text(text: str, report: RedactionReport | None = None) -> str:
     """Replace emails, card-like numbers and phone numbers with placeholders."""
     report = report if report is not None else RedactionReport()
-    text = text.translate(FULLWIDTH_DIGITS) if any(c in text for c in "０１２３４５６７８９") else text
+    if any(c in text for c in "０１２３４５６７８９"):
+        text = text.translate(FULLWIDTH_DIGITS)
 
     def sub(kind: str, placeholder: str, pattern: re.Pattern[str], min_digits: int = 0) -> None:
         nonlocal text
 
         def repl(m: re.Match[str]) -> str:
-            if _digits(m.group(0)) < min_digits:
-                return m.group(0)
+            found = m.group(0)
+            if _digits(found) < min_digits or _DATE_LIKE.match(found.strip()):
+                return found
             report.counts[kind] += 1
             return placeholder
 
@@ -54,3 +91,25 @@ def redact_text(text: str, report: RedactionReport | None = None) -> str:
     sub("card", "[CARD]", CARD, 13)
     sub("phone", "[PHONE]", PHONE, 10)
     return text
+
+
+def redact_hints(hints: dict[str, Any], report: RedactionReport | None = None) -> dict[str, Any]:
+    """The sidecar hints with every string redacted and contact fields (email, phone) dropped."""
+    report = report if report is not None else RedactionReport()
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_text(value, report)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            out = {}
+            for k, v in value.items():
+                if k in ("email", "phone", "mobile", "tel") and v:
+                    report.counts["email" if k == "email" else "phone"] += 1
+                    continue
+                out[k] = clean(v)
+            return out
+        return value
+
+    return clean(dict(hints))
