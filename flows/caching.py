@@ -12,9 +12,9 @@ the task runs again (under the same lock) and the stage function decides from th
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
-import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from prefect.context import TaskRunContext
 from prefect.locking.filesystem import FileSystemLockManager
 from prefect.settings import PREFECT_HOME
 
+from meeting_notes.atomic import write_text_atomic
+from meeting_notes.leases import holder_is_dead
 from meeting_notes.settings import Settings
 from meeting_notes.workspace import MeetingWorkspace, stage_cache_key
 
@@ -56,12 +58,38 @@ class StageCachePolicy(CachePolicy):
         return task_cache_key(inputs["stage"], inputs["ref"], self.settings)
 
 
-class StaleSafeLockManager(FileSystemLockManager):
-    """Prefect's file lock manager, plus: a lock whose holder process died on this host is free.
+class LeasedLockManager(FileSystemLockManager):
+    """Prefect's file lock manager with leases: every lock expires unless its holder renews it.
 
-    Without this, a worker killed mid-stage (e.g. out of GPU memory) leaves a lock file with no
-    expiry and every later run of that meeting waits forever.
+    Prefect's own file locks never expire, so one worker killed mid-stage (out of GPU memory,
+    a lost container or host) would block that meeting for ever. Here each lock is taken with
+    an expiry ``lease_s`` ahead (an absolute UTC time inside the lock file, read the same way on
+    every host), a thread renews it every third of that while the holder lives, and a lock
+    whose holder process is gone on this host is free at once.
     """
+
+    def __init__(self, lock_files_directory: Path, lease_s: float) -> None:
+        super().__init__(lock_files_directory)
+        self.lease_s = lease_s
+        self._renewers: dict[str, threading.Event] = {}
+
+    def acquire_lock(self, key: str, holder: str, acquire_timeout: float | None = None, hold_timeout: float | None = None) -> bool:
+        acquired = super().acquire_lock(key, holder, acquire_timeout, hold_timeout or self.lease_s)
+        if acquired:
+            self._start_renewing(key, holder, hold_timeout or self.lease_s)
+        return acquired
+
+    async def aacquire_lock(self, key: str, holder: str, acquire_timeout: float | None = None, hold_timeout: float | None = None) -> bool:
+        acquired = await super().aacquire_lock(key, holder, acquire_timeout, hold_timeout or self.lease_s)
+        if acquired:
+            self._start_renewing(key, holder, hold_timeout or self.lease_s)
+        return acquired
+
+    def release_lock(self, key: str, holder: str) -> None:
+        stop = self._renewers.pop(key, None)
+        if stop is not None:
+            stop.set()
+        super().release_lock(key, holder)
 
     def is_locked(self, key: str, use_cache: bool = False) -> bool:
         try:
@@ -70,25 +98,35 @@ class StaleSafeLockManager(FileSystemLockManager):
             return True
         if info is None:
             return False
-        if _holder_is_dead(info["holder"]):
+        if holder_is_dead(str(info.get("holder", ""))):
             Path(info["path"]).unlink(missing_ok=True)
             self._locks.pop(key, None)
             return False
         return super().is_locked(key, use_cache=True)
 
+    def _start_renewing(self, key: str, holder: str, lease_s: float) -> None:
+        stop = threading.Event()
+        previous = self._renewers.pop(key, None)
+        if previous is not None:
+            previous.set()
+        self._renewers[key] = stop
+        path = self._lock_path_for_key(key)
 
-def _holder_is_dead(holder: str) -> bool:
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+        def renew() -> None:
+            while not stop.wait(lease_s / 3):
+                try:
+                    current = json.loads(Path(path).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    return
+                if current.get("holder") != holder:
+                    return  # released, or broken after expiry and taken by another holder
+                expiration = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=lease_s)
+                write_text_atomic(path, json.dumps({"holder": holder, "expiration": expiration.isoformat()}))
+                cached = self._locks.get(key)
+                if cached is not None:
+                    cached["expiration"] = expiration
+
+        threading.Thread(target=renew, name=f"prefect-lock:{key[:24]}", daemon=True).start()
 
 
 def lock_dir(settings: Settings) -> Path:
@@ -102,7 +140,7 @@ def stage_cache_policy(settings: Settings) -> StageCachePolicy:
     return StageCachePolicy(
         settings,
         isolation_level="SERIALIZABLE",
-        lock_manager=StaleSafeLockManager(lock_dir(settings)),
+        lock_manager=LeasedLockManager(lock_dir(settings), settings.orchestration.lock_lease_s),
     )
 
 
@@ -121,10 +159,7 @@ def remember_trusted(ws: MeetingWorkspace, stage: str, key: str) -> None:
     """Record that ``stage`` in ``ws`` was produced (or confirmed) under the Prefect ``key``."""
     trust = _read_trust(ws)
     trust[stage] = {"key": key, "workspace_key": ws.keys_of(stage)[stage]}
-    path = ws.root / TRUST_FILE
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(trust, indent=2, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(ws.root / TRUST_FILE, json.dumps(trust, indent=2, sort_keys=True))
 
 
 def _read_trust(ws: MeetingWorkspace) -> dict[str, Any]:

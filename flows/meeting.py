@@ -258,6 +258,9 @@ def run_meeting(
     flow_ctx = FlowRunContext.get()
     if flow_ctx and flow_ctx.flow_run:
         run.extra["prefect_flow_run_id"] = str(flow_ctx.flow_run.id)
+    # one run at a time in a meeting folder, whatever its options (a second one waits)
+    lease = ctx.workspace.lease(settings.orchestration.lock_lease_s)
+    lease.acquire()
     try:
         for name in stages_for(options):
             if heartbeat:
@@ -281,6 +284,7 @@ def run_meeting(
         raise
     finally:
         pipeline.finish_run(ctx, run, t_start)
+        lease.release()
         publish_artifacts(run, ctx.workspace)
     return run
 

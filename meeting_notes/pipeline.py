@@ -116,6 +116,7 @@ def transcribe_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageR
     key = stage_cache_key("transcribe", ctx.audio.sha256, transcribe_params(ctx))
     if ctx.workspace.is_done("transcribe", key, [ctx.workspace.asr_json]):
         return StageRecord(status="cached")
+    ctx.workspace.forget("transcribe")
     t0 = time.perf_counter()
     if waveform is None:
         waveform = load_audio(ctx.audio_path, ctx.settings.audio)
@@ -127,7 +128,7 @@ def transcribe_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageR
         device=_device(ctx),
     )
     write_json(result, ctx.workspace.asr_json)
-    ctx.workspace.mark_done("transcribe", key)
+    ctx.workspace.mark_done("transcribe", key, [ctx.workspace.asr_json])
     return stage_record(t0, ctx.audio.duration)
 
 
@@ -141,6 +142,7 @@ def diarize_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageReco
     key = stage_cache_key("diarize", ctx.audio.sha256, diarize_params(ctx))
     if ws.is_done("diarize", key, [ws.diarization_json, ws.rttm]):
         return StageRecord(status="cached")
+    ws.forget("diarize")
     t0 = time.perf_counter()
     if waveform is None:
         waveform = load_audio(ctx.audio_path, ctx.settings.audio)
@@ -154,7 +156,7 @@ def diarize_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageReco
     )
     write_json(result, ws.diarization_json)
     write_rttm(result.turns, ctx.meeting_id, ws.rttm)
-    ws.mark_done("diarize", key)
+    ws.mark_done("diarize", key, [ws.diarization_json, ws.rttm])
     return stage_record(t0, ctx.audio.duration)
 
 
@@ -167,12 +169,13 @@ def align_stage(ctx: MeetingContext) -> StageRecord:
     key = stage_cache_key("align", ctx.audio.sha256, params)
     if ws.is_done("align", key, [ws.transcript_json]):
         return StageRecord(status="cached")
+    ws.forget("align")
     t0 = time.perf_counter()
     asr = read_json(AsrResult, ws.asr_json)
     diarization = read_json(Diarization, ws.diarization_json)
     transcript = build_transcript(ctx.meeting_id, ctx.audio, asr, diarization, ctx.settings.alignment)
     write_json(transcript, ws.transcript_json)
-    ws.mark_done("align", key)
+    ws.mark_done("align", key, [ws.transcript_json])
     return stage_record(t0, ctx.audio.duration)
 
 
@@ -184,10 +187,11 @@ def export_stage(ctx: MeetingContext) -> StageRecord:
     key = stage_cache_key("export", ctx.audio.sha256, {"inputs": ws.keys_of("align")})
     if ws.is_done("export", key, [ws.srt, ws.vtt, ws.markdown]):
         return StageRecord(status="cached")
+    ws.forget("export")
     t0 = time.perf_counter()
     transcript = read_json(Transcript, ws.transcript_json)
     write_exports(transcript, ws)
-    ws.mark_done("export", key)
+    ws.mark_done("export", key, [ws.srt, ws.vtt, ws.markdown])
     return stage_record(t0, ctx.audio.duration)
 
 
@@ -300,6 +304,9 @@ def process_meeting(
 
         steps.append(("notes", lambda: notes_stage(ctx, run)))
 
+    # one run at a time in a meeting folder, whatever its options (a second one waits)
+    lease = ctx.workspace.lease(settings.orchestration.lock_lease_s)
+    lease.acquire()
     try:
         for name, step in steps:
             notify(name, "start", None)
@@ -318,6 +325,7 @@ def process_meeting(
         raise
     finally:
         finish_run(ctx, run, t_start)
+        lease.release()
     return run
 
 

@@ -243,6 +243,12 @@ class OrchestrationSettings(BaseModel):
         6 * 3600.0,
         description="A claimed file whose run sent no heartbeat for this long goes back to the inbox.",
     )
+    lock_lease_s: float = Field(
+        300.0,
+        description="Length of the leases that keep two runs out of one meeting folder and one stage "
+        "task; renewed every third of it while the holder lives, so a killed worker (SIGKILL, a lost "
+        "container or host) frees its meeting after at most this long.",
+    )
     queue_timeout_s: float = Field(
         24 * 3600.0,
         description="Lease of a claim whose run has not started yet (waiting in a work-pool queue); "

@@ -1,22 +1,39 @@
 """One meeting's output folder, and the record of which stages already finished there.
 
-A stage is skipped on a later run when its output exists and was made from the same inputs
-(the audio's sha256, the stage's parameters and the code version): that is what makes a failed
-run resumable without redoing finished work.
+A stage is skipped on a later run when it finished with the same key (the audio's sha256, the
+stage's parameters and the code version) and its outputs are still there with the checksums
+recorded when it finished: that is what makes a failed run resumable without redoing finished
+work, and what keeps a crash between writing an output and recording it from serving a stale
+or half-written file. The record (``.stages.json``) is updated under a lock, written atomically;
+two runs of one recording hold the folder's lease (:meth:`MeetingWorkspace.lease`) in turn.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from meeting_notes import __version__
+from meeting_notes.atomic import write_text_atomic
+from meeting_notes.leases import FileLease
 
 STATE_FILE = ".stages.json"
+LEASE_FILE = ".meeting.lease"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def stage_cache_key(stage: str, audio_sha256: str, params: dict[str, Any]) -> str:
@@ -95,24 +112,65 @@ class MeetingWorkspace:
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def _state(self) -> dict[str, str]:
+    def lease(self, lease_s: float, wait_s: float | None = None) -> FileLease:
+        """The folder's lease: held by one run at a time, expires if its holder dies."""
+        return FileLease(self.root / LEASE_FILE, lease_s, wait_s=wait_s)
+
+    def _state(self) -> dict[str, Any]:
         try:
-            return json.loads(self.state_path.read_text(encoding="utf-8"))
+            data = json.loads(self.state_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             return {}
+        return data if isinstance(data, dict) else {}
+
+    @contextmanager
+    def _state_lock(self) -> Iterator[None]:
+        with open(self.root / ".stages.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _key(entry: Any) -> str | None:
+        if isinstance(entry, dict):
+            return entry.get("key")
+        return entry if isinstance(entry, str) else None
 
     def is_done(self, stage: str, key: str, outputs: list[Path]) -> bool:
-        """True when ``stage`` finished earlier with the same key and its outputs are still there."""
-        return self._state().get(stage) == key and all(p.is_file() for p in outputs)
+        """True when ``stage`` finished earlier with the same key and its outputs are still there,
+        unchanged since (sha256 recorded by :meth:`mark_done`)."""
+        entry = self._state().get(stage)
+        if self._key(entry) != key or not all(p.is_file() for p in outputs):
+            return False
+        if not isinstance(entry, dict):
+            return False  # recorded by an older version, without checksums: do it again
+        sums = entry.get("outputs")
+        if sums is None:
+            return True  # the stage recorded no checksums: presence is all there is to check
+        try:
+            return all(p.name in sums and _sha256(p) == sums[p.name] for p in outputs)
+        except OSError:
+            return False
 
     def keys_of(self, *stages: str) -> dict[str, str | None]:
         """The recorded keys of earlier stages, so that a later stage's key follows its inputs."""
         state = self._state()
-        return {stage: state.get(stage) for stage in stages}
+        return {stage: self._key(state.get(stage)) for stage in stages}
 
-    def mark_done(self, stage: str, key: str) -> None:
-        state = self._state()
-        state[stage] = key
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.state_path)
+    def mark_done(self, stage: str, key: str, outputs: list[Path] | None = None) -> None:
+        """Record that ``stage`` finished with ``key``, with the checksums of its ``outputs``
+        (None: none recorded, :meth:`is_done` then only checks that the files exist)."""
+        entry = {"key": key, "outputs": None if outputs is None else {p.name: _sha256(p) for p in outputs}}
+        with self._state_lock():
+            state = self._state()
+            state[stage] = entry
+            write_text_atomic(self.state_path, json.dumps(state, indent=2, sort_keys=True))
+
+    def forget(self, stage: str) -> None:
+        """Drop ``stage``'s record (its outputs are about to be rewritten)."""
+        with self._state_lock():
+            state = self._state()
+            if state.pop(stage, None) is not None:
+                write_text_atomic(self.state_path, json.dumps(state, indent=2, sort_keys=True))
