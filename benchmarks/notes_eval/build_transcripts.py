@@ -1,14 +1,17 @@
 """Build the evaluation transcripts (``<id>.transcript.json``) from the hand-written ``src/*.txt``.
 
 Each source line is ``X: text`` with a speaker letter; ``# key: value`` lines give the meeting
-id and language. Timings are synthetic (speaking rate plus a short pause) and words are split
-on spaces (English) or per segment (Japanese): the notes step reads only segment text.
+id, language and (optionally) the meeting date, which goes to ``<id>.hints.json`` as
+``{"date": "YYYY-MM-DD"}`` (the ``Transcript`` model has no date). Timings are synthetic
+(speaking rate plus a short pause) and words are split on spaces (English) or per segment
+(Japanese): the notes step reads only segment text.
 Run: ``python benchmarks/notes_eval/build_transcripts.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript, Word, write_json
@@ -16,16 +19,22 @@ from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript, Word, 
 HERE = Path(__file__).resolve().parent
 
 
-def build(src: Path) -> Transcript:
+def header(src: Path) -> dict[str, str]:
+    """The ``# key: value`` lines of a source file."""
     meta: dict[str, str] = {}
+    for raw in src.read_text(encoding="utf-8").splitlines():
+        if raw.strip().startswith("#"):
+            key, _, value = raw.strip()[1:].partition(":")
+            meta[key.strip()] = value.strip()
+    return meta
+
+
+def build(src: Path) -> Transcript:
+    meta = header(src)
     rows: list[tuple[str, str]] = []
     for raw in src.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
-        if not line:
-            continue
-        if line.startswith("#"):
-            key, _, value = line[1:].partition(":")
-            meta[key.strip()] = value.strip()
+        if not line or line.startswith("#"):
             continue
         letter, _, text = line.partition(":")
         rows.append((f"SPEAKER_{ord(letter.strip()) - ord('A'):02d}", text.strip()))
@@ -58,6 +67,10 @@ def main() -> None:
     for src in sorted((HERE / "src").glob("*.txt")):
         transcript = build(src)
         write_json(transcript, HERE / f"{transcript.meeting_id}.transcript.json")
+        date = header(src).get("date")
+        if date:
+            hints = HERE / f"{transcript.meeting_id}.hints.json"
+            hints.write_text(json.dumps({"date": date}) + "\n", encoding="utf-8")
         print(f"{transcript.meeting_id}: {len(transcript.segments)} segments, {transcript.audio.duration / 60:.1f} min")
 
 
