@@ -92,10 +92,14 @@ def _device(ctx: MeetingContext) -> str:
 
 
 def transcribe_params(ctx: MeetingContext) -> dict[str, Any]:
-    from meeting_notes.asr import resolve_asr_model
+    from meeting_notes.asr import collect_hint_terms, resolve_asr_model
 
     spec = resolve_asr_model(ctx.options.asr_model or ctx.settings.asr.model, _language(ctx), ctx.settings)
-    return {"language": _language(ctx), "model": spec.identity, "asr": ctx.settings.asr.model_dump()}
+    params = {"language": _language(ctx), "model": spec.identity, "asr": ctx.settings.asr.model_dump()}
+    terms = collect_hint_terms(ctx.options.hints, ctx.settings.asr)
+    if terms:  # the sidecar's names steer Whisper: other names, another transcript
+        params["hint_terms"] = terms
+    return params
 
 
 def diarize_params(ctx: MeetingContext) -> dict[str, Any]:
@@ -108,44 +112,53 @@ def diarize_params(ctx: MeetingContext) -> dict[str, Any]:
     }
 
 
-def transcribe_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageRecord:
-    """Speech to timestamped words (``asr.json``)."""
-    from meeting_notes.asr import transcribe
+Waveform = Callable[[], Any]
+"""Gives the decoded recording when a stage really runs (a cached stage never decodes it)."""
+
+
+def _waveform(ctx: MeetingContext, waveform: Waveform | None) -> Any:
+    if waveform is not None:
+        return waveform()
     from meeting_notes.audio import load_audio
 
+    return load_audio(ctx.audio_path, ctx.settings.audio)
+
+
+def transcribe_stage(ctx: MeetingContext, waveform: Waveform | None = None) -> StageRecord:
+    """Speech to timestamped words (``asr.json``)."""
     key = stage_cache_key("transcribe", ctx.audio.sha256, transcribe_params(ctx))
     if ctx.workspace.is_done("transcribe", key, [ctx.workspace.asr_json]):
         return StageRecord(status="cached")
     ctx.workspace.forget("transcribe")
+    from meeting_notes.asr import transcribe
+
     t0 = time.perf_counter()
-    if waveform is None:
-        waveform = load_audio(ctx.audio_path, ctx.settings.audio)
+    waveform = _waveform(ctx, waveform)
     result = transcribe(
         waveform,
         language=_language(ctx),
         settings=ctx.settings,
         model=ctx.options.asr_model,
         device=_device(ctx),
+        hints=ctx.options.hints,
     )
     write_json(result, ctx.workspace.asr_json)
     ctx.workspace.mark_done("transcribe", key, [ctx.workspace.asr_json])
     return stage_record(t0, ctx.audio.duration)
 
 
-def diarize_stage(ctx: MeetingContext, waveform: Any | None = None) -> StageRecord:
+def diarize_stage(ctx: MeetingContext, waveform: Waveform | None = None) -> StageRecord:
     """Who spoke when (``diarization.json`` and ``diarization.rttm``)."""
-    from meeting_notes.audio import load_audio
-    from meeting_notes.diarize import diarize
-    from meeting_notes.export import write_rttm
-
     ws = ctx.workspace
     key = stage_cache_key("diarize", ctx.audio.sha256, diarize_params(ctx))
     if ws.is_done("diarize", key, [ws.diarization_json, ws.rttm]):
         return StageRecord(status="cached")
     ws.forget("diarize")
+    from meeting_notes.diarize import diarize
+    from meeting_notes.export import write_rttm
+
     t0 = time.perf_counter()
-    if waveform is None:
-        waveform = load_audio(ctx.audio_path, ctx.settings.audio)
+    waveform = _waveform(ctx, waveform)
     result = diarize(
         waveform,
         settings=ctx.settings,
@@ -294,8 +307,8 @@ def process_meeting(
     notify("audio", "end", run.stages["audio"])
 
     steps: list[tuple[str, Callable[[], StageRecord]]] = [
-        ("transcribe", lambda: transcribe_stage(ctx, waveform())),
-        ("diarize", lambda: diarize_stage(ctx, waveform())),
+        ("transcribe", lambda: transcribe_stage(ctx, waveform)),
+        ("diarize", lambda: diarize_stage(ctx, waveform)),
         ("align", lambda: align_stage(ctx)),
         ("export", lambda: export_stage(ctx)),
     ]
