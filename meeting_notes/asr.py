@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from meeting_notes.audio import is_silent
 from meeting_notes.errors import ModelNotFoundError
 from meeting_notes.model_registry import ResolvedModel, registry_entry, resolve_model
 from meeting_notes.schema import AsrResult, AsrSegment, AsrWord
-from meeting_notes.settings import Settings
+from meeting_notes.settings import AsrSettings, Settings
 
 SAMPLE_RATE = 16000
 
@@ -35,6 +37,12 @@ _HALLUCINATION_PHRASES = {
     "おやすみなさい",
 }
 _LOW_CONFIDENCE = 0.5
+
+# Whisper language codes of languages written in Latin script: their audio gets Latin-script hint terms.
+LATIN_SCRIPT_LANGUAGES = frozenset(
+    "en de fr es it pt nl sv da no nn fi pl cs sk sl hr bs ro hu tr id ms tl vi ca eu gl af sq "
+    "et lv lt is cy ga mt sw yo so ha la lb oc br fo ht jw su haw ln mg mi sn uz tk az".split()
+)
 
 
 @dataclass(frozen=True)
@@ -115,16 +123,103 @@ def load_whisper(model: ResolvedModel, runtime: AsrRuntime, threads: int) -> Any
         return _MODELS[key]
 
 
+def _term_key(term: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", term).casefold().split())
+
+
+def collect_hint_terms(hints: Mapping[str, Any] | None, cfg: AsrSettings) -> list[str]:
+    """The names and terms to hint, in priority order, deduplicated (case and width folded):
+    participants' names, their companies, the account, ``hints["terms"]``, then the glossary."""
+    hints = hints or {}
+    names: list[str] = []
+    companies: list[str] = []
+    for p in hints.get("participants") or []:
+        if isinstance(p, str):
+            names.append(p)
+        elif isinstance(p, Mapping):
+            names.append(str(p.get("name") or ""))
+            companies.append(str(p.get("company") or ""))
+    extra = hints.get("terms") or []
+    candidates = [*names, *companies, str(hints.get("account") or ""), *map(str, extra), *cfg.glossary]
+    seen: set[str] = set()
+    out: list[str] = []
+    for term in candidates:
+        term = " ".join(term.split())
+        key = _term_key(term)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(term)
+    return out
+
+
+_JAPANESE_RANGES = (
+    (0x3040, 0x30FF),  # hiragana, katakana
+    (0x31F0, 0x31FF),  # katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xFF66, 0xFF9F),  # half-width katakana
+)
+
+
+def term_script(term: str) -> str:
+    """'ja' when the term has a Japanese character (kana or kanji), 'latin' when all its letters
+    are Latin, else 'other' (Cyrillic, Hangul, ...)."""
+    letters = [c for c in unicodedata.normalize("NFKC", term) if c.isalpha()]
+    if any(lo <= ord(c) <= hi for c in letters for lo, hi in _JAPANESE_RANGES) or "々" in term:
+        return "ja"
+    if letters and all(unicodedata.name(c, "").startswith("LATIN") for c in letters):
+        return "latin"
+    return "other"
+
+
+def terms_for_language(terms: list[str], language: str | None, cfg: AsrSettings) -> list[str]:
+    """The terms written in the script of ``language``: Japanese-script (and mixed) terms for
+    'ja' (plus Latin ones when ``hint_latin_terms_for_japanese``), Latin-script terms for
+    Latin-script languages, none for other or unknown languages."""
+    if language == "ja":
+        allowed = {"ja", "latin"} if cfg.hint_latin_terms_for_japanese else {"ja"}
+    elif language in LATIN_SCRIPT_LANGUAGES:
+        allowed = {"latin"}
+    else:
+        return []
+    return [t for t in terms if term_script(t) in allowed]
+
+
+HINT_SEPARATOR = ", "
+
+
+def bound_terms(terms: list[str], max_terms: int, max_tokens: int, count_tokens: Callable[[str], int]) -> list[str]:
+    """The first terms that fit: at most ``max_terms`` of them, and at most ``max_tokens`` tokens
+    once joined with ', ' (``count_tokens`` counts a text's tokens); a term that does not fit is
+    left out whole and a shorter later one may still fit."""
+    kept: list[str] = []
+    for term in terms:
+        if len(kept) >= max_terms:
+            break
+        if count_tokens(HINT_SEPARATOR.join([*kept, term])) <= max_tokens:
+            kept.append(term)
+    return kept
+
+
+def whisper_token_counter(whisper: Any) -> Callable[[str], int]:
+    """Counts tokens as faster-whisper encodes a prompt (a leading space, no special tokens)."""
+    tokenizer = whisper.hf_tokenizer
+    return lambda text: len(tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
+
+
 def transcribe(
     waveform: np.ndarray,
     language: str,
     settings: Settings,
     model: str | None = None,
     device: str = "auto",
+    hints: Mapping[str, Any] | None = None,
 ) -> AsrResult:
     """Transcribe 16 kHz mono audio into segments of timestamped words.
 
-    ``language`` is 'auto' (detect), 'en' or 'ja'. Silence yields an empty result.
+    ``language`` is 'auto' (detect), 'en' or 'ja'. Silence yields an empty result. ``hints``
+    (the sidecar's participants, account, and ``terms``) become hotwords or an initial prompt
+    per ``settings.asr.hint_terms``, filtered to the script of the (detected) language.
     """
     duration = len(waveform) / SAMPLE_RATE
     lang = None if language == "auto" else language
@@ -135,6 +230,27 @@ def transcribe(
     resolved = resolve_asr_model(model or cfg.model, language, settings)
     runtime = select_runtime(device, settings)
     whisper = load_whisper(resolved, runtime, settings.threads())
+    terms = collect_hint_terms(hints, cfg) if cfg.hint_terms != "off" else []
+    kept: list[str] = []
+    detected_probability = None
+    if terms:
+        if not whisper.model.is_multilingual:
+            lang = "en"
+        elif lang is None:  # the terms depend on the language: detect it first, as transcribe would
+            from faster_whisper.vad import VadOptions
+
+            lang, detected_probability, _ = whisper.detect_language(
+                audio=waveform,
+                vad_filter=cfg.vad_filter,
+                vad_parameters=VadOptions(min_silence_duration_ms=cfg.vad_min_silence_ms),
+            )
+        kept = bound_terms(
+            terms_for_language(terms, lang, cfg), cfg.hint_max_terms, cfg.hint_max_tokens, whisper_token_counter(whisper)
+        )
+    hint = HINT_SEPARATOR.join(kept)
+    prompt = cfg.initial_prompt
+    if hint and cfg.hint_terms == "initial_prompt":
+        prompt = f"{prompt.strip()} {hint}" if prompt else hint
     common: dict[str, Any] = dict(
         language=lang,
         beam_size=cfg.beam_size,
@@ -145,7 +261,8 @@ def transcribe(
         compression_ratio_threshold=cfg.compression_ratio_threshold,
         log_prob_threshold=cfg.log_prob_threshold,
         no_speech_threshold=cfg.no_speech_threshold,
-        initial_prompt=cfg.initial_prompt,
+        initial_prompt=prompt,
+        hotwords=hint if hint and cfg.hint_terms == "hotwords" else None,
     )
     if runtime.device == "cuda" or cfg.batched_on_cpu:
         from faster_whisper import BatchedInferencePipeline
@@ -182,12 +299,14 @@ def transcribe(
                 compression_ratio=round(seg.compression_ratio, 3),
             )
         )
+    probability = detected_probability if detected_probability is not None else info.language_probability
     return AsrResult(
         language=info.language,
-        language_probability=round(info.language_probability, 4),
+        language_probability=round(probability, 4),
         duration=duration,
         segments=segments,
         removed_hallucinations=removed,
+        hint_terms=kept,
     )
 
 

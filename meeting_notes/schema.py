@@ -50,6 +50,9 @@ class AsrResult(BaseModel):
     duration: float
     segments: list[AsrSegment]
     removed_hallucinations: int = Field(0, description="Segments dropped by the loop/hallucination guard.")
+    hint_terms: list[str] = Field(
+        default_factory=list, description="Names and terms given to Whisper (hotwords or initial prompt)."
+    )
 
     @property
     def words(self) -> list[AsrWord]:
@@ -78,6 +81,7 @@ class Word(BaseModel):
     text: str
     speaker: str | None
     probability: float
+    overlap: bool = Field(False, description="Said while two or more speakers' turns were active.")
 
 
 class Segment(BaseModel):
@@ -87,6 +91,7 @@ class Segment(BaseModel):
     speaker: str | None
     text: str
     words: list[Word]
+    overlap: float = Field(0.0, description="Share of the segment's word time said during overlap (0-1).")
 
 
 class Speaker(BaseModel):

@@ -71,6 +71,28 @@ class AsrSettings(BaseModel):
         4, description="An n-gram repeated more than this many times in a row is cut."
     )
     initial_prompt: str | None = Field(None, description="Text given to Whisper as context (product names, spellings).")
+    hint_terms: Literal["hotwords", "initial_prompt", "off"] = Field(
+        "hotwords",
+        description="How the meeting's names and terms (sidecar participants, companies, account, "
+        "the glossary) reach Whisper: 'hotwords' (in every 30 s window's prompt), "
+        "'initial_prompt' (first window only, after initial_prompt) or 'off'.",
+    )
+    glossary: list[str] = Field(
+        default_factory=list,
+        description="Product and company terms hinted on every recording (after the sidecar's names), "
+        "e.g. MEETING_NOTES_ASR__GLOSSARY='[\"ComfyUI\", \"Acme Cloud\"]'.",
+    )
+    hint_max_terms: int = Field(40, description="At most this many hint terms (sidecar names first, then the glossary).")
+    hint_max_tokens: int = Field(
+        120,
+        description="Token budget of the hint text (faster-whisper cuts hotwords at 223 tokens, half "
+        "of Whisper's 448-token context); terms that do not fit are left out whole.",
+    )
+    hint_latin_terms_for_japanese: bool = Field(
+        False,
+        description="Also hint Latin-script terms on Japanese audio (off: Japanese audio gets only "
+        "terms written in Japanese script; English and other Latin-script audio only Latin-script terms).",
+    )
 
 
 class DiarizationSettings(BaseModel):
@@ -125,6 +147,17 @@ class AlignmentSettings(BaseModel):
     max_segment_s: float = Field(30.0, description="Segments are split at sentence ends beyond this.")
     min_segment_s_for_sentence_split: float = Field(
         8.0, description="A sentence end splits a segment once it is at least this long."
+    )
+    overlap_min_share: float = Field(
+        0.3,
+        description="A word is flagged as said during overlap when at least two speakers' (overlapping) "
+        "turns each cover this share of it.",
+    )
+    overlap_resolution: bool = Field(
+        True,
+        description="An overlapped word goes to the active speaker holding most of the "
+        "non-overlapped words of its sentence (else its nearest non-overlapped neighbour's "
+        "speaker); off: the exclusive turn that covers it most.",
     )
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from meeting_notes.alignment import assign_speakers, build_transcript, group_segments, smooth_by_sentence
-from meeting_notes.schema import AsrResult, AsrSegment, AsrWord, AudioInfo, Diarization, SpeakerTurn, Word
+from meeting_notes.alignment import (
+    active_speakers,
+    assign_speakers,
+    build_transcript,
+    group_segments,
+    resolve_overlap,
+    smooth_by_sentence,
+)
+from meeting_notes.schema import AsrResult, AsrSegment, AsrWord, AudioInfo, Diarization, SpeakerTurn, Transcript, Word
 from meeting_notes.settings import AlignmentSettings
 
 
@@ -87,3 +94,66 @@ def test_transcript_without_turns_uses_one_speaker() -> None:
     t = build_transcript("m", AudioInfo(path="/x", sha256="0" * 64, duration=2), asr,
                          Diarization(turns=[], exclusive_turns=[], speakers=[]), AlignmentSettings())
     assert [s.id for s in t.speakers] == ["SPEAKER_00"] and t.words[0].speaker == "SPEAKER_00"
+
+
+# ------------------------------------------------------------------ overlap
+# A speaks 0-5 s, B 3.5-8 s (regular turns overlap at 3.5-5); the exclusive turns give the
+# overlap to B, as pyannote does when B's activation is the stronger one there.
+OVERLAPPING = [SpeakerTurn(start=0.0, end=5.0, speaker="A"), SpeakerTurn(start=3.5, end=8.0, speaker="B")]
+EXCLUSIVE = [SpeakerTurn(start=0.0, end=3.5, speaker="A"), SpeakerTurn(start=3.5, end=8.0, speaker="B")]
+A_SENTENCE = [w(0.5, 0.8, " I"), w(1.0, 1.4, " grew"), w(1.5, 1.8, " up"), w(2.0, 2.2, " in"),
+              w(2.3, 3.0, " Chicago"), w(3.6, 3.9, " and"), w(4.0, 4.6, " Texas.")]
+B_SENTENCE = [w(4.7, 4.95, " Yes"), w(5.2, 5.4, " I"), w(5.6, 6.0, " see.")]
+
+
+def test_words_during_overlap_are_flagged() -> None:
+    words = A_SENTENCE + B_SENTENCE
+    active = active_speakers(words, OVERLAPPING, 0.3)
+    assert [len(a) >= 2 for a in active] == [False] * 5 + [True, True, True, False, False]
+    # a speaker covering less than the share does not make it overlap: B covers 0.1 s of 0.4 s
+    assert active_speakers([w(3.4, 3.8, " x")], [OVERLAPPING[0], SpeakerTurn(start=3.7, end=6, speaker="B")], 0.3) == [["A"]]
+    assert active_speakers([w(3.4, 3.8, " x")], [OVERLAPPING[0], SpeakerTurn(start=3.7, end=6, speaker="B")], 0.2) == [["A", "B"]]
+
+
+def test_overlapped_word_goes_to_the_speaker_of_its_sentence() -> None:
+    words = A_SENTENCE + B_SENTENCE
+    raw = assign_speakers(words, EXCLUSIVE)
+    assert raw == ["A"] * 5 + ["B"] * 5  # the exclusive turns give "and Texas." to B
+    resolved = resolve_overlap(words, raw, active_speakers(words, OVERLAPPING, 0.3), 1.0)
+    assert resolved == ["A"] * 7 + ["B"] * 3
+
+
+def test_overlapped_sentence_without_evidence_takes_nearest_active_neighbour() -> None:
+    # "Hello?" said entirely in overlap: no clear word in its sentence; its nearest clear word
+    # (0.2 s after it) is B's, the one before is 0.8 s away.
+    words = [w(0.0, 0.5, " Hi."), w(1.3, 1.7, " Hello?"), w(1.9, 2.3, " Good"), w(2.3, 2.8, " morning.")]
+    turns = [SpeakerTurn(start=0.0, end=1.8, speaker="A"), SpeakerTurn(start=1.2, end=3.0, speaker="B")]
+    active = active_speakers(words, turns, 0.3)
+    assert active[1] == ["A", "B"] or active[1] == ["B", "A"]
+    assert resolve_overlap(words, ["A", "A", "B", "B"], active, 1.0) == ["A", "B", "B", "B"]
+    # a neighbour whose speaker is not active there is no evidence: the label stays
+    assert resolve_overlap(words, ["A", "A", "C", "C"], active, 1.0) == ["A", "A", "C", "C"]
+
+
+def test_transcript_flags_overlap_and_resolution_can_be_switched_off() -> None:
+    asr = AsrResult(language="en", duration=8, segments=[AsrSegment(start=0, end=6, text="", words=A_SENTENCE + B_SENTENCE)])
+    dia = Diarization(turns=OVERLAPPING, exclusive_turns=EXCLUSIVE, speakers=["A", "B"])
+    audio = AudioInfo(path="/x.wav", sha256="0" * 64, duration=8.0)
+    cfg = AlignmentSettings(sentence_majority=1.1)  # sentence smoothing off: overlap resolution alone
+    t = build_transcript("m", audio, asr, dia, cfg)
+    assert [(s.speaker, s.text) for s in t.segments] == [("A", "I grew up in Chicago and Texas."), ("B", "Yes I see.")]
+    assert [wd.overlap for wd in t.words] == [False] * 5 + [True, True, True, False, False]
+    a_seg, b_seg = t.segments
+    assert a_seg.overlap == round((0.3 + 0.6) / (0.3 + 0.4 + 0.3 + 0.2 + 0.7 + 0.3 + 0.6), 3)
+    assert 0 < b_seg.overlap < 1
+    old = build_transcript("m", audio, asr, dia, cfg.model_copy(update={"overlap_resolution": False}))
+    assert [wd.speaker for wd in old.words] == ["A"] * 5 + ["B"] * 5
+    assert [wd.overlap for wd in old.words] == [wd.overlap for wd in t.words]  # flags do not depend on it
+    # a transcript.json written before these fields existed still reads
+    legacy = t.model_dump(mode="json")
+    for seg in legacy["segments"]:
+        seg.pop("overlap")
+        for word in seg["words"]:
+            word.pop("overlap")
+    again = Transcript.model_validate(legacy)
+    assert not any(wd.overlap for wd in again.words) and again.segments[0].overlap == 0.0

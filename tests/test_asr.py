@@ -65,3 +65,58 @@ def test_jfk_both_code_paths(data_dir: Path, settings, batched: bool) -> None:
     assert wer(JFK, " ".join(seg.text for seg in result.segments)) <= 0.1
     words = result.words
     assert words and all(0 <= w.start <= w.end <= 11.1 for w in words)
+
+
+# ------------------------------------------------------------------ hint terms (hotwords)
+def test_hint_terms_come_from_the_sidecar_in_priority_order_deduplicated(settings) -> None:
+    from meeting_notes.asr import collect_hint_terms
+
+    cfg = settings.asr.model_copy(update={"glossary": ["ComfyUI", "acme  corp", "Kubernetes"]})
+    hints = {
+        "participants": ["Diane  Smith", {"name": "Sheila", "company": "Acme Corp", "email": "s@x.org"}, {"name": ""}],
+        "account": "ＡＣＭＥ Corp",  # full width: the same company once folded
+        "terms": ["ComfyUI"],
+        "title": "Quarterly review",  # not a term source
+    }
+    assert collect_hint_terms(hints, cfg) == ["Diane Smith", "Sheila", "Acme Corp", "ComfyUI", "Kubernetes"]
+    assert collect_hint_terms(None, settings.asr) == []
+
+
+def test_hint_terms_follow_the_language_script(settings) -> None:
+    from meeting_notes.asr import term_script, terms_for_language
+
+    terms = ["Diane", "José Núñez", "田中太郎", "セールスフォース", "Acme株式会社", "Иван", "ComfyUI 2"]
+    assert [term_script(t) for t in terms] == ["latin", "latin", "ja", "ja", "ja", "other", "latin"]
+    cfg = settings.asr
+    assert terms_for_language(terms, "en", cfg) == ["Diane", "José Núñez", "ComfyUI 2"]
+    assert terms_for_language(terms, "de", cfg) == ["Diane", "José Núñez", "ComfyUI 2"]
+    assert terms_for_language(terms, "ja", cfg) == ["田中太郎", "セールスフォース", "Acme株式会社"]
+    both = cfg.model_copy(update={"hint_latin_terms_for_japanese": True})
+    assert terms_for_language(terms, "ja", both) == ["Diane", "José Núñez", "田中太郎", "セールスフォース", "Acme株式会社", "ComfyUI 2"]
+    assert terms_for_language(terms, "ru", cfg) == [] and terms_for_language(terms, None, cfg) == []
+
+
+def test_hint_terms_are_bounded_by_count_and_tokens() -> None:
+    from meeting_notes.asr import bound_terms
+
+    def words(text: str) -> int:
+        return len(text.split())
+
+    terms = ["Ann", "Bob Lee", "Carl Maria von Weber", "Dee"]
+    assert bound_terms(terms, 10, 100, words) == terms
+    assert bound_terms(terms, 2, 100, words) == ["Ann", "Bob Lee"]
+    # 'Carl Maria von Weber' does not fit in 5 words after 'Ann, Bob Lee': left out whole, 'Dee' fits
+    assert bound_terms(terms, 10, 5, words) == ["Ann", "Bob Lee", "Dee"]
+
+
+@pytest.mark.slow
+def test_hotwords_spell_the_spoken_product_name(data_dir: Path, settings) -> None:
+    """tests/data/hotwords.mp3 says "ComfyUI"; tiny.en writes it otherwise unless hinted."""
+    audio = load_audio(data_dir / "hotwords.mp3", settings.audio)
+    hints = {"participants": ["Priya Raman"], "terms": ["ComfyUI"]}
+    hinted = transcribe(audio, "en", settings, model="tiny.en", hints=hints)
+    off = settings.model_copy(update={"asr": settings.asr.model_copy(update={"hint_terms": "off"})})
+    unhinted = transcribe(audio, "en", off, model="tiny.en", hints=hints)
+    assert "comfyui" not in " ".join(s.text for s in unhinted.segments).lower()
+    assert "ComfyUI" in " ".join(s.text for s in hinted.segments)
+    assert hinted.hint_terms == ["Priya Raman", "ComfyUI"] and unhinted.hint_terms == []

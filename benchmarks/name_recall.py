@@ -1,0 +1,177 @@
+"""Name recall with and without hint terms (faster-whisper hotwords / initial prompt); prints Markdown tables.
+
+    python benchmarks/name_recall.py [--models base,tiny.en] [--threads 2]
+
+Recordings where a name is said, the names taken from their references (shared/eval):
+
+- faster-whisper/hotwords.mp3: "ComfyUI" is spoken (SOURCES.md; no full reference, so only
+  whether it appears at least once is scored);
+- pyannote-sample: the participants "Diane" and "Sheila" (hinted), and the places Chicago,
+  Texas, New Jersey and Yankee (never hinted: a hint must not cost them);
+- librispeech 1272-128104-0000: "Quilter";
+- commonvoice-ja: ヘンゼル and フリーダ (Japanese, multilingual models only).
+
+Conditions: ``off`` (no hints), ``hotwords`` and ``initial_prompt`` (the file's names plus
+three unrelated ones, as a sidecar with other participants would give), ``unrelated`` (only
+names that are not said: does a hint list hurt WER on files without those names?). Each file is
+transcribed by ``meeting_notes.asr.transcribe`` as the pipeline does, with the hints as a
+sidecar would pass them (participants).
+
+Recall counts each name occurrence in the reference found in the hypothesis (case-insensitive,
+as a whole word sequence for English, a substring for Japanese). WER is over the three English
+files with full references (pyannote sample, jfk, librispeech), after Whisper's normaliser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_data import EVAL_DIR  # noqa: E402
+
+from meeting_notes.metrics import cer_japanese, read_stm, wer  # noqa: E402
+from meeting_notes.settings import Settings  # noqa: E402
+
+#: names that none of the recordings say (a realistic sidecar lists more people than speak)
+UNRELATED = ["Priya Raman", "Northwind Traders", "Kubernetes"]
+UNRELATED_JA = ["山田太郎", "北風商事", "クバネティス"]
+CONDITIONS = ("off", "hotwords", "initial_prompt", "unrelated")
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    audio: Path
+    language: str
+    reference: str | None  # full reference text (None: only the names are known)
+    hinted: dict[str, int]  # hinted name -> occurrences in the reference
+    other: dict[str, int]  # names said but never hinted -> occurrences
+
+
+def _count_en(text: str, name: str) -> int:
+    tokens = re.findall(r"[\w']+", unicodedata.normalize("NFKC", text).casefold())
+    needle = re.findall(r"[\w']+", name.casefold())
+    return sum(tokens[i : i + len(needle)] == needle for i in range(len(tokens) - len(needle) + 1))
+
+
+def _count(text: str, name: str, language: str) -> int:
+    if language == "ja":
+        return unicodedata.normalize("NFKC", text).count(unicodedata.normalize("NFKC", name))
+    return _count_en(text, name)
+
+
+def items() -> list[Item]:
+    stm = sorted(read_stm(EVAL_DIR / "pyannote-sample" / "sample.stm"), key=lambda u: u.start)
+    sample_ref = " ".join(u.text for u in stm)
+    fw = {r["file"]: r for r in csv.DictReader(open(EVAL_DIR / "faster-whisper" / "reference.tsv"), delimiter="\t")}
+    libri = next(csv.DictReader(open(EVAL_DIR / "librispeech" / "reference.tsv"), delimiter="\t"))
+    ja = {r["file"]: r["text"] for r in csv.DictReader(open(EVAL_DIR / "commonvoice-ja" / "reference.tsv"), delimiter="\t")}
+
+    def counts(ref: str, names: list[str], lang: str = "en") -> dict[str, int]:
+        return {n: _count(ref, n, lang) for n in names}
+
+    out = [
+        Item("hotwords.mp3", EVAL_DIR / "faster-whisper" / "hotwords.mp3", "en", None, {"ComfyUI": 1}, {}),
+        Item(
+            "pyannote sample",
+            EVAL_DIR / "pyannote-sample" / "sample.wav",
+            "en",
+            sample_ref,
+            counts(sample_ref, ["Diane", "Sheila"]),
+            counts(sample_ref, ["Chicago", "Texas", "New Jersey", "Yankee"]),
+        ),
+        Item("jfk.flac", EVAL_DIR / "faster-whisper" / "jfk.flac", "en", fw["jfk.flac"]["reference_text"], {}, {}),
+        Item(
+            "librispeech",
+            EVAL_DIR / "librispeech" / libri["file"],
+            "en",
+            libri["reference_text"],
+            counts(libri["reference_text"], ["Quilter"]),
+            {},
+        ),
+    ]
+    for file, name in (("common_voice_ja_38864552_16k.wav", "ヘンゼル"), ("common_voice_ja_38898180_16k.wav", "フリーダ")):
+        out.append(Item(f"cv-ja {file[16:24]}", EVAL_DIR / "commonvoice-ja" / file, "ja", ja[file], counts(ja[file], [name], "ja"), {}))
+    return out
+
+
+def _hints(item: Item, condition: str) -> dict[str, object]:
+    unrelated = UNRELATED_JA if item.language == "ja" else UNRELATED
+    if condition == "off":
+        return {}
+    names = unrelated if condition == "unrelated" else [*item.hinted, *unrelated]
+    return {"participants": [{"name": n} for n in names]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default="base,tiny.en")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+    from meeting_notes.asr import transcribe
+    from meeting_notes.audio import load_audio
+
+    base_settings = Settings(cpu_threads=args.threads)
+    all_items = items()
+    audio = {it.name: load_audio(it.audio, base_settings.audio) for it in all_items}
+    summary: list[str] = []
+    detail: list[str] = []
+    for model in args.models.split(","):
+        english_only = model.endswith(".en")
+        for condition in CONDITIONS:
+            mode = condition if condition in ("hotwords", "initial_prompt") else "hotwords"
+            settings = base_settings.model_copy(
+                update={"asr": base_settings.asr.model_copy(update={"hint_terms": "off" if condition == "off" else mode})}
+            )
+            found = total = other_found = other_total = 0
+            werr = wwords = 0.0
+            cerr = cchars = 0.0
+            for it in all_items:
+                if it.language == "ja" and english_only:
+                    continue
+                language = "en" if english_only else ("ja" if it.language == "ja" else "auto")
+                res = transcribe(audio[it.name], language, settings, model=model, hints=_hints(it, condition))
+                sep = "" if it.language == "ja" else " "
+                hyp = sep.join(s.text for s in res.segments)
+                hits = {n: min(_count(hyp, n, it.language), k) for n, k in it.hinted.items()}
+                if condition != "unrelated":
+                    found += sum(hits.values())
+                    total += sum(it.hinted.values())
+                other_found += sum(min(_count(hyp, n, it.language), k) for n, k in it.other.items())
+                other_total += sum(it.other.values())
+                if it.reference is not None and it.language == "en":
+                    n = len(it.reference.split())
+                    werr += wer(it.reference, hyp) * n
+                    wwords += n
+                if it.language == "ja":
+                    n = len(it.reference or "")
+                    cerr += cer_japanese(it.reference or "", hyp) * n
+                    cchars += n
+                names = ", ".join(f"{n} {h}/{it.hinted[n]}" for n, h in hits.items()) or "-"
+                detail.append(
+                    f"| {it.name} | {model} | {condition} | {names} | {', '.join(res.hint_terms) or '-'} | {hyp.strip()[:90]} |"
+                )
+            recall = f"{found}/{total} ({100 * found / total:.0f} %)" if total else "-"
+            other = f"{other_found}/{other_total}" if other_total else "-"
+            cer = f"{100 * cerr / cchars:.1f} %" if cchars else "-"
+            summary.append(f"| {model} | {condition} | {recall} | {other} | {100 * werr / wwords:.1f} % | {cer} |")
+    print("\n## Name recall (hinted names found / said)\n")
+    print("| model | hints | hinted-name recall | unhinted names (sample) | WER English (3 files) | CER ja (2 clips) |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(summary))
+    print("\n## Per file\n")
+    print("| file | model | hints | hinted names found | terms given to Whisper | hypothesis (start) |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(detail))
+
+
+if __name__ == "__main__":
+    main()
