@@ -89,7 +89,11 @@ def parse_en_number(text: str) -> float | None:
         elif word in ("a", "an") and i + 1 < len(words) and (words[i + 1] in EN_HUNDRED or words[i + 1] in EN_SCALES):
             current += 1
         elif word in EN_ONES:
-            current += EN_ONES[word]
+            value = EN_ONES[word]
+            low = int(current) % 100
+            if low and not (low % 10 == 0 and low >= 20 and value < 10):
+                return None  # "one two", "twenty thirty", "five and six": not one number
+            current += value
         elif word in EN_HUNDRED:
             current = (current or 1) * EN_HUNDRED[word]
         elif word in EN_SCALES:

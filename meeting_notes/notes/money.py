@@ -1,0 +1,292 @@
+"""Money amounts in English and Japanese text: "$64,000", "twelve hundred dollars a month",
+600万円, 1人あたり月300円.
+
+:func:`find_amounts` returns each amount with its span, value in currency units, currency and
+what it is per. What counts as an amount:
+
+* a number with a currency: a symbol or code before it ("$64,000", "€5,000", "¥500", "USD 5k")
+  or a currency word after it ("64,000 dollars", "twelve hundred bucks", 600万円, 5万ドル);
+* a number with "grand" ("ten grand"; currency unknown: "");
+* a number that is large by its words ("64k", "1.2 million", "a hundred and fifty thousand",
+  二千万, 300万) or has 4+ digits ("64,000"), in a sentence with a money word (budget, price,
+  cost, quote, pay, spend, fee, 予算, 価格, 費用, 見積, 料金, 月額 ...), and not followed by
+  what it counts ("150 thousand users", 2千万人, 450名). Its currency is unknown (""): the
+  speakers did not say it. Years (1900-2099 as bare digits) are no amounts.
+
+``per`` is what the amount is per, as said, normalised: "month", "year", "week", "user"
+(user, seat, license, head, person, employee, tech, 人, 名, ユーザー, ID, アカウント), another
+counted unit in the singular ("truck", "location"; 台 -> "unit"), or a combination unit first
+("user-month": "per user per month", 1人あたり月300円). "one-time" for "one-time" / 初期.
+
+:func:`find_numbers` returns every number with its value (money or not), for checks that
+compare values rather than words ("eighteen thousand" == "18,000" == "18k").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from meeting_notes.notes.numerals import EN_NUMBER, JA_NUMBER, WIDTH, parse_en_number, parse_ja_number
+from meeting_notes.notes.numerals import parse_number as _parse_number
+
+
+@dataclass(frozen=True)
+class MoneyMention:
+    """An amount of money in a text."""
+
+    span: tuple[int, int]
+    said: str
+    amount: float
+    currency: str
+    per: str
+
+
+@dataclass(frozen=True)
+class NumberMention:
+    """Any number in a text, with its value."""
+
+    span: tuple[int, int]
+    said: str
+    value: float
+
+
+#: currency symbols and codes (one-to-one width mapping keeps spans)
+_SYMBOL_WIDTH = str.maketrans("＄￥€£", "$¥€£")
+SYMBOLS: dict[str, str] = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+CODES: dict[str, str] = {"usd": "USD", "eur": "EUR", "gbp": "GBP", "jpy": "JPY"}
+EN_CURRENCY_WORDS: dict[str, str] = {
+    "dollars": "USD", "dollar": "USD", "bucks": "USD", "euros": "EUR", "euro": "EUR",
+    "pounds": "GBP", "yen": "JPY", "usd": "USD", "eur": "EUR", "gbp": "GBP", "jpy": "JPY",
+}  # fmt: skip
+JA_CURRENCY_WORDS: dict[str, str] = {"円": "JPY", "ドル": "USD", "ユーロ": "EUR", "ポンド": "GBP"}
+#: words that make a large bare number an amount when they share its sentence
+MONEY_WORDS_EN = (
+    "budget", "price", "pricing", "priced", "cost", "costs", "quote", "quoted", "pay", "paying",
+    "paid", "spend", "spending", "spent", "fee", "fees", "invoice", "contract value", "deal size",
+    "discount", "per month", "a month", "per year", "a year", "annually", "sign off", "signs off",
+    "approval", "approve", "revenue", "savings", "save",
+)  # fmt: skip
+MONEY_WORDS_JA = (
+    "予算", "価格", "費用", "見積", "料金", "金額", "月額", "年額", "税", "支払", "払", "コスト", "投資",
+    "決裁", "稟議", "値引", "割引", "初期", "売上", "円",
+)  # fmt: skip
+#: what a bare number counts, so it is no amount ("150 thousand users", 450名)
+COUNTED_EN = (
+    r"users?|people|persons?|employees?|staff|seats?|licen[cs]es?|trucks?|vehicles?|drivers?|"
+    r"units?|customers?|clients?|accounts?|orders?|jobs?|tickets?|calls?|stores?|locations?|sites?|"
+    r"rooms?|items?|skus?|hours?|minutes?|days?|weeks?|months?|years?|miles?|km|kilometers?|rows?|"
+    r"records?|members?|techs?|technicians?|sqft|square|percent|%"
+)
+COUNTED_JA = (
+    r"人|名|台|件|社|個|本|回|時間|分|秒|日|週|ヶ月|か月|カ月|年|店|拠点|ユーザー|ID|アカウント|"
+    r"枚|部|行|km|キロ|トン|kg|%|％|パーセント|割|倍|位|番|件|棟|室|戸|現場|箇所|点"
+)
+#: "per" units: words -> normalised unit
+PER_UNITS: dict[str, str] = {
+    "month": "month", "mo": "month", "monthly": "month", "year": "year", "yr": "year",
+    "annum": "year", "annually": "year", "yearly": "year", "week": "week", "weekly": "week",
+    "user": "user", "seat": "user", "license": "user", "licence": "user", "head": "user",
+    "person": "user", "employee": "user", "member": "user", "tech": "user", "technician": "user",
+    "truck": "truck", "vehicle": "vehicle", "driver": "user", "location": "location",
+    "site": "location", "store": "location", "room": "room", "hour": "hour",
+    "月": "month", "年": "year", "週": "week", "人": "user", "名": "user", "ユーザー": "user",
+    "ID": "user", "アカウント": "user", "ライセンス": "user", "台": "unit", "店舗": "location",
+    "拠点": "location", "時間": "hour",
+}  # fmt: skip
+_PERIODS = {"month", "year", "week", "hour"}
+
+_EN_PER_WORD = "|".join(sorted((w for w in PER_UNITS if w.isascii()), key=len, reverse=True))
+_EN_PER = re.compile(
+    rf"\s*(?:(?:a|an|per|each|every|/)\s*(?P<u>{_EN_PER_WORD})s?\b|(?P<adv>monthly|annually|yearly|weekly)\b)",
+    re.IGNORECASE,
+)
+_EN_ONE_TIME = re.compile(r"\b(?:one[\s-]time|one[\s-]off|upfront|setup|set-up|onboarding)\s+(?:fee|cost|charge|payment)?\s*(?:of\s+)?$", re.IGNORECASE)
+_JA_UNITS = "|".join(sorted((w for w in PER_UNITS if not w.isascii()), key=len, reverse=True))
+_JA_PER_AFTER = re.compile(rf"\s*(?:/|／|per|毎)\s*(?P<u>{_JA_UNITS}|ID)")
+_JA_PER_BEFORE = re.compile(
+    rf"(?:(?:1|一)\s*(?P<unit>{_JA_UNITS}|ID)\s*(?:あたり|当たり)の?\s*)?"
+    rf"(?P<period>月額|月々|毎月|(?<![0-9〇一二三四五六七八九十])月|年額|年間|毎年|週)?\s*(?:税込|税抜)?\s*$"
+)
+_JA_ONE_TIME = re.compile(r"(?:初期費用|初期|導入費用?|一括)\s*(?:は|が|で)?\s*$")
+_SENTENCE = re.compile(r"[.!?。！？\n]")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+_EN_AMOUNT = re.compile(
+    rf"(?P<sym>US\$|\$|€|£|¥)\s?(?P<snum>{EN_NUMBER})"
+    rf"|\b(?P<code>USD|EUR|GBP|JPY)\s?(?P<cnum>{EN_NUMBER})"
+    rf"|(?P<wnum>{EN_NUMBER})\s*(?P<word>{'|'.join(sorted(EN_CURRENCY_WORDS, key=len, reverse=True))})\b"
+    rf"|(?P<bnum>{EN_NUMBER})",
+    re.IGNORECASE,
+)
+_JA_AMOUNT = re.compile(
+    rf"(?P<jnum>{JA_NUMBER})\s*(?P<jword>{'|'.join(JA_CURRENCY_WORDS)})"
+    rf"|(?P<jbare>{JA_NUMBER})"
+)
+_EN_MAGNITUDE = re.compile(r"(?:thousand|grand|million|billion|trillion|\d\s?(?:k|m|mm|mn|b|bn))\b", re.IGNORECASE)
+
+
+def parse_number(text: str) -> float | None:
+    """A number in English or Japanese words or digits: "twelve hundred", "a hundred and fifty
+    thousand", 三百万, "1,200", "1.2k", "64k"; None when the text is not one number."""
+    return _parse_number(text)
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]``."""
+    before = [m.end() for m in _SENTENCE.finditer(text, 0, start)]
+    after = _SENTENCE.search(text, end)
+    return text[before[-1] if before else 0 : after.start() if after else len(text)]
+
+
+def _has_money_word(sentence: str) -> bool:
+    low = sentence.lower()
+    return any(re.search(rf"\b{re.escape(w)}", low) for w in MONEY_WORDS_EN) or any(w in sentence for w in MONEY_WORDS_JA)
+
+
+def _combine(unit: str, period: str) -> str:
+    return "-".join(p for p in (unit, period) if p)
+
+
+def _per_en(text: str, start: int, end: int) -> str:
+    units: list[str] = []
+    pos = end
+    for _ in range(2):
+        m = _EN_PER.match(text, pos)
+        if not m:
+            break
+        units.append(PER_UNITS[(m.group("u") or m.group("adv")).lower()])
+        pos = m.end()
+    if not units and _EN_ONE_TIME.search(text[max(0, start - 40) : start]):
+        return "one-time"
+    unit = next((u for u in units if u not in _PERIODS), "")
+    period = next((u for u in units if u in _PERIODS), "")
+    return _combine(unit, period)
+
+
+def _per_ja(text: str, start: int, end: int) -> str:
+    unit = period = ""
+    before = _JA_PER_BEFORE.search(text[max(0, start - 20) : start])
+    if before and before.group("unit"):
+        unit = PER_UNITS[before.group("unit")]
+    if before and before.group("period"):
+        period = PER_UNITS[before.group("period").replace("額", "").replace("々", "").replace("毎", "").replace("間", "")]
+    after = _JA_PER_AFTER.match(text, end)
+    if after:
+        value = PER_UNITS[after.group("u")]
+        if value in _PERIODS:
+            period = period or value
+        else:
+            unit = unit or value
+    if not unit and not period and _JA_ONE_TIME.search(text[max(0, start - 10) : start]):
+        return "one-time"
+    if not unit and not period:
+        return _per_en(text, start, end)  # "300円 per month" in mixed text
+    return _combine(unit, period)
+
+
+def _en_candidates(text: str) -> list[MoneyMention]:
+    out = []
+    for m in _EN_AMOUNT.finditer(text):
+        g = m.groupdict()
+        num = g["snum"] or g["cnum"] or g["wnum"] or g["bnum"]
+        value = parse_en_number(num)
+        if value is None or value <= 0:
+            continue
+        if g["sym"]:
+            currency = SYMBOLS[g["sym"].upper()]
+        elif g["code"]:
+            currency = CODES[g["code"].lower()]
+        elif g["word"]:
+            currency = EN_CURRENCY_WORDS[g["word"].lower()]
+        else:
+            currency = ""
+            if not _bare_is_amount(text, m, num, value, english=True):
+                continue
+        out.append(MoneyMention(m.span(), text[m.start() : m.end()], value, currency, _per_en(text, *m.span())))
+    return out
+
+
+def _bare_is_amount(text: str, m: re.Match[str], num: str, value: float, *, english: bool) -> bool:
+    """A number without a currency is an amount when large by its words (or 4+ digits), not a
+    year, not followed by what it counts, and said in a sentence about money; "grand" always."""
+    if english and re.search(r"\bgrand\b", num, re.IGNORECASE):
+        return True
+    digits_only = re.fullmatch(r"[\d,.]+", num) is not None
+    if digits_only and (_YEAR.fullmatch(num) or value < 1000):
+        return False
+    large = (_EN_MAGNITUDE.search(num) if english else re.search(r"[万億千]", num)) or value >= 1000
+    if not large:
+        return False
+    if not english and re.fullmatch(r"[万億千兆]", num):
+        return False  # 万が一, 千葉: a lone unit character is a word, not a number
+    if re.match(rf"\s*(?:{COUNTED_EN}|{COUNTED_JA})", text[m.end() :], re.IGNORECASE):
+        return False
+    return _has_money_word(_sentence(text, *m.span()))
+
+
+def _ja_candidates(text: str) -> list[MoneyMention]:
+    out = []
+    for m in _JA_AMOUNT.finditer(text):
+        g = m.groupdict()
+        num = g["jnum"] or g["jbare"]
+        value = parse_ja_number(num)
+        if value is None or value <= 0:
+            continue
+        if g["jword"]:
+            currency = JA_CURRENCY_WORDS[g["jword"]]
+        else:
+            currency = ""
+            before = text[max(0, m.start() - 1) : m.start()]
+            if before == "¥":
+                currency = "JPY"
+            elif not re.search(r"[〇一二三四五六七八九十百千万億兆]", num) or not re.search(r"[0-9〇一二三四五六七八九]", num):
+                continue  # digits alone are the English rule's; a lone unit (万が一) is a word
+            elif not _bare_is_amount(text, m, num, value, english=False):
+                continue
+        start = m.start() - (1 if currency == "JPY" and text[max(0, m.start() - 1) : m.start()] == "¥" and not g["jword"] else 0)
+        out.append(MoneyMention((start, m.end()), text[start : m.end()], value, currency, _per_ja(text, start, m.end())))
+    return out
+
+
+def _longest_first(mentions: list[MoneyMention]) -> list[MoneyMention]:
+    mentions.sort(key=lambda x: (x.span[0], -(x.span[1] - x.span[0]), x.currency == ""))
+    out: list[MoneyMention] = []
+    for mention in mentions:
+        if out and mention.span[0] < out[-1].span[1]:
+            continue
+        out.append(mention)
+    return out
+
+
+def find_amounts(text: str, language: str) -> list[MoneyMention]:
+    """Every money amount in ``text``, in order (see the module docstring for what counts).
+
+    Both languages' rules run on any text (Japanese meetings say "$5,000" too); ``language``
+    is accepted for the API's symmetry."""
+    del language
+    plain = text.translate(WIDTH).translate(_SYMBOL_WIDTH)
+    found = _longest_first([*_en_candidates(plain), *_ja_candidates(plain)])
+    return [MoneyMention(f.span, text[f.span[0] : f.span[1]], f.amount, f.currency, f.per) for f in found]
+
+
+def find_numbers(text: str) -> list[NumberMention]:
+    """Every number in ``text`` (digits, English number words, kanji numerals) with its value.
+    A lone kanji (一, 十, 千, 万) is skipped: it is usually part of a word (一緒, 万が一)."""
+    plain = text.translate(WIDTH)
+    out: list[NumberMention] = []
+    for pattern, parse, flags in ((EN_NUMBER, parse_en_number, re.IGNORECASE), (JA_NUMBER, parse_ja_number, 0)):
+        for m in re.finditer(pattern, plain, flags):
+            said = m.group()
+            if len(said) == 1 and not said.isdigit():
+                continue
+            value = parse(said)
+            if value is not None:
+                out.append(NumberMention(m.span(), text[m.start() : m.end()], value))
+    out.sort(key=lambda n: (n.span[0], -(n.span[1] - n.span[0])))
+    kept: list[NumberMention] = []
+    for n in out:
+        if kept and n.span[0] < kept[-1].span[1]:
+            continue
+        kept.append(n)
+    return kept
