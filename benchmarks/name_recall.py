@@ -9,11 +9,17 @@ Recordings where a name is said, the names taken from their references (shared/e
 - pyannote-sample: the participants "Diane" and "Sheila" (hinted), and the places Chicago,
   Texas, New Jersey and Yankee (never hinted: a hint must not cost them);
 - librispeech 1272-128104-0000: "Quilter";
-- commonvoice-ja: ヘンゼル and フリーダ (Japanese, multilingual models only).
+- commonvoice-ja: ヘンゼル and フリーダ (Japanese, multilingual models only);
+- long: the pyannote sample, jfk, librispeech and hotwords.mp3 in a row, so that "ComfyUI"
+  comes after ~40 s of speech, in Whisper's second 30 s window (the initial prompt only
+  reaches the first window; hotwords reach every window). Hinted: Diane, Sheila, Quilter,
+  ComfyUI; scored: ComfyUI only (the others are scored in their own rows).
 
 Conditions: ``off`` (no hints), ``hotwords`` and ``initial_prompt`` (the file's names plus
 three unrelated ones, as a sidecar with other participants would give), ``unrelated`` (only
-names that are not said: does a hint list hurt WER on files without those names?). Each file is
+names that are not said: does a hint list hurt WER on files without those names?). "Unsaid
+names written" counts hinted names that are not in the recording but appear in the transcript
+(a hint the decoder copied). Each file is
 transcribed by ``meeting_notes.asr.transcribe`` as the pipeline does, with the hints as a
 sidecar would pass them (participants).
 
@@ -53,6 +59,8 @@ class Item:
     reference: str | None  # full reference text (None: only the names are known)
     hinted: dict[str, int]  # hinted name -> occurrences in the reference
     other: dict[str, int]  # names said but never hinted -> occurrences
+    also_given: tuple[str, ...] = ()  # hinted too, but scored elsewhere
+    waveform: object | None = None  # built in code (None: read ``audio``)
 
 
 def _count_en(text: str, name: str) -> int:
@@ -102,11 +110,27 @@ def items() -> list[Item]:
     return out
 
 
+def long_item(settings: Settings) -> Item:
+    """sample + jfk + librispeech + hotwords.mp3 in a row (ComfyUI after ~40 s of speech)."""
+    import numpy as np
+
+    from meeting_notes.audio import load_audio
+
+    parts = [
+        EVAL_DIR / "pyannote-sample" / "sample.wav",
+        EVAL_DIR / "faster-whisper" / "jfk.flac",
+        EVAL_DIR / "librispeech" / "1272-128104-0000.wav",
+        EVAL_DIR / "faster-whisper" / "hotwords.mp3",
+    ]
+    wave = np.concatenate([load_audio(p, settings.audio) for p in parts])
+    return Item("long (ComfyUI at ~57 s)", parts[-1], "en", None, {"ComfyUI": 1}, {}, ("Diane", "Sheila", "Quilter"), wave)
+
+
 def _hints(item: Item, condition: str) -> dict[str, object]:
     unrelated = UNRELATED_JA if item.language == "ja" else UNRELATED
     if condition == "off":
         return {}
-    names = unrelated if condition == "unrelated" else [*item.hinted, *unrelated]
+    names = unrelated if condition == "unrelated" else [*item.hinted, *item.also_given, *unrelated]
     return {"participants": [{"name": n} for n in names]}
 
 
@@ -120,8 +144,8 @@ def main() -> None:
     from meeting_notes.audio import load_audio
 
     base_settings = Settings(cpu_threads=args.threads)
-    all_items = items()
-    audio = {it.name: load_audio(it.audio, base_settings.audio) for it in all_items}
+    all_items = [*items(), long_item(base_settings)]
+    audio = {it.name: it.waveform if it.waveform is not None else load_audio(it.audio, base_settings.audio) for it in all_items}
     summary: list[str] = []
     detail: list[str] = []
     for model in args.models.split(","):
@@ -131,7 +155,7 @@ def main() -> None:
             settings = base_settings.model_copy(
                 update={"asr": base_settings.asr.model_copy(update={"hint_terms": "off" if condition == "off" else mode})}
             )
-            found = total = other_found = other_total = 0
+            found = total = other_found = other_total = inserted = 0
             werr = wwords = 0.0
             cerr = cchars = 0.0
             for it in all_items:
@@ -147,29 +171,43 @@ def main() -> None:
                     total += sum(it.hinted.values())
                 other_found += sum(min(_count(hyp, n, it.language), k) for n, k in it.other.items())
                 other_total += sum(it.other.values())
+                unsaid = UNRELATED_JA if it.language == "ja" else UNRELATED
+                inserted += sum(_count(hyp, n, it.language) for n in unsaid) if condition != "off" else 0
+                error = "-"
                 if it.reference is not None and it.language == "en":
                     n = len(it.reference.split())
-                    werr += wer(it.reference, hyp) * n
+                    e = wer(it.reference, hyp)
+                    werr += e * n
                     wwords += n
+                    error = f"WER {100 * e:.1f} %"
                 if it.language == "ja":
                     n = len(it.reference or "")
-                    cerr += cer_japanese(it.reference or "", hyp) * n
+                    e = cer_japanese(it.reference or "", hyp)
+                    cerr += e * n
                     cchars += n
+                    error = f"CER {100 * e:.1f} %"
                 names = ", ".join(f"{n} {h}/{it.hinted[n]}" for n, h in hits.items()) or "-"
+                shown = hyp.strip() if len(hyp.strip()) <= 100 else "... " + hyp.strip()[-100:]
                 detail.append(
-                    f"| {it.name} | {model} | {condition} | {names} | {', '.join(res.hint_terms) or '-'} | {hyp.strip()[:90]} |"
+                    f"| {it.name} | {model} | {condition} | {names} | {error} | {', '.join(res.hint_terms) or '-'} | {shown} |"
                 )
             recall = f"{found}/{total} ({100 * found / total:.0f} %)" if total else "-"
             other = f"{other_found}/{other_total}" if other_total else "-"
             cer = f"{100 * cerr / cchars:.1f} %" if cchars else "-"
-            summary.append(f"| {model} | {condition} | {recall} | {other} | {100 * werr / wwords:.1f} % | {cer} |")
+            summary.append(
+                f"| {model} | {condition} | {recall} | {other} | {inserted if condition != 'off' else '-'} | "
+                f"{100 * werr / wwords:.1f} % | {cer} |"
+            )
     print("\n## Name recall (hinted names found / said)\n")
-    print("| model | hints | hinted-name recall | unhinted names (sample) | WER English (3 files) | CER ja (2 clips) |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| model | hints | hinted-name recall | unhinted names (sample) | unsaid names written | "
+        "WER English (3 files) | CER ja (2 clips) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(summary))
     print("\n## Per file\n")
-    print("| file | model | hints | hinted names found | terms given to Whisper | hypothesis (start) |")
-    print("|---|---|---|---|---|---|")
+    print("| file | model | hints | hinted names found | error rate | terms given to Whisper | hypothesis (end) |")
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(detail))
 
 

@@ -9,6 +9,8 @@ from meeting_notes.workspace import MeetingWorkspace
 
 MAX_CUE_SECONDS = 7.0
 MAX_CUE_CHARS = 84
+#: a Markdown paragraph is marked "overlapping speech" when at least this share of it was said during overlap
+OVERLAP_MARK_SHARE = 0.5
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -100,7 +102,8 @@ def to_markdown(transcript: Transcript) -> str:
     if not transcript.segments:
         lines.append("_No speech was detected in this recording._")
     for seg in transcript.segments:
-        lines.append(f"**{seg.speaker or 'unknown'}** [{_clock(seg.start)}]: {seg.text}")
+        mark = ", overlapping speech" if seg.overlap >= OVERLAP_MARK_SHARE else ""
+        lines.append(f"**{seg.speaker or 'unknown'}** [{_clock(seg.start)}{mark}]: {seg.text}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -10,7 +10,17 @@ from meeting_notes.alignment import (
     resolve_overlap,
     smooth_by_sentence,
 )
-from meeting_notes.schema import AsrResult, AsrSegment, AsrWord, AudioInfo, Diarization, SpeakerTurn, Transcript, Word
+from meeting_notes.schema import (
+    AsrResult,
+    AsrSegment,
+    AsrWord,
+    AudioInfo,
+    Diarization,
+    Segment,
+    SpeakerTurn,
+    Transcript,
+    Word,
+)
 from meeting_notes.settings import AlignmentSettings
 
 
@@ -157,3 +167,15 @@ def test_transcript_flags_overlap_and_resolution_can_be_switched_off() -> None:
             word.pop("overlap")
     again = Transcript.model_validate(legacy)
     assert not any(wd.overlap for wd in again.words) and again.segments[0].overlap == 0.0
+
+
+def test_markdown_marks_mostly_overlapped_paragraphs() -> None:
+    from meeting_notes.export import to_markdown
+
+    audio = AudioInfo(path="/x.wav", sha256="0" * 64, duration=8.0)
+    word = Word(start=0, end=1, text="Yes", speaker="A", probability=1)
+    segs = [Segment(id=0, start=0, end=1, speaker="A", text="Yes", words=[word], overlap=0.6),
+            Segment(id=1, start=2, end=3, speaker="B", text="No", words=[word], overlap=0.1)]
+    md = to_markdown(Transcript(meeting_id="m", audio=audio, language="en", speakers=[], segments=segs))
+    assert "**A** [0:00:00, overlapping speech]: Yes" in md
+    assert "**B** [0:00:02]: No" in md
