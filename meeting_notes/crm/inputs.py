@@ -1,0 +1,122 @@
+"""Reading a meeting folder for delivery: notes.json, transcript.json and the CRM ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from meeting_notes.crm.errors import CRMInputError
+from meeting_notes.notes.schema import SalesNotes
+
+CRM_STATE_FILE = "crm.json"
+
+ID_ALIASES: dict[str, str] = {
+    "company_id": "account_id",
+    "deal_id": "opportunity_id",
+    "owner": "owner_id",
+    "user_id": "owner_id",
+}
+"""Other names the sidecar may use for the CRM ids (HubSpot words -> the names used here)."""
+
+KNOWN_IDS = ("account_id", "opportunity_id", "contact_id", "contact_ids", "owner_id")
+
+
+@dataclass
+class MeetingInputs:
+    """What one meeting folder gives the mapping."""
+
+    meeting_dir: Path
+    notes: SalesNotes
+    notes_hash: str
+    duration_s: float | None
+    crm_ids: dict[str, str] = field(default_factory=dict)
+
+
+def normalise_ids(ids: dict[str, Any]) -> dict[str, str]:
+    """Sidecar ``crm_ids`` with aliases resolved and values stripped (empty ones dropped)."""
+    out: dict[str, str] = {}
+    for key, value in (ids or {}).items():
+        name = ID_ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
+        text = str(value).strip() if value is not None else ""
+        if text:
+            out[name] = text
+    return out
+
+
+def contact_ids(ids: dict[str, str]) -> list[str]:
+    """contact_id plus the comma-separated contact_ids, in order, without repeats."""
+    raw = [ids.get("contact_id", "")] + ids.get("contact_ids", "").split(",")
+    out: list[str] = []
+    for value in (r.strip() for r in raw):
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def read_state(meeting_dir: Path) -> dict[str, Any]:
+    """``crm.json`` of the meeting (approvals, CRM ids, last deliveries); {} when absent."""
+    path = Path(meeting_dir) / CRM_STATE_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CRMInputError(f"{path} is not readable JSON ({exc}); fix or delete it (it only holds approvals).") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parts.append(f"{where}: {err['msg']}")
+    more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+    return "; ".join(parts) + more
+
+
+def load_notes(meeting_dir: Path) -> tuple[SalesNotes, str]:
+    """notes.json as a model and the sha256 of its bytes; a clear :class:`CRMInputError` otherwise."""
+    path = Path(meeting_dir) / "notes.json"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise CRMInputError(f"{path} does not exist: process the meeting with notes first.") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CRMInputError(f"{path} is not valid JSON: {exc}. Nothing was sent.") from exc
+    try:
+        notes = SalesNotes.model_validate(data)
+    except ValidationError as exc:
+        raise CRMInputError(f"{path} does not match the notes schema: {_validation_message(exc)}. Nothing was sent.") from exc
+    return notes, hashlib.sha256(raw).hexdigest()
+
+
+def _duration(meeting_dir: Path) -> float | None:
+    for name, pick in (
+        ("transcript.json", lambda d: (d.get("audio") or {}).get("duration")),
+        ("run.json", lambda d: d.get("audio_duration")),
+    ):
+        try:
+            value = pick(json.loads((meeting_dir / name).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    return None
+
+
+def load_inputs(meeting_dir: Path, crm_ids: dict[str, Any] | None = None) -> MeetingInputs:
+    """The meeting's notes, duration and CRM ids (crm.json's recorded ids, overridden by ``crm_ids``)."""
+    meeting_dir = Path(meeting_dir)
+    if not meeting_dir.is_dir():
+        raise CRMInputError(f"{meeting_dir} is not a meeting folder.")
+    notes, notes_hash = load_notes(meeting_dir)
+    ids = normalise_ids(read_state(meeting_dir).get("crm_ids") or {})
+    ids.update(normalise_ids(crm_ids or {}))
+    return MeetingInputs(meeting_dir, notes, notes_hash, _duration(meeting_dir), ids)
