@@ -78,9 +78,16 @@ def iso(said: str, anchor: dt.date, language: str = "en") -> str | None:
         ("late December", WED_OCT, "2026-12-21/2026-12-31"),
         ("the second week of December", WED_OCT, "2026-12-14/2026-12-20"),
         ("the last week of November", WED_OCT, "2026-11-30/2026-12-06"),
-        ("last March", D("2026-11-20"), "2026-03-01/2026-03-31"),
         ("last March", D("2026-03-20"), "2025-03-01/2025-03-31"),
-        ("next March", D("2026-02-20"), "2026-03-01/2026-03-31"),
+        ("last March", D("2026-02-20"), "2025-03-01/2025-03-31"),
+        ("March of last year", D("2026-05-14"), "2025-03-01/2025-03-31"),
+        ("next March", D("2026-05-14"), "2027-03-01/2027-03-31"),
+        ("the third Thursday of next month", D("2026-05-14"), "2026-06-18"),
+        ("the second half", D("2026-01-08"), "2026-07-01/2026-12-31"),
+        ("H1 2027", FRI, "2027-01-01/2027-06-30"),
+        ("before the summer", D("2026-03-06"), "2026-06-01/2026-08-31"),
+        ("in the fall", D("2026-05-14"), "2026-09-01/2026-11-30"),
+        ("this winter", D("2026-01-20"), "2025-12-01/2026-02-28"),
         ("Dec 3", WED_OCT, "2026-12-03"),
         ("on the 12th", FRI, "2026-03-12"),
         ("by the 5th", FRI, "2026-04-05"),
@@ -132,6 +139,10 @@ def test_english(said: str, anchor: dt.date, expected: str) -> None:
         ("年度末", D("2026-02-25"), "2026-03-31"),
         ("年度末", D("2026-04-01"), "2027-03-31"),
         ("来年度", D("2026-02-25"), "2026-04-01/2027-03-31"),
+        ("来月の第3木曜日", D("2026-09-10"), "2026-10-15"),
+        ("12月の第1月曜", D("2026-09-10"), "2026-12-07"),
+        ("年明けの2月", D("2026-09-10"), "2027-02-01/2027-02-28"),
+        ("年明け", D("2026-09-10"), "2027-01-01/2027-01-31"),
         ("3/12(木)", WED_OCT, "2026-03-12"),  # 2026-03-12 is a Thursday, 2027-03-12 a Friday
         ("3/12(金)", WED_OCT, "2027-03-12"),
     ],
@@ -142,7 +153,16 @@ def test_japanese(said: str, anchor: dt.date, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "said",
-    ["in a few weeks", "the end of the fiscal year", "FY27", "来期", "来月の第6週"],
+    [
+        "in a few weeks",
+        "the end of the fiscal year",
+        "FY27",
+        "来期",
+        "下半期",
+        "来月の第6週",
+        "last February",  # said in March 2026 (FRI): this February or last year's? ambiguous
+        "next summer",  # said before this summer: this one or next year's?
+    ],
 )
 def test_found_but_not_guessed(said: str) -> None:
     mentions = find_dates(said, "en", FRI)
@@ -162,6 +182,7 @@ def test_found_but_not_guessed(said: str) -> None:
         "1人あたり月300円です",
         "一月あたり5万円",  # ひと月, not January
         "Jan said the marching band plays on Mondays.",
+        "Prices fall every spring sale.",  # "fall" the verb; "spring" needs this/the/in
     ],
 )
 def test_no_date_in(text: str) -> None:

@@ -32,13 +32,23 @@ Conventions (the choices a reader needs to trust the ISO dates):
   a month are days 1-10. For a year or quarter, early/mid/late are its thirds by month.
 * Quarters are calendar quarters (Q1 = January..March); "end of next quarter" is the last day
   of the next calendar quarter. Company fiscal years are out of scope: "fiscal year", "FY27",
-  今期/来期 are found but not resolved. 年度 is the Japanese fiscal year (April..March, as
+  今期/来期/上期/下半期 are found but not resolved. 年度 is the Japanese fiscal year (April..March, as
   for public bodies and most companies): 年度末 is the 31 March that ends the anchor's fiscal
   year, 来年度 is April..March of the next one.
 * A month without a year resolves to its next occurrence on or after the anchor's month
   (in November, "March" and 3月 are next March; "November 2nd" is this November's, even if
-  past); ``last March`` / 去年の3月 / 先月 go back; ``next March`` is the first March after
-  the anchor's month. "Q3" without a year is the next Q3 that has not ended.
+  past); 去年の3月, "March of last year", 先月 go back. ``last March`` is last year's March
+  when the month is the anchor's or later in the year (said in February or March 2026,
+  "last March" is March 2025); said in May it could mean
+  this year's March or last year's, and gives None. Likewise ``next March`` said in March or
+  later is next year's; said in February it is None. "Q3" without a year is the next Q3 that
+  has not ended; "the second half" / "H2" the calendar half that has not ended.
+* The N-th weekday of a month: 来月の第3木曜日, "the third Thursday of next month".
+* 年明け alone is the January after the anchor; 年明けの2月 is the next February.
+* Seasons are northern-hemisphere meteorological (spring March-May, summer June-August,
+  fall/autumn September-November, winter December-February): "the summer", "this summer" is
+  the season containing the anchor or the next one; "next/last summer" only when that is
+  clear, else None. Japanese seasons (夏, 春) are not taken (single characters in many words).
 * "on/by/until the 12th" is the next 12th on or after the anchor; "the week of the 14th" /
   "the week of March 9th" is the Monday..Sunday week containing that day.
 * Numeric dates: ISO ``2026-03-12`` and ``2026/3/12`` everywhere; ``3/12`` only in Japanese text
@@ -128,7 +138,7 @@ JA_MONTH_PREFIX: dict[str, int] = {"今月": 0, "来月": 1, "再来月": 2, "�
 JA_YEAR_PREFIX: dict[str, int] = {"今年": 0, "本年": 0, "来年": 1, "再来年": 2, "去年": -1, "昨年": -1, "一昨年": -2}
 JA_FY_PREFIX: dict[str, int] = {"今年度": 0, "本年度": 0, "来年度": 1, "再来年度": 2, "昨年度": -1, "前年度": -1}
 #: company fiscal periods: found, never resolved
-JA_COMPANY_PERIODS = ("今期", "来期", "前期", "今期末", "来期末")
+JA_COMPANY_PERIODS = ("今期", "来期", "前期", "今期末", "来期末", "上期", "下期", "上半期", "下半期")
 JA_PARTS: dict[str, str] = {
     "末": "end", "初め": "early", "はじめ": "early", "初旬": "early", "頭": "early", "上旬": "early",
     "中旬": "mid", "下旬": "late", "中": "within", "いっぱい": "within", "内": "within",
@@ -210,6 +220,21 @@ def nth_week(year: int, month: int, n: int) -> Span | None:
     if not 1 <= n <= len(mondays):
         return None
     return mondays[n - 1], mondays[n - 1] + dt.timedelta(days=6)
+
+
+def nth_weekday(year: int, month: int, weekday: int, n: int) -> Span | None:
+    """The month's n-th ``weekday`` (n = -1: the last one): 来月の第3木曜日."""
+    first = Day(year, month, 1)
+    days = []
+    day = first + dt.timedelta(days=(weekday - first.weekday()) % 7)
+    while day.month == month:
+        days.append(day)
+        day += dt.timedelta(weeks=1)
+    if n == -1:
+        n = len(days)
+    if not 1 <= n <= len(days):
+        return None
+    return days[n - 1], days[n - 1]
 
 
 def part_of(span: Span, unit: str, part: str, n: int = 0) -> Span | None:
@@ -399,11 +424,23 @@ def _en_month(m: re.Match[str], anchor: Day) -> Span | None:
     rel = (g["rel"] or "").lower()
     if year:
         y = int(year)
+    elif g["yrel"]:
+        y = anchor.year + EN_REL[g["yrel"].lower()]
+    elif rel == "last":  # "last March" in May: this March or the one before? Ambiguous.
+        if month < anchor.month:
+            return None
+        y = anchor.year - 1
+    elif rel == "next":  # "next March" in February: next month or in a year? Ambiguous.
+        if month > anchor.month:
+            return None
+        y = anchor.year + 1
     else:
-        y = month_occurrence(month, anchor, {"last": "past", "next": "after", "this": "this"}.get(rel, "next"))
+        y = month_occurrence(month, anchor, "this" if rel == "this" else "next")
     span = month_span(y, month)
     if day:
         return part_of(span, "month", "day", int(day))
+    if g["ord"] and g["owd"]:
+        return nth_weekday(y, month, EN_WEEKDAYS[g["owd"].lower()], EN_ORDINALS[g["ord"].lower()])
     if g["ord"]:
         return part_of(span, "month", "nth_week", EN_ORDINALS[g["ord"].lower()])
     if g["part"]:
@@ -423,13 +460,59 @@ def _en_month_accept(m: re.Match[str]) -> bool:
     if key in EN_MONTH_ABBR:
         return bool(g["day"] or g["day2"] or g["year"])
     if key in ("may", "march"):
-        return bool(g["day"] or g["day2"] or g["year"] or g["part"] or g["ord"] or g["rel"] or g["prep"])
+        return bool(g["day"] or g["day2"] or g["year"] or g["yrel"] or g["part"] or g["ord"] or g["rel"] or g["prep"])
     return True
 
 
 def _en_nth_week_rel(m: re.Match[str], anchor: Day) -> Span | None:
     span = period("month", EN_REL[m.group("rel").lower()], anchor)
-    return part_of(span, "month", "nth_week", EN_ORDINALS[m.group("ord").lower()])
+    n = EN_ORDINALS[m.group("ord").lower()]
+    if m.group("owd"):
+        return nth_weekday(span[0].year, span[0].month, EN_WEEKDAYS[m.group("owd").lower()], n)
+    return part_of(span, "month", "nth_week", n)
+
+
+def _en_half(m: re.Match[str], anchor: Day) -> Span | None:
+    """"the second half (of the year)", "H1 2027": calendar halves; without a year the half
+    that has not ended."""
+    g = m.groupdict()
+    half = int(g["hn"]) if g["hn"] else (1 if g["h"].lower() in ("first", "1st") else 2)
+    year = g["year"] or g["year2"]
+    if year:
+        y = int(year)
+    elif g["rel"]:
+        y = anchor.year + EN_REL[g["rel"].lower()]
+    else:
+        y = anchor.year if (half == 2 or anchor.month <= 6) else anchor.year + 1
+    return (Day(y, 1, 1), Day(y, 6, 30)) if half == 1 else (Day(y, 7, 1), Day(y, 12, 31))
+
+
+SEASONS: dict[str, int] = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
+"""First month of each season (northern-hemisphere meteorological seasons, three months each)."""
+
+
+def _en_season(m: re.Match[str], anchor: Day) -> Span | None:
+    """The season containing the anchor or the next one; "last"/"next" only when clear (a
+    season of the anchor's year that has not started is "this" or "next": ambiguous)."""
+    first = SEASONS[m.group("season").lower()]
+    rel = (m.group("rel") or "").lower()
+
+    def span(y: int) -> Span:
+        end = add_months(y, first, 2)
+        return Day(y, first, 1), month_span(*end)[1]
+
+    if m.group("year"):
+        return span(int(m.group("year")))
+    this = span(anchor.year)
+    if this[1] < anchor and first != 12:
+        this = span(anchor.year + 1)
+    elif first == 12 and anchor.month <= 2:
+        this = span(anchor.year - 1)
+    if rel == "next":
+        return None if this[0] > anchor else span(this[0].year + 1)
+    if rel == "last":
+        return None if this[0] > anchor else span(this[0].year - 1)
+    return this
 
 
 def _en_quarter(m: re.Match[str], anchor: Day) -> Span | None:
@@ -500,10 +583,12 @@ def _ja_md(m: re.Match[str], anchor: Day) -> Span | None:
 
 
 def _ja_part(suffix: str | None) -> tuple[str, int]:
-    """A Japanese suffix as (part, n)."""
+    """A Japanese suffix as (part, n); 第N<曜日> is ("nth_weekday", 10 * N + weekday)."""
     if not suffix:
         return "whole", 0
     suffix = suffix.lstrip("の")
+    if m := re.fullmatch(rf"第({_JA_NUM})([月火水木金土日])曜日?", suffix):
+        return "nth_weekday", 10 * (_ja_int(m.group(1)) or 0) + JA_WEEKDAYS[m.group(2)]
     if m := re.fullmatch(rf"第({_JA_NUM})週", suffix):
         return "nth_week", _ja_int(m.group(1)) or 0
     if m := re.fullmatch(r"([月火水木金土日])曜日?", suffix):
@@ -521,9 +606,12 @@ def _ja_relative(m: re.Match[str], anchor: Day) -> Span | None:
     part, n = _ja_part(m.group("suffix"))
     if unit == "week" and part == "end":
         part = "weekend"  # 今週末 / 来週末: the weekend
-    if part == "weekday" and unit != "week" or part in ("day", "nth_week") and unit != "month":
+    if part == "weekday" and unit != "week" or part in ("day", "nth_week", "nth_weekday") and unit != "month":
         return None
-    return part_of(period(unit, table[prefix], anchor), unit, part, n)
+    span = period(unit, table[prefix], anchor)
+    if part == "nth_weekday":
+        return nth_weekday(span[0].year, span[0].month, n % 10, n // 10)
+    return part_of(span, unit, part, n)
 
 
 def _ja_month(m: re.Match[str], anchor: Day) -> Span | None:
@@ -532,13 +620,15 @@ def _ja_month(m: re.Match[str], anchor: Day) -> Span | None:
         return None
     if m.group("year"):
         y = int(m.group("year"))
-    elif m.group("yrel"):
+    elif m.group("yrel") and m.group("yrel") != "年明け":
         y = anchor.year + JA_YEAR_PREFIX[m.group("yrel")]
-    else:
+    else:  # no year, or 年明けの2月: the next such month
         y = month_occurrence(month, anchor, "next")
     part, n = _ja_part(m.group("suffix"))
     if part == "weekday":
         return None
+    if part == "nth_weekday":
+        return nth_weekday(y, month, n % 10, n // 10)
     return part_of(month_span(y, month), "month", part, n)
 
 
@@ -611,11 +701,11 @@ _RULES: tuple[_Rule, ...] = (
         "en_month",
         re.compile(
             rf"(?:\b(?P<prep>in|by|until|since|during|from|before|after)\s+)?"
-            rf"(?:\b(?P<part>{_EN_PARTS})[\s-]+|\b(?:the\s+)?(?P<ord>{_EN_ORD})\s+week\s+of\s+)?"
+            rf"(?:\b(?P<part>{_EN_PARTS})[\s-]+|\b(?:the\s+)?(?P<ord>{_EN_ORD})\s+(?:week|(?P<owd>{_alt(EN_WEEKDAYS)}))\s+of\s+)?"
             rf"(?:\b(?P<rel>last|next|this)\s+)?"
             rf"(?:\b(?P<month>{_EN_MONTHS})\.?(?:\s+(?:the\s+)?(?P<day>3[01]|[12][0-9]|0?[1-9]){_ORDINAL_SUFFIX}\b)?"
             rf"|\b(?:the\s+)?(?P<day2>3[01]|[12][0-9]|0?[1-9]){_ORDINAL_SUFFIX}\s+(?:of\s+)?(?P<month2>{_EN_MONTHS})\.?)"
-            rf"(?:,?\s+(?P<year>20\d\d))?\b",
+            rf"(?:,?\s+(?P<year>20\d\d)|,?\s+(?:of\s+)?(?P<yrel>last|next|this)\s+year)?\b",
             _I,
         ),
         _en_month,
@@ -632,8 +722,30 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         "en_nth_week",
-        re.compile(rf"\b(?:the\s+)?(?P<ord>{_EN_ORD})\s+week\s+of\s+(?P<rel>this|next)\s+month\b", _I),
+        re.compile(
+            rf"\b(?:the\s+)?(?P<ord>{_EN_ORD})\s+(?:week|(?P<owd>{_alt(EN_WEEKDAYS)}))\s+of\s+(?P<rel>this|next)\s+month\b",
+            _I,
+        ),
         _en_nth_week_rel,
+    ),
+    _Rule(
+        "en_half",
+        re.compile(
+            r"\b(?:the\s+)?(?P<h>first|second|1st|2nd)\s+half\b(?:\s+of\s+(?:(?P<rel>the|this|next|last)\s+year|(?P<year>20\d\d))\b)?"
+            r"|\bH(?P<hn>[12])(?:\s+(?P<year2>20\d\d))?\b",
+            _I,
+        ),
+        _en_half,
+    ),
+    _Rule(
+        "en_season",
+        re.compile(
+            rf"\b(?:(?P<rel>this|next|last)\s+|(?P<the>the|in|by|before|until|over|during)\s+)?(?P<season>{_alt(SEASONS)})\b"
+            r"(?:\s+(?:of\s+)?(?P<year>20\d\d)\b)?",
+            _I,
+        ),
+        _en_season,
+        accept=lambda m: bool(m.group("rel") or m.group("the") or m.group("year")),
     ),
     _Rule(
         "en_quarter",
@@ -655,7 +767,7 @@ _RULES: tuple[_Rule, ...] = (
         "ja_relative",
         re.compile(
             rf"(?P<prefix>{_alt([*JA_WEEK_PREFIX, *JA_MONTH_PREFIX, *JA_FY_PREFIX, *JA_YEAR_PREFIX])})"
-            rf"(?P<suffix>の?(?:第{_JA_NUM}週|[月火水木金土日]曜日?|{_JA_DAY}日(?!間|分|以内|後)|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)"
+            rf"(?P<suffix>の?(?:第{_JA_NUM}週|第{_JA_NUM}[月火水木金土日]曜日?|[月火水木金土日]曜日?|{_JA_DAY}日(?!間|分|以内|後)|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)"
             rf"|中(?!旬)|いっぱい|内)?"
         ),
         _ja_relative,
@@ -664,8 +776,8 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "ja_month",
         re.compile(
-            rf"(?:(?P<year>20\d\d)年|(?P<yrel>{_alt(JA_YEAR_PREFIX)})の?)?(?<![0-9十])(?P<month>{_JA_MONTH})月(?![額々曜分])"
-            rf"(?P<suffix>{_JA_DAY}日(?!間|分|以内|後)|の?(?:第{_JA_NUM}週|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)|中(?!旬)|いっぱい)?"
+            rf"(?:(?P<year>20\d\d)年|(?P<yrel>{_alt([*JA_YEAR_PREFIX, '年明け'])})の?)?(?<![0-9十])(?P<month>{_JA_MONTH})月(?![額々曜分])"
+            rf"(?P<suffix>{_JA_DAY}日(?!間|分|以内|後)|の?(?:第{_JA_NUM}[月火水木金土日]曜日?|第{_JA_NUM}週|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)|中(?!旬)|いっぱい)?"
         ),
         _ja_month,
         accept=lambda m: not (m.group("month") == "一" and re.match(r"(?:あたり|当たり|ごと|毎)", m.string[m.end() :])),
