@@ -109,12 +109,42 @@ class DiarizationSettings(BaseModel):
     embedding_model: str = Field(
         "campplus", description="Registry name or path of the CAM++ speaker-embedding weights."
     )
+    clustering_method: Literal["spectral", "agglomerative_auto", "agglomerative"] = Field(
+        "agglomerative",
+        description="How speaker embeddings are grouped: 'spectral' (NME-SC: the speaker count "
+        "from the normalised maximum eigengap), 'agglomerative_auto' (average linkage cut at the "
+        "best silhouette), 'agglomerative' (pyannote centroid linkage with one fixed "
+        "clustering_threshold, the old default). See docs/diarization.md.",
+    )
     clustering_threshold: float = Field(
         0.75,
-        description="Agglomerative clustering threshold (cosine distance between centroids); "
-        "tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
+        description="clustering_method=agglomerative: distance threshold between centroids of "
+        "unit embeddings; tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
     )
     min_cluster_size: int = Field(12, description="Clusters with fewer embeddings are merged into the nearest large one.")
+    clustering_max_speakers: int = Field(
+        10, description="Largest speaker count the estimate considers when no count hint is given."
+    )
+    clustering_merge_threshold: float = Field(
+        0.6,
+        description="clustering_method=spectral: clusters whose centroids have at least this "
+        "cosine similarity are merged (not applied when the speaker count is given).",
+    )
+    clustering_max_p_ratio: float = Field(
+        0.25, description="clustering_method=spectral: largest neighbour count p tried, as a fraction of the embeddings."
+    )
+    clustering_min_silhouette: float = Field(
+        0.1, description="clustering_method=agglomerative_auto: below this best silhouette the recording is one speaker."
+    )
+    clustering_refine_iterations: int = Field(
+        0, description="Nearest-centroid re-assignment rounds over all embeddings after clustering (0 = off)."
+    )
+    clustering_constrained_assignment: bool = Field(
+        False, description="Two local speakers of one 10 s window never go to the same speaker (Hungarian assignment)."
+    )
+    clustering_max_embeddings: int = Field(
+        1500, description="Above this many embeddings the count and clusters are estimated on an even subsample."
+    )
     segmentation_step: float = Field(
         0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
     )
@@ -237,7 +267,21 @@ class LLMSettings(BaseModel):
         description="Redact emails, phone and card-like numbers before sending the transcript; "
         "'auto': on for every endpoint that is not on this machine.",
     )
-    prompt_version: str = Field("v1", description="Folder under prompts/notes/.")
+    prompt_version: str = Field("v1", description="Folder under prompts/notes/ for notes_method=single.")
+    notes_method: Literal["passes", "single"] = Field(
+        "passes",
+        description="'passes': focused questions (people, money, dates, competitors, next steps, the "
+        "rest) sharing one cached prompt prefix, with amounts and dates found by rule; 'single': one "
+        "call fills the whole schema (map-reduce over chunks for long meetings).",
+    )
+    passes_prompt_version: str = Field("v2", description="Folder under prompts/notes/ for notes_method=passes.")
+    passes_transcript_tokens: int | None = Field(
+        None,
+        description="notes_method=passes: most transcript tokens sent; a longer meeting is condensed to "
+        "the segments the pre-filters select (with neighbours, the opening and the close). None: 3000 "
+        "on the embedded server (speed on 2 cores), what fits the context elsewhere.",
+    )
+    passes_max_output_tokens: int = Field(700, description="notes_method=passes: completion token limit per pass.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts" / "notes", description="Folder of the versioned prompt files.")
     cache: bool = Field(True, description="Cache LLM responses by (model, prompt version, input hash).")
     cache_dir: Path | None = Field(None, description="None: <cache_dir>/llm-responses.")
@@ -292,9 +336,6 @@ class OrchestrationSettings(BaseModel):
         "gpu", description="Global concurrency limit held around model inference; '' disables it."
     )
     gpu_limit_slots: int = Field(1, description="Slots of that limit when `serve`/`watch` create it.")
-    lock_dir: Path | None = Field(
-        None, description="Task lock files (shared by all workers); None: <PREFECT_HOME>/meeting-notes-locks."
-    )
     nightly_cron: str = Field("0 2 * * *", description="Schedule of the nightly batch under `serve`.")
     sweep_interval_s: float = Field(300.0, description="Schedule of the inbox sweep under `serve`.")
 
@@ -461,8 +502,3 @@ def _config_file() -> Path | None:
 def get_settings() -> Settings:
     """The process-wide settings (read once)."""
     return Settings()
-
-
-def settings_with(base: Settings, **overrides: Any) -> Settings:
-    """A copy of ``base`` with top-level fields replaced."""
-    return base.model_copy(update=overrides)
