@@ -146,6 +146,10 @@ def _needs_ids(inputs: MeetingInputs, target: str, problems: list[str], warnings
             problems.append("The notes name no account and crm_ids give no account_id.")
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "AEIOaeiou" else "a ") + word  # "a User", "an unknown object"
+
+
 def _check_salesforce_ids(ids: dict[str, str], problems: list[str]) -> None:
     expected = {"account_id": "001", "opportunity_id": "006", "contact_id": "003", "owner_id": "005"}
     values = [(k, ids[k]) for k in ("account_id", "opportunity_id", "owner_id") if ids.get(k)]
@@ -157,9 +161,9 @@ def _check_salesforce_ids(ids: dict[str, str], problems: list[str]) -> None:
         want = expected[key]
         if value[:3] != want:
             got = SALESFORCE_PREFIXES.get(value[:3], (f"unknown object (prefix {value[:3]})", ""))[0]
+            name = SALESFORCE_PREFIXES[want][0]
             problems.append(
-                f"crm_ids.{key} {value!r} is a {got} id (prefix {value[:3]}), not a "
-                f"{SALESFORCE_PREFIXES[want][0]} id (prefix {want})."
+                f"crm_ids.{key} {value!r} is {_a(got)} id (prefix {value[:3]}), not {_a(name)} id (prefix {want})."
             )
 
 
