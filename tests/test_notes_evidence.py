@@ -431,3 +431,110 @@ def test_gold_segments_are_valid_evidence_and_hold_the_gold_keywords_and_key_val
 
 def model_field(gold_field: str) -> str:
     return "timeline" if gold_field == "dates" else gold_field
+
+
+def _meeting(meeting_id: str) -> tuple[dict[int, str], dt.date]:
+    transcript = EVAL / f"{meeting_id}.transcript.json"
+    if not transcript.exists():
+        pytest.skip(f"no {meeting_id}")
+    segs = json.loads(transcript.read_text(encoding="utf-8"))["segments"]
+    hints = json.loads((EVAL / f"{meeting_id}.hints.json").read_text(encoding="utf-8"))
+    return {s["id"]: s["text"] for s in segs}, dt.date.fromisoformat(hints["date"])
+
+
+def _outcome(extraction: Extraction, segments: dict[int, str], anchor: dt.date) -> tuple[Extraction, dict[str, str]]:
+    checked, ver = verify_extraction(extraction, segments, anchor)
+    return checked, {d.text.split(" / ")[0]: d.reason for d in ver.dropped}
+
+
+def test_real_english_meeting_with_adversarial_items() -> None:
+    segments, anchor = _meeting("en_hvac_field_service")  # 2026-03-06, a Friday
+    extraction = Extraction(
+        account=Account(name="Brightline Heating and Air", evidence=[ev([1], "general manager at Brightline Heating and Air")]),
+        budget=[
+            TextItem(text="About $18k for software this year", evidence=[ev([16], "what we've set aside for software this year is about eighteen thousand")]),
+            # derived by the model (1,200 x 12), said nowhere as such
+            TextItem(text="$14,400 a year", evidence=[ev([15], "twelve hundred dollars a month")]),
+        ],
+        pricing=[TextItem(text="$1,200 per month for all techs", evidence=[ev([15], "we'd be at twelve hundred dollars a month")])],
+        competitors=[
+            Competitor(name="ServiceTitan", evidence=[ev([12], "We're also looking at ServiceTitan")]),
+            # the seller's own name is in "TitanServe", but "Titan" is not said as a word
+            Competitor(name="Titan", evidence=[ev([9], "So with TitanServe the tech closes the job")]),
+        ],
+        decision_makers=[DecisionMaker(name="Frank Russo", role="co-owner", evidence=[ev([20], "Anything over ten grand, we both sign")])],
+        timeline=[
+            TimelineItem(text="Live by the end of May", date="end of May", evidence=[ev([22], "So by the end of May, at the latest")]),
+            # stitched from far apart, although both segments are cited
+            TimelineItem(text="Sign next Thursday", date="next Thursday", evidence=[ev([20, 24], "we both sign ... next Thursday")]),
+        ],
+        next_steps=[
+            NextStep(action="Live demo with a sandbox", owner="Kevin", due="March 12", evidence=[ev([24], "let's do a live demo with your dispatch team next Thursday")]),
+            NextStep(action="Send the jobs export", owner="Dave", due="by Friday", evidence=[ev([27], "I can pull that from the calendar and the spreadsheet by Monday")]),
+            NextStep(action="Decide on the maintenance module", owner="Maria", evidence=[ev([31], "Thanks both")]),
+        ],
+        risks=[TextItem(text="Maria is sure about the module", evidence=[ev([31], "Hmm, I'm ... sure about that")])],
+    )
+    checked, dropped = _outcome(extraction, segments, anchor)
+    assert checked.account.name == "Brightline Heating and Air"
+    assert [b.text for b in checked.budget] == ["About $18k for software this year"]
+    assert dropped["$14,400 a year"] == AMOUNT_NOT_IN_EVIDENCE
+    assert len(checked.pricing) == 1 and [c.name for c in checked.competitors] == ["ServiceTitan"]
+    assert dropped["Titan"] == NAME_NOT_SAID
+    assert [d.name for d in checked.decision_makers] == ["Frank Russo"]
+    assert [t.date for t in checked.timeline] == ["end of May"]
+    assert dropped["Sign next Thursday"] == NO_EVIDENCE
+    # "March 12" is next Thursday; "by Friday" is not what was said (Monday): emptied
+    assert [(n.action, n.due) for n in checked.next_steps] == [
+        ("Live demo with a sandbox", "March 12"),
+        ("Send the jobs export", ""),
+    ]
+    assert dropped["by Friday"] == VALUE_CLEARED + DATE_NOT_IN_EVIDENCE
+    assert dropped["Decide on the maintenance module"] == NO_EVIDENCE  # "Thanks both" is too short
+    assert dropped["Maria is sure about the module"] == NO_EVIDENCE  # the ellipsis skips "not"
+
+
+def test_real_japanese_meeting_with_adversarial_items() -> None:
+    segments, anchor = _meeting("ja_attendance_trial")  # 2026-10-14, a Wednesday
+    extraction = Extraction(
+        account=Account(name="さくら物流", evidence=[ev([1], "さくら物流の伊藤です")]),
+        participants=[
+            Participant(name="伊藤課長", evidence=[ev([1], "さくら物流の伊藤です。人事部の課長をしております")]),
+            Participant(name="加藤", evidence=[ev([2], "加藤です")]),
+            Participant(name="中", evidence=[ev([0], "株式会社ワークリンクの中村です")]),  # inside 中村
+        ],
+        budget=[
+            TextItem(text="1人あたり月300円以内", evidence=[ev([17], "1人あたり月300円以内に抑えたい")]),
+            TextItem(text="1人あたり月350円まで", evidence=[ev([17], "1人あたり月300円以内に抑えたい")]),
+        ],
+        pricing=[TextItem(text="年払いで月315円", evidence=[ev([20], "1人あたり月315円になります")])],
+        competitors=[
+            Competitor(name="KING OF TIME", evidence=[ev([13], "KING OF TIMEとジョブカンの資料ももらっています")]),
+            Competitor(name="ジョブ", evidence=[ev([13], "KING OF TIMEとジョブカンの資料ももらっています")]),
+        ],
+        decision_makers=[DecisionMaker(name="社長", evidence=[ev([23], "最終的には社長の決裁です")])],
+        timeline=[
+            TimelineItem(text="トライアル開始", date="来年1月", evidence=[ev([25], "来年の1月からトライアルを始めて")]),
+            TimelineItem(text="本導入", date="来年4月", evidence=[ev([25], "4月から本導入したいと思っています")]),
+            TimelineItem(text="経営会議", date="11月", evidence=[ev([23], "12月の経営会議にかける予定です")]),
+        ],
+        next_steps=[
+            NextStep(action="トライアルアカウント発行", owner="中村", due="明日中", evidence=[ev([32], "トライアル用のアカウントを明日中に発行いたします")]),
+            NextStep(action="資料送付", owner="中村", due="来週中", evidence=[ev([33], "費用対効果の資料を今週中にお送りします")]),
+        ],
+        open_questions=[TextItem(text="有給休暇の管理を対象に含めると決めた", evidence=[ev([37], "そこはまだ決めて")])],
+    )
+    checked, dropped = _outcome(extraction, segments, anchor)
+    assert checked.account.name == "さくら物流"
+    assert [p.name for p in checked.participants] == ["伊藤課長", "加藤"]
+    assert dropped["中"] == NAME_NOT_SAID
+    assert [b.text for b in checked.budget] == ["1人あたり月300円以内"]
+    assert dropped["1人あたり月350円まで"] == AMOUNT_NOT_IN_EVIDENCE
+    assert len(checked.pricing) == 1
+    assert [c.name for c in checked.competitors] == ["KING OF TIME"] and dropped["ジョブ"] == NAME_NOT_SAID
+    assert [d.name for d in checked.decision_makers] == ["社長"]
+    # 来年1月 = 来年の1月 and 4月 (from October) = April next year, by resolved date; 11月 is not 12月
+    assert [t.date for t in checked.timeline] == ["来年1月", "来年4月"]
+    assert dropped["経営会議"] == DATE_NOT_IN_EVIDENCE
+    assert [(n.action, n.due) for n in checked.next_steps] == [("トライアルアカウント発行", "明日中"), ("資料送付", "")]
+    assert dropped["有給休暇の管理を対象に含めると決めた"] == NO_EVIDENCE  # cut before いません

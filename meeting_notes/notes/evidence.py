@@ -9,6 +9,8 @@ punctuation and symbols removed), so "600 万円" matches "６００万円。". 
    order), each after the previous one. A piece may run from one segment into the next only
    when the two are consecutive in the transcript; cited segments that are not neighbours are
    kept apart (a piece cannot be glued from the end of segment 3 and the start of segment 17).
+   An ellipsis joins pieces of one segment or of neighbouring segments, never pieces from
+   far apart in the meeting, even when all those segments are cited.
 2. **An ellipsis leaves out nothing that turns the claim around.** The text an ellipsis skips
    must not hold a negation (English: not, no, never, n't, cannot, without, ...; Japanese:
    ない, ません, ず, なかった, ではなく, いいえ, 中止, 見送り, ...). A quote must not stop just before
@@ -136,8 +138,10 @@ _NEGATION_EN = frozenset(
     "wouldnt wouldn't couldnt couldn't havent haven't hasnt hasn't hadnt hadn't cancel cancelled "
     "canceled".split()
 )
-_NEGATION_JA = re.compile(r"ない|ません|なかった|なく|ず|ではなく|じゃなく|いいえ|中止|見送|やめ|キャンセル|無理")
-_NEGATION_JA_AFTER = re.compile(r"^\s*(?:は|も|が)?\s*(?:ない|ません|なかった|なく|ず|ありません|ございません|しない|できない)")
+_NEGATION_JA = re.compile(r"ない|ません|なかった|なく|ずに|ではなく|じゃなく|いいえ|中止|見送|やめ|キャンセル|無理")
+#: a negation right after a quote: up to two kana of verb ending, then the negative
+#: (決めて|いません, 導入する予定は|ありません, 来|ない)
+_NEGATION_JA_AFTER = re.compile(r"^\s*(?:は|も|が)?\s*[ぁ-ん]{0,2}?(?:ない|ません|なかった|なく)")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
@@ -292,9 +296,11 @@ def _negates(text: str) -> bool:
 
 
 def _context_ok(index: _Index, run: _Run, spans: list[tuple[int, int]]) -> bool:
-    """Rule 2: no negation skipped by an ellipsis, right before the quote (English) or right
-    after it."""
+    """Rules 1 and 2: the pieces of an ellipsis quote in one segment or neighbouring ones; no
+    negation skipped by an ellipsis, right before the quote (English) or right after it."""
     for (_, end), (start, _) in zip(spans, spans[1:]):
+        if index.position[run.owner[start]] - index.position[run.owner[end - 1]] > 1:
+            return False
         if _negates(index.between(run, end, start)):
             return False
     before = _WORD.findall(index.before(run, spans[0][0]))
