@@ -538,3 +538,19 @@ def test_real_japanese_meeting_with_adversarial_items() -> None:
     assert dropped["経営会議"] == DATE_NOT_IN_EVIDENCE
     assert [(n.action, n.due) for n in checked.next_steps] == [("トライアルアカウント発行", "明日中"), ("資料送付", "")]
     assert dropped["有給休暇の管理を対象に含めると決めた"] == NO_EVIDENCE  # cut before いません
+
+
+def test_owner_lists_and_companies_said_anywhere() -> None:
+    segments = {0: "I'm Maria from Brightline, and Frank co-signs.", 1: "We both review the quote by Tuesday."}
+    steps = [
+        NextStep(action="Review the quote", owner="Maria and Frank", evidence=[ev([1], "We both review the quote")]),
+        NextStep(action="Review the quote", owner="Maria, Frank and Ann", evidence=[ev([1], "We both review the quote")]),
+    ]
+    people = [
+        Participant(name="Maria", company="Brightline Inc.", evidence=[ev([0], "I'm Maria from Brightline")]),
+        Participant(name="Frank", company="Brightview", evidence=[ev([0], "and Frank co-signs")]),
+    ]
+    checked, ver = verify_extraction(Extraction(next_steps=steps, participants=people), segments)
+    assert [n.owner for n in checked.next_steps] == ["Maria and Frank", ""]
+    assert [p.company for p in checked.participants] == ["Brightline Inc.", ""]
+    assert ver.items_dropped == 0 and len(ver.dropped) == 2

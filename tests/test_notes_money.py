@@ -53,6 +53,12 @@ def test_not_one_number(text: str) -> None:
         ("Anything over ten grand needs both owners.", [("ten grand", 10_000, "", "")]),
         ("A one-time onboarding fee of twenty-five hundred dollars.", [("twenty-five hundred dollars", 2500, "USD", "one-time")]),
         ("$35 per seat", [("$35", 35, "USD", "user")]),
+        ("Our list price is nine dollars per learner per month", [("nine dollars", 9, "USD", "user-month")]),
+        ("32 dollars per vehicle per month", [("32 dollars", 32, "USD", "vehicle-month")]),
+        (
+            "For fourteen hundred learners that's about a hundred and fifty-one thousand a year",
+            [("a hundred and fifty-one thousand", 151_000, "", "year")],
+        ),
         ("US$1.5M a year", [("US$1.5M", 1_500_000, "USD", "year")]),
         ("予算は600万円です。", [("600万円", 6_000_000, "JPY", "")]),
         ("上限は1000万円。", [("1000万円", 10_000_000, "JPY", "")]),

@@ -57,7 +57,8 @@ Conventions (the choices a reader needs to trust the ISO dates):
   2027"), Japanese era years (令和8年), business days (3営業日) and times of day are not handled.
 * Past tense is not analysed: "we met on Monday" resolves like "on Monday" (the coming one).
 * 一月 followed by あたり/当たり/ごと is "per month" (ひと月), not January.
-* Recurring expressions (毎月末, 毎週月曜, "Mondays") are not dates and are not found.
+* Recurring or generic expressions (毎月末, 毎週月曜, "Mondays", "on a Friday") are not dates
+  and are not found.
 
 ``DateMention.by`` is True when the words mark a deadline ("by Friday", "until", "no later
 than", "before", 〜まで/までに).
@@ -686,6 +687,7 @@ _RULES: tuple[_Rule, ...] = (
             _I,
         ),
         _en_weekday,
+        accept=lambda m: m.group("rel") is not None or not re.search(r"\ba\s+$", m.string[: m.start()], re.IGNORECASE),
     ),
     _Rule(
         "en_count",

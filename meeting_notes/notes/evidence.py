@@ -51,7 +51,7 @@ punctuation and symbols removed), so "600 万円" matches "６００万円。". 
    meeting; every other name (the account, competitors) must be in the evidence.
 7. **Attributes are cleared, not the item dropped.** A next step's ``due`` whose dates are not
    in the evidence, and an ``owner`` or participant ``company`` not said anywhere in the meeting
-   (as a whole token), are emptied (with ``due_resolved``); each is recorded in
+   (as a whole token; a list such as "Maria and Frank" when each is said), are emptied (with ``due_resolved``); each is recorded in
    ``Verification.dropped`` with field ``<list>.<attribute>`` (not counted in ``items_dropped``).
 
 The account and the deal stage are checked like list items; the verifier walks every field of
@@ -407,6 +407,14 @@ def _words_said(name: str, text: str) -> bool:
     return len(words) > 1 and all(name_said_in(w, text) for w in words if w)
 
 
+def _all_said(value: str, index: _Index) -> bool:
+    """An owner or company: the whole said, or each of a list ("Maria and Frank") said."""
+    if name_is_said(value, index):
+        return True
+    parts = [p.strip() for p in _LIST_SEPARATORS.split(value) if p.strip()]
+    return len(parts) > 1 and all(name_is_said(p, index) for p in parts)
+
+
 def _name_in_evidence(name: str, evidence: str, index: _Index) -> bool:
     if name_said_in(name, evidence):
         return True
@@ -506,7 +514,7 @@ def _check_item(
             ver.dropped.append(DroppedItem(field=f"{where}.{attr}", text=value[:200], reason=VALUE_CLEARED + DATE_NOT_IN_EVIDENCE))
     for attr in _SAID_ANYWHERE_FIELDS:
         value = getattr(item, attr, "")
-        if isinstance(value, str) and value.strip() and not name_is_said(value, index):
+        if isinstance(value, str) and value.strip() and not _all_said(value, index):
             update[attr] = ""
             ver.dropped.append(DroppedItem(field=f"{where}.{attr}", text=value[:200], reason=VALUE_CLEARED + NAME_NOT_SAID))
     return item.model_copy(update=update), ""

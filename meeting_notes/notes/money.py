@@ -14,7 +14,7 @@ what it is per. What counts as an amount:
   speakers did not say it. Years (1900-2099 as bare digits) are no amounts.
 
 ``per`` is what the amount is per, as said, normalised: "month", "year", "week", "user"
-(user, seat, license, head, person, employee, tech, 人, 名, ユーザー, ID, アカウント), another
+(user, seat, license, head, person, employee, tech, learner, agent, 人, 名, ユーザー, ID, アカウント), another
 counted unit in the singular ("truck", "location"; 台 -> "unit"), or a combination unit first
 ("user-month": "per user per month", 1人あたり月300円). "one-time" for "one-time" / 初期.
 
@@ -76,7 +76,10 @@ COUNTED_EN = (
     r"users?|people|persons?|employees?|staff|seats?|licen[cs]es?|trucks?|vehicles?|drivers?|"
     r"units?|customers?|clients?|accounts?|orders?|jobs?|tickets?|calls?|stores?|locations?|sites?|"
     r"rooms?|items?|skus?|hours?|minutes?|days?|weeks?|months?|years?|miles?|km|kilometers?|rows?|"
-    r"records?|members?|techs?|technicians?|sqft|square|percent|%"
+    r"records?|members?|techs?|technicians?|learners?|students?|trainees?|agents?|reps?|workers?|"
+    r"properties|property|hotels?|beds?|devices?|computers?|laptops?|tablets?|phones?|cameras?|"
+    r"depots?|warehouses?|branch(?:es)?|offices?|shops?|restaurants?|outlets?|projects?|sessions?|"
+    r"courses?|modules?|sqft|square|percent|%"
 )
 COUNTED_JA = (
     r"人|名|台|件|社|個|本|回|時間|分|秒|日|週|ヶ月|か月|カ月|年|店|拠点|ユーザー|ID|アカウント|"
@@ -88,6 +91,9 @@ PER_UNITS: dict[str, str] = {
     "annum": "year", "annually": "year", "yearly": "year", "week": "week", "weekly": "week",
     "user": "user", "seat": "user", "license": "user", "licence": "user", "head": "user",
     "person": "user", "employee": "user", "member": "user", "tech": "user", "technician": "user",
+    "learner": "user", "student": "user", "trainee": "user", "agent": "user", "rep": "user",
+    "worker": "user", "staff": "user", "device": "unit", "tablet": "unit", "camera": "unit",
+    "property": "location", "hotel": "location", "branch": "location", "office": "location",
     "truck": "truck", "vehicle": "vehicle", "driver": "user", "location": "location",
     "site": "location", "store": "location", "room": "room", "hour": "hour",
     "月": "month", "年": "year", "週": "week", "人": "user", "名": "user", "ユーザー": "user",
@@ -98,7 +104,7 @@ _PERIODS = {"month", "year", "week", "hour"}
 
 _EN_PER_WORD = "|".join(sorted((w for w in PER_UNITS if w.isascii()), key=len, reverse=True))
 _EN_PER = re.compile(
-    rf"\s*(?:(?:a|an|per|each|every|/)\s*(?P<u>{_EN_PER_WORD})s?\b|(?P<adv>monthly|annually|yearly|weekly)\b)",
+    rf"\s*(?:(?:a|an|per|each|every|/)\s*(?P<u>{_EN_PER_WORD})(?:s|es)?\b|(?P<adv>monthly|annually|yearly|weekly)\b)",
     re.IGNORECASE,
 )
 _EN_ONE_TIME = re.compile(r"\b(?:one[\s-]time|one[\s-]off|upfront|setup|set-up|onboarding)\s+(?:fee|cost|charge|payment)?\s*(?:of\s+)?$", re.IGNORECASE)
