@@ -345,6 +345,7 @@ def test_amounts_and_dates_must_be_in_the_quote_or_cited_segments() -> None:
             TextItem(text="600万円", evidence=[ev([2], "予算は年間で600万円程度です")]),
             TextItem(text="6,000,000円", evidence=[ev([2], "予算は年間で600万円程度です")]),
             TextItem(text="700万円", evidence=[ev([2], "予算は年間で600万円程度です")]),
+            TextItem(text="80k", evidence=[ev([0], "Our budget is about eighteen thousand")]),  # no money word, still a value
             # the amount is in the cited segment, not in the quote: enough
             TextItem(text="10,000 dollars needs two signatures", evidence=[ev([3], "Frank co-signs anything")]),
         ],
@@ -366,7 +367,7 @@ def test_amounts_and_dates_must_be_in_the_quote_or_cited_segments() -> None:
     assert ("budget", AMOUNT_NOT_IN_EVIDENCE) in reasons and ("timeline", DATE_NOT_IN_EVIDENCE) in reasons
     assert ("next_steps.due", VALUE_CLEARED + DATE_NOT_IN_EVIDENCE) in reasons
     assert ("next_steps.owner", VALUE_CLEARED + NAME_NOT_SAID) in reasons
-    assert ver.items_dropped == 3  # $80,000, 700万円, next Friday
+    assert ver.items_dropped == 4  # $80,000, 700万円, 80k, next Friday
 
     # without the meeting date "March 12" cannot be matched to "next Thursday"
     checked, _ = kept(extraction, segments)

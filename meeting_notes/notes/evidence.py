@@ -29,7 +29,8 @@ punctuation and symbols removed), so "600 万円" matches "６００万円。". 
    never relocated. An item none of whose evidence holds is dropped and recorded.
 5. **Key values in the evidence.** The evidence of an item is its valid quotes plus the full
    text of the segments they cite. Every money amount in the item's said text fields
-   (:func:`money.find_amounts`) must be there as a number of the same value ("18k" ==
+   (:func:`money.find_amounts`, and any number with a magnitude: "80k", 300万) must be there
+   as a number of the same value ("18k" ==
    "eighteen thousand" == "18,000"; "per" is not compared), and every date expression
    (:func:`dates.find_dates`) must be there as said (normalised) or, when the meeting date is
    known, as an expression that resolves to the same day or range, or one containing it or
@@ -433,9 +434,20 @@ def _said_fields(item: BaseModel, skip: Iterable[str] = ()) -> list[tuple[str, s
     return [(k, v) for k, v in item if k not in skipped and isinstance(v, str) and v]
 
 
+_MAGNITUDE = re.compile(r"(?:thousand|grand|million|billion|\d\s?(?:k|m|mm|bn))\b|[万億]", re.IGNORECASE)
+
+
+def _key_amounts(text: str) -> list[float]:
+    """The amounts of an item's text: money amounts, and numbers with a magnitude ("80k",
+    "2 million", 300万) even where no money word is beside them (a budget item "80k")."""
+    values = [a.amount for a in find_amounts(text, "")]
+    values += [n.value for n in find_numbers(text) if _MAGNITUDE.search(n.said)]
+    return values
+
+
 def _amounts_hold(text: str, evidence: str, numbers: set[float]) -> bool:
-    for amount in find_amounts(text, ""):
-        if not any(abs(amount.amount - n) <= 1e-6 * max(1.0, abs(n)) for n in numbers):
+    for amount in _key_amounts(text):
+        if not any(abs(amount - n) <= 1e-6 * max(1.0, abs(n)) for n in numbers):
             return False
     return True
 
