@@ -160,6 +160,8 @@ def test_japanese(said: str, anchor: dt.date, expected: str) -> None:
         "来期",
         "下半期",
         "来月の第6週",
+        "2026-02-30",  # no such day
+        "in 1000000 years",  # beyond the calendar
         "last February",  # said in March 2026 (FRI): this February or last year's? ambiguous
         "next summer",  # said before this summer: this one or next year's?
     ],

@@ -65,6 +65,7 @@ def test_not_one_number(text: str) -> None:
         ("三百万円くらい", [("三百万円", 3_000_000, "JPY", "")]),
         ("予算は二千万くらいです", [("二千万", 20_000_000, "", "")]),
         ("1,500円", [("1,500円", 1500, "JPY", "")]),
+        ("千円です", [("千円", 1000, "JPY", "")]),
         ("月額45万円です", [("45万円", 450_000, "JPY", "month")]),
         ("1人あたり月300円以内", [("300円", 300, "JPY", "user-month")]),
         ("300円/月", [("300円", 300, "JPY", "month")]),
@@ -95,6 +96,7 @@ def test_find_amounts(text: str, expected: list[tuple[str, float, str, str]]) ->
         "従業員450名です",
         "2千万人が使う",
         "万が一に備えて予算を",
+        "万円単位で見積もります",
         "千葉の倉庫の費用",
         "one of the five options costs more",  # small bare numbers are not amounts
     ],

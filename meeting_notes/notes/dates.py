@@ -824,7 +824,10 @@ def find_dates(
         taken_to = end
         resolved = None
         if anchor is not None:
-            span = rule.resolve(m, anchor)
+            try:
+                span = rule.resolve(m, anchor)
+            except (ValueError, OverflowError):  # out of the calendar's range ("in 10000 years")
+                span = None
             if span is not None:
                 resolved = ResolvedDate(text[start:end], span[0], span[1], anchor, anchor_guessed)
         by = bool(_BY_BEFORE.search(plain[:start]) or _BY_AFTER.match(plain[end:]))

@@ -240,6 +240,8 @@ def _ja_candidates(text: str) -> list[MoneyMention]:
         if value is None or value <= 0:
             continue
         if g["jword"]:
+            if re.fullmatch(r"[万億兆]", num):
+                continue  # 万円単位: a unit, no amount (千円 and 百円 are amounts)
             currency = JA_CURRENCY_WORDS[g["jword"]]
         else:
             currency = ""
