@@ -16,18 +16,16 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.deployments import run_deployment
 
+from meeting_notes.audio import AUDIO_EXTENSIONS
 from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate, read_sidecar
 from meeting_notes.model_registry import file_sha256
-from meeting_notes.pipeline import ProcessOptions
+from meeting_notes.context import ProcessOptions
 from meeting_notes.schema import RunInfo, read_json
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for
 
 from flows.meeting import process_meeting
 
-AUDIO_EXTENSIONS = frozenset(
-    ".wav .mp3 .m4a .mp4 .aac .flac .ogg .oga .opus .webm .wma .mkv .mov .amr .3gp".split()
-)
 
 
 def flow_parameters(

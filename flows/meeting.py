@@ -1,8 +1,13 @@
 """The ``process-meeting`` flow: one flow run per meeting, one task per stage.
 
-Tasks pass a :class:`MeetingRef` (paths, the audio's hash and the options) and return small
-:class:`StageRecord` models; each stage loads what it needs from the meeting folder, and the
-stage modules keep their models loaded for the life of the worker process.
+The stages, their order and how each one decides whether it is already done come from the
+registry in :mod:`meeting_notes.pipeline` (:data:`~meeting_notes.pipeline.STAGES`); this module
+only wraps each stage in a Prefect task and adds what Prefect is for: retries of transient
+failures (never of bad input, never of model inference), the global concurrency limit around
+inference, the meeting folder's lease for the whole run, and artifacts. Tasks pass a
+:class:`MeetingRef` (paths, the audio's hash and the options) and return a small
+:class:`StageOutcome`; nothing is cached by Prefect: the meeting folder is the one record of
+what is done, so a re-run's tasks finish at once with status ``cached``.
 """
 
 from __future__ import annotations
@@ -29,10 +34,6 @@ from meeting_notes.inbox import ClaimLostError, Inbox, InboxItem
 from meeting_notes.schema import AudioInfo, RunInfo, StageRecord
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.workspace import MeetingWorkspace
-
-from flows.caching import cache_is_trusted, remember_trusted, stage_cache_policy, task_cache_key
-
-INFERENCE_STAGES = ("transcribe", "diarize")
 
 
 class GpuLimitMissingError(MeetingNotesError):
@@ -104,83 +105,38 @@ def prepare_task(audio_path: str, out_dir: str, options: dict[str, Any]) -> Meet
     )
 
 
-@task(name="transcribe", persist_result=True)
-def transcribe_task(stage: str, ref: MeetingRef) -> StageRecord:
-    """Speech to timestamped words, holding a GPU slot."""
-    settings = get_settings()
-    with gpu_slot(settings):
-        return pipeline.transcribe_stage(ref.context(settings))
-
-
-@task(name="diarize", persist_result=True)
-def diarize_task(stage: str, ref: MeetingRef) -> StageRecord:
-    """Who spoke when, holding a GPU slot."""
-    settings = get_settings()
-    with gpu_slot(settings):
-        return pipeline.diarize_stage(ref.context(settings))
-
-
-@task(name="align", persist_result=True)
-def align_task(stage: str, ref: MeetingRef) -> StageRecord:
-    """Words and turns into the speaker-attributed transcript."""
-    return pipeline.align_stage(ref.context(get_settings()))
-
-
-@task(name="export", persist_result=True, **_IO_RETRIES)
-def export_task(stage: str, ref: MeetingRef) -> StageRecord:
-    """Subtitle and reading formats."""
-    return pipeline.export_stage(ref.context(get_settings()))
-
-
-class NotesTaskResult(BaseModel):
-    """The notes stage's record plus what it adds to ``run.json`` (kept when the task is cached)."""
+class StageOutcome(BaseModel):
+    """A stage task's result: its record plus what it added to ``run.json`` (extra, models)."""
 
     record: StageRecord
-    extra: dict[str, Any]
-    models: dict[str, dict[str, str]]
+    extra: dict[str, Any] = {}
+    models: dict[str, dict[str, str]] = {}
 
 
-@task(name="notes", persist_result=True, **_IO_RETRIES)
-def notes_task(stage: str, ref: MeetingRef, run: RunInfo) -> NotesTaskResult:
-    """CRM sales notes from the transcript (calls the LLM)."""
-    from meeting_notes.notes_stage import notes_stage
-
+@task
+def stage_task(stage: str, ref: MeetingRef, run: RunInfo) -> StageOutcome:
+    """Run one registered stage (holding the inference slot when it uses a model)."""
+    settings = get_settings()
+    spec = next(s for s in pipeline.STAGES if s.name == stage)
     scratch = run.model_copy(deep=True)
-    record = notes_stage(ref.context(get_settings()), scratch)
+    with gpu_slot(settings) if spec.uses_model else _no_slot():
+        record = spec.run(ref.context(settings), scratch, None)
+    new_extra = {k: v for k, v in scratch.extra.items() if run.extra.get(k) != v}
     new_models = {k: v for k, v in scratch.models.items() if run.models.get(k) != v}
-    return NotesTaskResult(record=record, extra=scratch.extra, models=new_models)
+    return StageOutcome(record=record, extra=new_extra, models=new_models)
 
 
-STAGE_TASKS = {
-    "transcribe": transcribe_task,
-    "diarize": diarize_task,
-    "align": align_task,
-    "export": export_task,
-    "notes": notes_task,
-}
+@contextmanager
+def _no_slot() -> Iterator[None]:
+    yield
 
 
-def run_stage(name: str, ref: MeetingRef, settings: Settings, **extra: Any) -> tuple[Any, bool]:
-    """Run one stage task; returns its result and whether it came from the Prefect cache.
-
-    A persisted result is reused only while the meeting folder still holds what it describes.
-    """
-    ws = MeetingWorkspace(Path(ref.workspace))
-    key = task_cache_key(name, ref, settings)
-    trusted = cache_is_trusted(ws, name, key)
-    stage_task = STAGE_TASKS[name].with_options(
-        cache_policy=stage_cache_policy(settings), refresh_cache=not trusted
-    )
-    state = stage_task(name, ref, **extra, return_state=True)
-    value = state.result()  # raises the stage's error when it failed
-    remember_trusted(ws, name, key)
-    return value, state.name == "Cached"
-
-
-def stages_for(options: pipeline.ProcessOptions) -> list[str]:
-    """The stage tasks to run, in order."""
-    names = ["transcribe", "diarize", "align", "export"]
-    return names + ["notes"] if options.notes else names
+def run_stage(spec: pipeline.StageSpec, ref: MeetingRef, run: RunInfo) -> StageOutcome:
+    """One stage as a Prefect task named after it, with its retry policy."""
+    options: dict[str, Any] = {"name": spec.name}
+    if spec.retry_transient:
+        options.update(_IO_RETRIES)
+    return stage_task.with_options(**options)(spec.name, ref, run)
 
 
 @flow(name="process-meeting", log_prints=True)
@@ -262,22 +218,18 @@ def run_meeting(
     lease = ctx.workspace.lease(settings.orchestration.lock_lease_s)
     lease.acquire()
     try:
-        for name in stages_for(options):
+        for spec in pipeline.stages_for(options):
             if heartbeat:
                 heartbeat()
             try:
-                if name == "notes":
-                    notes, cached = run_stage(name, ref, settings, run=run)
-                    run.extra.update(notes.extra)
-                    run.models.update(notes.models)
-                    record = notes.record
-                else:
-                    record, cached = run_stage(name, ref, settings)
+                outcome = run_stage(spec, ref, run)
             except BaseException as exc:
-                run.stages[name] = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
+                run.stages[spec.name] = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
                 raise
-            run.stages[name] = StageRecord(status="cached") if cached else record
-            logger.info("%s: %s", name, run.stages[name].status)
+            run.extra.update(outcome.extra)
+            run.models.update(outcome.models)
+            run.stages[spec.name] = outcome.record
+            logger.info("%s: %s", spec.name, outcome.record.status)
         run.status = "done"
     except BaseException as exc:
         run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -332,4 +284,4 @@ def publish_artifacts(run: RunInfo, ws: MeetingWorkspace) -> None:
     )
 
 
-__all__ = ["InboxItem", "MeetingRef", "process_meeting", "run_meeting", "run_stage"]
+__all__ = ["InboxItem", "MeetingRef", "StageOutcome", "process_meeting", "run_meeting", "run_stage"]

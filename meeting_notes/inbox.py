@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from meeting_notes.errors import InputError
 from meeting_notes.model_registry import file_sha256
-from meeting_notes.pipeline import ProcessOptions
+from meeting_notes.context import ProcessOptions
 
 SIDECAR_SUFFIX = ".meeting.json"
 NOTE_SUFFIXES = (SIDECAR_SUFFIX, ".error.json", ".duplicate.json")

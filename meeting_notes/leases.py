@@ -7,8 +7,8 @@ renews it every third of its length. A holder that dies (SIGKILL, a lost contain
 host) stops renewing, and once the lease has expired the next contender breaks it. On the same
 host a lease whose holder process is gone is free at once.
 
-Used for meeting folders (two runs of one recording never write it at the same time, whatever
-their options) and, through :mod:`flows.caching`, for Prefect's task locks.
+Used for meeting folders: two runs of one recording (the CLI, Prefect flow runs on any worker)
+never write its folder at the same time, whatever their options.
 """
 
 from __future__ import annotations

@@ -1,9 +1,14 @@
-"""The stages of one meeting, as plain functions over a meeting folder.
+"""The stages of one meeting: one registry, one way to run a stage, one loop.
 
-Each ``*_stage`` function reads its inputs from the meeting folder, writes its outputs there
-atomically, and is skipped (status ``cached``) when an earlier run already produced them from
-the same inputs. :func:`process_meeting` runs them in order; the Prefect flows in ``flows/``
-call the same functions as tasks.
+:data:`STAGES` lists the stages in order, each with what it needs from the orchestrator (does
+it hold the inference slot, may a transient failure be retried, does it run for these
+options). Every stage goes through :func:`run_cached`: compute its key from the audio's hash,
+its parameters and its upstream stages' keys; skip it when the folder already holds outputs
+made under that key (checksums match); otherwise drop its record, run it (outputs written
+atomically) and record the key with the outputs' checksums. :func:`process_meeting` (the CLI)
+loops over the registry under the meeting folder's lease; the Prefect flow in
+``flows/meeting.py`` wraps the same registry task by task and adds retries, the inference
+concurrency limit and artifacts, not logic.
 """
 
 from __future__ import annotations
@@ -12,15 +17,15 @@ import datetime as dt
 import resource
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from meeting_notes import __version__
+from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.schema import (
     AsrResult,
-    AudioInfo,
     Diarization,
     RunInfo,
     StageRecord,
@@ -30,41 +35,6 @@ from meeting_notes.schema import (
 )
 from meeting_notes.settings import Settings
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for, stage_cache_key
-
-STAGES = ("audio", "transcribe", "diarize", "align", "export", "notes")
-
-
-@dataclass(frozen=True)
-class ProcessOptions:
-    """Per-run choices (the CLI flags); everything else comes from :class:`Settings`."""
-
-    language: str | None = None
-    num_speakers: int | None = None
-    min_speakers: int | None = None
-    max_speakers: int | None = None
-    asr_model: str | None = None
-    device: str | None = None
-    notes: bool = True
-    hints: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class MeetingContext:
-    """Everything a stage needs to know about one meeting."""
-
-    audio_path: Path
-    audio: AudioInfo
-    workspace: MeetingWorkspace
-    options: ProcessOptions
-    settings: Settings
-
-    @property
-    def meeting_id(self) -> str:
-        return self.workspace.root.name
-
 
 StageCallback = Callable[[str, str, StageRecord | None], None]
 """Called as ``(stage, event, record)`` with event 'start' or 'end'."""
@@ -83,19 +53,11 @@ def prepare_meeting(
     return MeetingContext(Path(audio_path), info, workspace, options, settings)
 
 
-def _language(ctx: MeetingContext) -> str:
-    return ctx.options.language or ctx.settings.language
-
-
-def _device(ctx: MeetingContext) -> str:
-    return ctx.options.device or ctx.settings.device
-
-
 def transcribe_params(ctx: MeetingContext) -> dict[str, Any]:
     from meeting_notes.asr import collect_hint_terms, resolve_asr_model
 
-    spec = resolve_asr_model(ctx.options.asr_model or ctx.settings.asr.model, _language(ctx), ctx.settings)
-    params = {"language": _language(ctx), "model": spec.identity, "asr": ctx.settings.asr.model_dump()}
+    spec = resolve_asr_model(ctx.options.asr_model or ctx.settings.asr.model, ctx.language, ctx.settings)
+    params = {"language": ctx.language, "model": spec.identity, "asr": ctx.settings.asr.model_dump()}
     terms = collect_hint_terms(ctx.options.hints, ctx.settings.asr)
     if terms:  # the sidecar's names steer Whisper: other names, another transcript
         params["hint_terms"] = terms
@@ -124,88 +86,134 @@ def _waveform(ctx: MeetingContext, waveform: Waveform | None) -> Any:
     return load_audio(ctx.audio_path, ctx.settings.audio)
 
 
+def run_cached(
+    ctx: MeetingContext,
+    stage: str,
+    params: dict[str, Any],
+    outputs: list[Path],
+    body: Callable[[], None],
+    upstream: tuple[str, ...] = (),
+) -> StageRecord:
+    """The one way a stage runs: is it done (same key, outputs present and unchanged)? else
+    forget its record, run ``body`` (which writes ``outputs`` atomically), record key and
+    checksums. The key covers the audio, ``params``, the code version and the upstream keys."""
+    ws = ctx.workspace
+    if upstream:
+        params = {**params, "inputs": ws.keys_of(*upstream)}
+    key = stage_cache_key(stage, ctx.audio.sha256, params)
+    if ws.is_done(stage, key, outputs):
+        return StageRecord(status="cached")
+    ws.forget(stage)
+    t0 = time.perf_counter()
+    body()
+    ws.mark_done(stage, key, outputs)
+    return stage_record(t0, ctx.audio.duration)
+
+
 def transcribe_stage(ctx: MeetingContext, waveform: Waveform | None = None) -> StageRecord:
     """Speech to timestamped words (``asr.json``)."""
-    key = stage_cache_key("transcribe", ctx.audio.sha256, transcribe_params(ctx))
-    if ctx.workspace.is_done("transcribe", key, [ctx.workspace.asr_json]):
-        return StageRecord(status="cached")
-    ctx.workspace.forget("transcribe")
-    from meeting_notes.asr import transcribe
 
-    t0 = time.perf_counter()
-    waveform = _waveform(ctx, waveform)
-    result = transcribe(
-        waveform,
-        language=_language(ctx),
-        settings=ctx.settings,
-        model=ctx.options.asr_model,
-        device=_device(ctx),
-        hints=ctx.options.hints,
-    )
-    write_json(result, ctx.workspace.asr_json)
-    ctx.workspace.mark_done("transcribe", key, [ctx.workspace.asr_json])
-    return stage_record(t0, ctx.audio.duration)
+    def body() -> None:
+        from meeting_notes.asr import transcribe
+
+        result = transcribe(
+            _waveform(ctx, waveform),
+            language=ctx.language,
+            settings=ctx.settings,
+            model=ctx.options.asr_model,
+            device=ctx.device,
+            hints=ctx.options.hints,
+        )
+        write_json(result, ctx.workspace.asr_json)
+
+    return run_cached(ctx, "transcribe", transcribe_params(ctx), [ctx.workspace.asr_json], body)
 
 
 def diarize_stage(ctx: MeetingContext, waveform: Waveform | None = None) -> StageRecord:
     """Who spoke when (``diarization.json`` and ``diarization.rttm``)."""
     ws = ctx.workspace
-    key = stage_cache_key("diarize", ctx.audio.sha256, diarize_params(ctx))
-    if ws.is_done("diarize", key, [ws.diarization_json, ws.rttm]):
-        return StageRecord(status="cached")
-    ws.forget("diarize")
-    from meeting_notes.diarize import diarize
-    from meeting_notes.export import write_rttm
 
-    t0 = time.perf_counter()
-    waveform = _waveform(ctx, waveform)
-    result = diarize(
-        waveform,
-        settings=ctx.settings,
-        num_speakers=ctx.options.num_speakers,
-        min_speakers=ctx.options.min_speakers,
-        max_speakers=ctx.options.max_speakers,
-        device=_device(ctx),
-    )
-    write_json(result, ws.diarization_json)
-    write_rttm(result.turns, ctx.meeting_id, ws.rttm)
-    ws.mark_done("diarize", key, [ws.diarization_json, ws.rttm])
-    return stage_record(t0, ctx.audio.duration)
+    def body() -> None:
+        from meeting_notes.diarize import diarize
+        from meeting_notes.export import write_rttm
+
+        result = diarize(
+            _waveform(ctx, waveform),
+            settings=ctx.settings,
+            num_speakers=ctx.options.num_speakers,
+            min_speakers=ctx.options.min_speakers,
+            max_speakers=ctx.options.max_speakers,
+            device=ctx.device,
+        )
+        write_json(result, ws.diarization_json)
+        write_rttm(result.turns, ctx.meeting_id, ws.rttm)
+
+    return run_cached(ctx, "diarize", diarize_params(ctx), [ws.diarization_json, ws.rttm], body)
 
 
 def align_stage(ctx: MeetingContext) -> StageRecord:
     """Words + turns into the speaker-attributed transcript (``transcript.json``)."""
-    from meeting_notes.alignment import build_transcript
-
     ws = ctx.workspace
-    params = {"alignment": ctx.settings.alignment.model_dump(), "inputs": ws.keys_of("transcribe", "diarize")}
-    key = stage_cache_key("align", ctx.audio.sha256, params)
-    if ws.is_done("align", key, [ws.transcript_json]):
-        return StageRecord(status="cached")
-    ws.forget("align")
-    t0 = time.perf_counter()
-    asr = read_json(AsrResult, ws.asr_json)
-    diarization = read_json(Diarization, ws.diarization_json)
-    transcript = build_transcript(ctx.meeting_id, ctx.audio, asr, diarization, ctx.settings.alignment)
-    write_json(transcript, ws.transcript_json)
-    ws.mark_done("align", key, [ws.transcript_json])
-    return stage_record(t0, ctx.audio.duration)
+
+    def body() -> None:
+        from meeting_notes.alignment import build_transcript
+
+        asr = read_json(AsrResult, ws.asr_json)
+        diarization = read_json(Diarization, ws.diarization_json)
+        transcript = build_transcript(ctx.meeting_id, ctx.audio, asr, diarization, ctx.settings.alignment)
+        write_json(transcript, ws.transcript_json)
+
+    params = {"alignment": ctx.settings.alignment.model_dump()}
+    return run_cached(ctx, "align", params, [ws.transcript_json], body, upstream=("transcribe", "diarize"))
 
 
 def export_stage(ctx: MeetingContext) -> StageRecord:
     """Subtitle and reading formats (``transcript.srt``, ``.vtt``, ``.md``)."""
-    from meeting_notes.export import write_exports
-
     ws = ctx.workspace
-    key = stage_cache_key("export", ctx.audio.sha256, {"inputs": ws.keys_of("align")})
-    if ws.is_done("export", key, [ws.srt, ws.vtt, ws.markdown]):
-        return StageRecord(status="cached")
-    ws.forget("export")
-    t0 = time.perf_counter()
-    transcript = read_json(Transcript, ws.transcript_json)
-    write_exports(transcript, ws)
-    ws.mark_done("export", key, [ws.srt, ws.vtt, ws.markdown])
-    return stage_record(t0, ctx.audio.duration)
+
+    def body() -> None:
+        from meeting_notes.export import write_exports
+
+        write_exports(read_json(Transcript, ws.transcript_json), ws)
+
+    return run_cached(ctx, "export", {}, [ws.srt, ws.vtt, ws.markdown], body, upstream=("align",))
+
+
+def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
+    """CRM sales notes (``notes.json``, ``notes.md``); see :mod:`meeting_notes.notes_stage`."""
+    from meeting_notes.notes_stage import notes_stage as run_notes
+
+    return run_notes(ctx, run)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage as the orchestrators see it."""
+
+    name: str
+    run: Callable[[MeetingContext, RunInfo, Waveform | None], StageRecord]
+    uses_model: bool = False  # holds the inference (GPU) concurrency slot under Prefect
+    retry_transient: bool = True  # Prefect retries failures that are not a MeetingNotesError (I/O, the LLM)
+    wanted: Callable[[ProcessOptions], bool] = lambda options: True
+
+
+# The lambdas look the stage functions up when called, so a test may replace one.
+STAGES: tuple[StageSpec, ...] = (
+    StageSpec("transcribe", lambda ctx, run, wav: transcribe_stage(ctx, wav), uses_model=True, retry_transient=False),
+    StageSpec("diarize", lambda ctx, run, wav: diarize_stage(ctx, wav), uses_model=True, retry_transient=False),
+    StageSpec("align", lambda ctx, run, wav: align_stage(ctx), retry_transient=False),
+    StageSpec("export", lambda ctx, run, wav: export_stage(ctx)),
+    StageSpec("notes", lambda ctx, run, wav: notes_stage(ctx, run), wanted=lambda options: options.notes),
+)
+"""The stages after ``audio`` (checking and hashing the recording), in order."""
+
+STAGE_NAMES: tuple[str, ...] = ("audio", *(s.name for s in STAGES))
+"""Every stage as it appears in ``run.json``."""
+
+
+def stages_for(options: ProcessOptions) -> list[StageSpec]:
+    """The stages these options ask for, in order."""
+    return [s for s in STAGES if s.wanted(options)]
 
 
 def stage_record(t0: float, audio_duration: float) -> StageRecord:
@@ -256,7 +264,7 @@ def finish_run(ctx: MeetingContext, run: RunInfo, t_start: float) -> None:
     from meeting_notes.diarize import describe_diarization
 
     settings = ctx.settings
-    asr_desc = describe_asr(ctx.options.asr_model or settings.asr.model, _language(ctx), _device(ctx), settings)
+    asr_desc = describe_asr(ctx.options.asr_model or settings.asr.model, ctx.language, ctx.device, settings)
     run.models["asr"] = asr_desc
     run.models["diarization"] = describe_diarization(settings)
     run.device = asr_desc.get("device")
@@ -306,31 +314,20 @@ def process_meeting(
     run.stages["audio"] = stage_record(t0, ctx.audio.duration)
     notify("audio", "end", run.stages["audio"])
 
-    steps: list[tuple[str, Callable[[], StageRecord]]] = [
-        ("transcribe", lambda: transcribe_stage(ctx, waveform)),
-        ("diarize", lambda: diarize_stage(ctx, waveform)),
-        ("align", lambda: align_stage(ctx)),
-        ("export", lambda: export_stage(ctx)),
-    ]
-    if options.notes:
-        from meeting_notes.notes_stage import notes_stage
-
-        steps.append(("notes", lambda: notes_stage(ctx, run)))
-
     # one run at a time in a meeting folder, whatever its options (a second one waits)
     lease = ctx.workspace.lease(settings.orchestration.lock_lease_s)
     lease.acquire()
     try:
-        for name, step in steps:
-            notify(name, "start", None)
+        for spec in stages_for(options):
+            notify(spec.name, "start", None)
             try:
-                record = step()
+                record = spec.run(ctx, run, waveform)
             except Exception as exc:  # recorded, then re-raised for the caller
-                run.stages[name] = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
-                notify(name, "end", run.stages[name])
+                run.stages[spec.name] = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
+                notify(spec.name, "end", run.stages[spec.name])
                 raise
-            run.stages[name] = record
-            notify(name, "end", record)
+            run.stages[spec.name] = record
+            notify(spec.name, "end", record)
         run.status = "done"
     except Exception as exc:
         run.status = "failed"
@@ -347,13 +344,18 @@ __all__ = [
     "MeetingContext",
     "ProcessOptions",
     "STAGES",
+    "STAGE_NAMES",
+    "StageSpec",
     "align_stage",
     "diarize_stage",
     "export_stage",
     "finish_run",
+    "notes_stage",
     "prepare_meeting",
     "process_meeting",
+    "run_cached",
     "stage_record",
     "start_run",
+    "stages_for",
     "transcribe_stage",
 ]

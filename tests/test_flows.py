@@ -105,7 +105,6 @@ def fakes(prefect_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fa
 
     monkeypatch.setitem(sys.modules, "meeting_notes.notes_stage", types.SimpleNamespace(notes_stage=fake_notes))
     for key, value in {
-        "LOCK_DIR": str(tmp_path / "locks"),
         "GPU_LIMIT_NAME": "test-gpu",
         "STABLE_SECONDS": "0.3",
         "OUT_DIR": str(tmp_path / "out"),
@@ -130,7 +129,7 @@ def test_flow_runs_every_stage_and_publishes_notes_and_timings(fakes: FakeStages
     assert run.status == "done"
     assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, notes=1)
     saved = read_json(RunInfo, tmp_path / "out" / run.meeting_id / "run.json")
-    assert [saved.stages[s].status for s in pipeline.STAGES] == ["done"] * 6
+    assert [saved.stages[s].status for s in pipeline.STAGE_NAMES] == ["done"] * 6
     assert saved.extra["notes"] == {"prompt_version": "test"} and saved.models["llm"] == {"name": "fake-llm"}
     again = process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"))
     assert again.stages["notes"].status == "cached" and again.models["llm"] == {"name": "fake-llm"}
@@ -184,7 +183,7 @@ def test_two_concurrent_triggers_on_one_file_run_each_stage_once(
 ) -> None:
     from flows.meeting import process_meeting
 
-    # no GPU limit, so that only the stage locks keep the two runs apart
+    # no GPU limit, so that only the meeting folder's lease keeps the two runs apart
     monkeypatch.setenv("MEETING_NOTES_ORCHESTRATION__GPU_LIMIT_NAME", "")
     get_settings.cache_clear()
     audio = str(_audio(tmp_path))
