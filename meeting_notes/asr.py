@@ -186,17 +186,29 @@ def terms_for_language(terms: list[str], language: str | None, cfg: AsrSettings)
 
 
 HINT_SEPARATOR = ", "
+#: a list is written the way the language writes lists (Japanese: the ideographic comma)
+HINT_SEPARATORS = {"ja": "、", "zh": "、"}
 
 
-def bound_terms(terms: list[str], max_terms: int, max_tokens: int, count_tokens: Callable[[str], int]) -> list[str]:
+def hint_separator(language: str | None) -> str:
+    return HINT_SEPARATORS.get(language or "", HINT_SEPARATOR)
+
+
+def bound_terms(
+    terms: list[str],
+    max_terms: int,
+    max_tokens: int,
+    count_tokens: Callable[[str], int],
+    separator: str = HINT_SEPARATOR,
+) -> list[str]:
     """The first terms that fit: at most ``max_terms`` of them, and at most ``max_tokens`` tokens
-    once joined with ', ' (``count_tokens`` counts a text's tokens); a term that does not fit is
-    left out whole and a shorter later one may still fit."""
+    once joined with ``separator`` (``count_tokens`` counts a text's tokens); a term that does
+    not fit is left out whole and a shorter later one may still fit."""
     kept: list[str] = []
     for term in terms:
         if len(kept) >= max_terms:
             break
-        if count_tokens(HINT_SEPARATOR.join([*kept, term])) <= max_tokens:
+        if count_tokens(separator.join([*kept, term])) <= max_tokens:
             kept.append(term)
     return kept
 
@@ -245,9 +257,13 @@ def transcribe(
                 vad_parameters=VadOptions(min_silence_duration_ms=cfg.vad_min_silence_ms),
             )
         kept = bound_terms(
-            terms_for_language(terms, lang, cfg), cfg.hint_max_terms, cfg.hint_max_tokens, whisper_token_counter(whisper)
+            terms_for_language(terms, lang, cfg),
+            cfg.hint_max_terms,
+            cfg.hint_max_tokens,
+            whisper_token_counter(whisper),
+            hint_separator(lang),
         )
-    hint = HINT_SEPARATOR.join(kept)
+    hint = hint_separator(lang).join(kept)
     prompt = cfg.initial_prompt
     if hint and cfg.hint_terms == "initial_prompt":
         prompt = f"{prompt.strip()} {hint}" if prompt else hint

@@ -107,6 +107,8 @@ def test_hint_terms_are_bounded_by_count_and_tokens() -> None:
     assert bound_terms(terms, 2, 100, words) == ["Ann", "Bob Lee"]
     # 'Carl Maria von Weber' does not fit in 5 words after 'Ann, Bob Lee': left out whole, 'Dee' fits
     assert bound_terms(terms, 10, 5, words) == ["Ann", "Bob Lee", "Dee"]
+    # Japanese lists are joined with the ideographic comma, which counts as part of the text
+    assert bound_terms(["田中", "山田", "佐藤"], 10, 5, len, "、") == ["田中", "山田"]
 
 
 @pytest.mark.slow
