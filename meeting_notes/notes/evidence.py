@@ -89,8 +89,6 @@ MIN_QUOTE_CJK_CHARS = 8
 MIN_PIECE_WORDS = 2
 MIN_PIECE_CJK_CHARS = 4
 """The least a piece of an ellipsis quote, or a short quote holding the item's name, needs."""
-#: kept for callers of the previous version (normalised characters of the shortest quote)
-MIN_QUOTE_CHARS = MIN_PIECE_CJK_CHARS
 
 NO_EVIDENCE = "evidence not found in the cited segments"
 NAME_NOT_SAID = "name not said in the meeting"
@@ -218,10 +216,6 @@ class _Index:
         index = cls({sid: _fold(segments[sid]) for sid in order}, order, {sid: i for i, sid in enumerate(order)})
         index.full = index.run(order)
         return index
-
-    @property
-    def by_id(self) -> dict[int, str]:
-        return {sid: normalize(t) for sid, t in self.folded.items()}
 
     @property
     def text(self) -> str:
