@@ -81,6 +81,14 @@ FIELD_TITLES: dict[str, dict[str, str]] = {
     },
 }
 FIELD_ORDER = tuple(FIELD_TITLES["en"])
+KEY_TITLES: dict[str, dict[str, str]] = {
+    "en": {"due_resolved": "due date", "resolved": "date"},
+    "ja": {
+        "owner": "担当", "due": "期限", "due_resolved": "期限日", "date": "時期", "resolved": "日付",
+        "context": "状況", "response": "回答", "role": "役職", "company": "会社", "name": "名前",
+    },
+}
+"""Labels of item fields shown as ``key: value`` (others: the key with spaces)."""
 PRIMARY_KEYS = ("text", "action", "objection", "name")
 """The key whose value is an item's main line; the other string fields follow as ``key: value``."""
 
@@ -240,7 +248,7 @@ def _evidence(items: Any, seg_start: Mapping[int, float]) -> str:
     return "".join(out)
 
 
-def _item(item: Any, seg_start: Mapping[int, float], t: Mapping[str, str]) -> str:
+def _item(item: Any, seg_start: Mapping[int, float], t: Mapping[str, str], lang: str) -> str:
     if isinstance(item, str):
         return f"<li>{_e(item)}</li>"
     if not isinstance(item, dict):
@@ -254,7 +262,8 @@ def _item(item: Any, seg_start: Mapping[int, float], t: Mapping[str, str]) -> st
         if k == "side":
             fields.append(_side_badge(str(v), t))
         elif isinstance(v, (str, int, float)):
-            fields.append(f'<span class="field">{_e(k.replace("_", " "))}: <b>{_e(v)}</b></span>')
+            key = KEY_TITLES[lang].get(k) or k.replace("_", " ")
+            fields.append(f'<span class="field">{_e(key)}: <b>{_e(v)}</b></span>')
     return f"<li>{main}{''.join(fields)}<br>{_evidence(item.get('evidence'), seg_start)}</li>"
 
 
@@ -286,7 +295,7 @@ def _notes(notes: Mapping[str, Any] | None, seg_start: Mapping[int, float], t: M
             continue
         title = titles.get(field) or field.replace("_", " ").capitalize()
         parts.append(f'<h3 id="notes-{_e(field)}">{_e(title)}</h3><ul class="notes-list">')
-        parts += [_item(i, seg_start, t) for i in items]
+        parts += [_item(i, seg_start, t, lang) for i in items]
         parts.append("</ul>")
     ver = notes.get("verification")
     if isinstance(ver, dict) and ver.get("items_dropped"):

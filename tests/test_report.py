@@ -104,6 +104,13 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium (own throwaway profile) for the browser tests of this module."""
+    with chromium() as context:
+        yield context
+
+
 def _open(context, path: Path):
     page = context.new_page()
     errors: list[str] = []
@@ -121,53 +128,51 @@ def _open(context, path: Path):
 
 
 @needs_chromium
-def test_report_in_chromium(meeting: Path, tmp_path: Path):
+def test_report_in_chromium(browser, meeting: Path, tmp_path: Path):
     report = write_report(meeting)
-    with chromium() as context:
-        page, errors, dialogs = _open(context, report)
-        page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
-        assert page.evaluate("document.getElementById('player').duration") == pytest.approx(30.0, abs=0.1)
-        # the hostile transcript line is text: no dialog, no extra script or image elements
-        assert dialogs == []
-        assert page.evaluate("document.scripts.length") == 1 and page.evaluate("document.images.length") == 0
-        assert page.inner_text("#seg-2 .txt").startswith(HOSTILE)
-        # a timestamp seeks the player
-        page.click("#seg-3 .ts")
-        assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(12.5, abs=0.05)
-        page.wait_for_selector("#seg-3.now", timeout=5000)
-        # a click on the timeline seeks to that time
-        page.locator("#timeline").scroll_into_view_if_needed()
-        box = page.locator("#timeline").bounding_box()
-        x0, x1 = (float(page.get_attribute("#timeline", a)) for a in ("data-x0", "data-x1"))
-        x = box["x"] + (x0 + (x1 - x0) * 20 / 30) * box["width"] / 1000
-        page.mouse.click(x, box["y"] + box["height"] / 2)
-        assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(20.0, abs=0.3)
-        page.evaluate("document.getElementById('player').pause()")
-        # an evidence link scrolls to its segment and targets it
-        page.evaluate("window.scrollTo(0, 0)")
-        page.click('a.ev[href="#seg-4"]')
-        page.wait_for_function("location.hash === '#seg-4'")
-        assert page.evaluate("document.getElementById('seg-4').matches(':target')")
-        top = page.evaluate("document.getElementById('seg-4').getBoundingClientRect().top")
-        assert 0 <= top < page.evaluate("window.innerHeight")
-        page.evaluate("window.scrollTo(0, 0)")
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        page.emulate_media(media="print")
-        assert page.evaluate("getComputedStyle(document.querySelector('.player')).display") == "none"
-        assert errors == []
+    page, errors, dialogs = _open(browser, report)
+    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
+    assert page.evaluate("document.getElementById('player').duration") == pytest.approx(30.0, abs=0.1)
+    # the hostile transcript line is text: no dialog, no extra script or image elements
+    assert dialogs == []
+    assert page.evaluate("document.scripts.length") == 1 and page.evaluate("document.images.length") == 0
+    assert page.inner_text("#seg-2 .txt").startswith(HOSTILE)
+    # a timestamp seeks the player
+    page.click("#seg-3 .ts")
+    assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(12.5, abs=0.05)
+    page.wait_for_selector("#seg-3.now", timeout=5000)
+    # a click on the timeline seeks to that time
+    page.locator("#timeline").scroll_into_view_if_needed()
+    box = page.locator("#timeline").bounding_box()
+    x0, x1 = (float(page.get_attribute("#timeline", a)) for a in ("data-x0", "data-x1"))
+    x = box["x"] + (x0 + (x1 - x0) * 20 / 30) * box["width"] / 1000
+    page.mouse.click(x, box["y"] + box["height"] / 2)
+    assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(20.0, abs=0.3)
+    page.evaluate("document.getElementById('player').pause()")
+    # an evidence link scrolls to its segment and targets it
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click('a.ev[href="#seg-4"]')
+    page.wait_for_function("location.hash === '#seg-4'")
+    assert page.evaluate("document.getElementById('seg-4').matches(':target')")
+    top = page.evaluate("document.getElementById('seg-4').getBoundingClientRect().top")
+    assert 0 <= top < page.evaluate("window.innerHeight")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('.player')).display") == "none"
+    assert errors == []
     assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
 @needs_chromium
-def test_report_without_audio_in_chromium(tmp_path: Path):
+def test_report_without_audio_in_chromium(browser, tmp_path: Path):
     folder = build_meeting(tmp_path / "m", audio=None, language="ja", lines=[
         (0.0, 3.0, "S0", "本日はありがとうございます。"), (3.5, 7.0, "S1", "よろしくお願いします。")])
     report = write_report(folder)
-    with chromium() as context:
-        page, errors, dialogs = _open(context, report)
-        assert page.is_visible("#audio-missing")
-        assert page.evaluate("document.documentElement.lang") == "ja"
-        page.click("#seg-1 .ts")  # no player: the timestamp is a link to its segment
-        page.wait_for_function("location.hash === '#seg-1'")
-        page.screenshot(path=str(tmp_path / "report-ja.png"), full_page=True)
-        assert errors == [] and dialogs == []
+    page, errors, dialogs = _open(browser, report)
+    assert page.is_visible("#audio-missing")
+    assert page.evaluate("document.documentElement.lang") == "ja"
+    page.click("#seg-1 .ts")  # no player: the timestamp is a link to its segment
+    page.wait_for_function("location.hash === '#seg-1'")
+    page.screenshot(path=str(tmp_path / "report-ja.png"), full_page=True)
+    assert errors == [] and dialogs == []
