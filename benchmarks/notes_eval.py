@@ -22,7 +22,9 @@ Gold items carry ``keywords``: a predicted item matches when its text contains e
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -64,31 +66,60 @@ class FieldScore:
         return self.found / self.gold if self.gold else None
 
 
+@dataclass
+class Predicted:
+    """One predicted item as scored: its text, and the resolved date / owner when it has one."""
+
+    text: str
+    resolved: str = ""
+    owner: str = ""
+
+
+def predicted_items(notes: SalesNotes, field: str) -> list[Predicted]:
+    """The items of one field that are compared with gold. ``dates`` are the timeline dates and
+    the next steps' due dates, each date once (a due date that is also on the timeline is the
+    same date, not a second prediction)."""
+    if field == "dates":
+        out: list[Predicted] = []
+        seen: set[str] = set()
+        pairs = [(t.date or t.text, t.resolved) for t in notes.timeline]
+        pairs += [(n.due, n.due_resolved) for n in notes.next_steps if n.due]
+        for text, resolved in pairs:
+            key = resolved or normalize(text)
+            if not text.strip() or key in seen:
+                continue
+            seen.add(key)
+            out.append(Predicted(text, resolved))
+        return out
+    if field == "participants":
+        return [Predicted(p.name) for p in notes.participants if p.name]
+    if field == "competitors":
+        return [Predicted(c.name) for c in notes.competitors]
+    if field == "next_steps":
+        return [Predicted(item_text(n), n.due_resolved, n.owner) for n in notes.next_steps]
+    return [Predicted(item_text(i)) for i in getattr(notes, field)]
+
+
 def predicted_texts(notes: SalesNotes, field: str) -> list[str]:
     """The strings of one field that are compared with gold."""
-    if field == "dates":
-        out = [t.date or t.text for t in notes.timeline]
-        out += [n.due for n in notes.next_steps if n.due]
-        return [t for t in out if t.strip()]
-    if field == "participants":
-        return [p.name for p in notes.participants if p.name]
-    if field == "competitors":
-        return [c.name for c in notes.competitors]
-    return [item_text(i) for i in getattr(notes, field)]
+    return [p.text for p in predicted_items(notes, field)]
 
 
-def score_field(predicted: list[str], gold: list[dict[str, Any]]) -> FieldScore:
-    """One-to-one greedy matching of predictions to gold items (required items first)."""
+def score_field(predicted: list[str], gold: list[dict[str, Any]], matches: list[tuple[int, int]] | None = None) -> FieldScore:
+    """One-to-one greedy matching of predictions to gold items (required items first);
+    ``matches`` collects the (prediction, gold) index pairs."""
     score = FieldScore(gold=sum(1 for g in gold if not g.get("optional")))
     order = sorted(range(len(gold)), key=lambda i: bool(gold[i].get("optional")))
     used: set[int] = set()
-    for text in predicted:
+    for k, text in enumerate(predicted):
         hit = next((i for i in order if i not in used and _matches(text, gold[i]["keywords"])), None)
         if hit is None:
             # A duplicate of an already-matched item is a false positive too.
             score.fp += 1
             continue
         used.add(hit)
+        if matches is not None:
+            matches.append((k, hit))
         if gold[hit].get("optional"):
             continue
         score.tp += 1
@@ -96,14 +127,86 @@ def score_field(predicted: list[str], gold: list[dict[str, Any]]) -> FieldScore:
     return score
 
 
+def _span(value: Any) -> tuple[dt.date, dt.date] | None:
+    """A gold ``resolved`` value or a predicted ISO date / 'start/end' range as (start, end)."""
+    if not value:
+        return None
+    parts = value if isinstance(value, list) else str(value).split("/")
+    try:
+        days = [dt.date.fromisoformat(str(p)[:10]) for p in parts]
+    except ValueError:
+        return None
+    return days[0], days[-1]
+
+
+def resolved_ok(predicted: str, gold: Any) -> bool:
+    """Whether a resolved date equals the gold one (a Monday-Sunday week for a Monday-Friday
+    gold week counts as the same week, as the gold conventions say)."""
+    p, g = _span(predicted), _span(gold)
+    if p is None or g is None:
+        return False
+    if p == g:
+        return True
+    work_week = g[0].weekday() == 0 and (g[1] - g[0]).days == 4
+    return work_week and p[0] == g[0] and (p[1] - g[1]).days == 2
+
+
+def owner_ok(predicted: str, gold: Any) -> bool:
+    """Whether the predicted owner names (one of) the gold owner(s)."""
+    names = gold if isinstance(gold, list) else [gold]
+    pred = normalize(predicted)
+    return bool(pred) and any(normalize(n) and (normalize(n) in pred or pred in normalize(n)) for n in names)
+
+
+def _trap_hits(predicted: list[str], gold_items: list[dict[str, Any]], traps: list[dict[str, Any]]) -> list[str]:
+    """Predictions that match a ``not_*`` item and no gold item of the field."""
+    return [
+        t for t in predicted
+        if any(_matches(t, x["keywords"]) for x in traps) and not any(_matches(t, g["keywords"]) for g in gold_items)
+    ]
+
+
 def score_notes(notes: SalesNotes, gold: dict[str, Any]) -> dict[str, Any]:
-    """Per-field scores, account and deal-stage agreement for one meeting."""
-    fields = {f: score_field(predicted_texts(notes, f), gold["fields"].get(f, [])) for f in SCORED}
+    """Per-field scores, resolved dates and owners, trap hits, account and deal stage for one meeting."""
+    fields: dict[str, FieldScore] = {}
+    checks = {"resolved_dates": [0, 0], "resolved_dues": [0, 0], "owners": [0, 0]}
+    for f in SCORED:
+        gold_items = gold["fields"].get(f, [])
+        items = predicted_items(notes, f)
+        pairs: list[tuple[int, int]] = []
+        fields[f] = score_field([p.text for p in items], gold_items, pairs)
+        for k, g in pairs:
+            gi = gold_items[g]
+            if gi.get("optional"):
+                continue
+            if gi.get("resolved") and f in ("dates", "next_steps"):
+                key = "resolved_dates" if f == "dates" else "resolved_dues"
+                checks[key][1] += 1
+                checks[key][0] += resolved_ok(items[k].resolved, gi["resolved"])
+            if gi.get("owner") and f == "next_steps":
+                checks["owners"][1] += 1
+                checks["owners"][0] += owner_ok(items[k].owner, gi["owner"])
+    traps = {
+        "account": _trap_hits([notes.account.name] if notes.account.name else [], [gold["account"]], gold.get("not_account", [])),
+        "competitors": _trap_hits(predicted_texts(notes, "competitors"), gold["fields"].get("competitors", []), gold.get("not_competitors", [])),
+        "budget": _trap_hits(predicted_texts(notes, "budget"), gold["fields"].get("budget", []), gold.get("not_budget", [])),
+        "next_steps": _trap_hits(predicted_texts(notes, "next_steps"), gold["fields"].get("next_steps", []), gold.get("not_next_steps", [])),
+        "dates": _trap_hits(predicted_texts(notes, "dates"), gold["fields"].get("dates", []), gold.get("not_dates", [])),
+    }
+    meeting_date = _span(gold.get("meeting_date"))
+    future_past = [
+        p.text for p in predicted_items(notes, "dates")
+        if meeting_date and _span(p.resolved) and _span(p.resolved)[1] < meeting_date[0]  # type: ignore[index]
+    ]
     return {
         "fields": {f: {"precision": s.precision, "recall": s.recall, "tp": s.tp, "fp": s.fp, "gold": s.gold, "found": s.found} for f, s in fields.items()},
+        "checks": checks,
+        "traps": {k: v for k, v in traps.items() if v},
+        "past_dates_kept": future_past,
         "account_ok": bool(notes.account.name) and _matches(notes.account.name, gold["account"]["keywords"]),
         "stage_ok": notes.deal_stage.stage in gold.get("deal_stage", []),
         "summary_sentences": _sentences(notes.summary),
+        "status": notes.status,
     }
 
 
@@ -114,6 +217,12 @@ def _sentences(text: str) -> int:
 
 
 # -- running -----------------------------------------------------------------------------
+def load_hints(meeting_id: str) -> dict[str, Any]:
+    """The meeting's hints file (``{"date": ...}``, as a sidecar would give it), or {}."""
+    path = DATA / f"{meeting_id}.hints.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 def load_meetings(ids: list[str] | None) -> list[tuple[Transcript, dict[str, Any]]]:
     out = []
     for path in sorted(DATA.glob("*.transcript.json")):
@@ -150,7 +259,7 @@ def long_meeting(minutes: float, language: str = "en") -> Transcript:
     )
 
 
-def run_one(transcript: Transcript, settings: Any, endpoint: Any) -> dict[str, Any]:
+def run_one(transcript: Transcript, settings: Any, endpoint: Any, hints: dict[str, Any] | None = None) -> dict[str, Any]:
     """Generate notes for one meeting; never raises (a failure is a row)."""
     from meeting_notes.notes.generate import generate_notes, make_client
     from meeting_notes.notes.llm_client import LLMError
@@ -158,7 +267,7 @@ def run_one(transcript: Transcript, settings: Any, endpoint: Any) -> dict[str, A
     client = make_client(settings, endpoint)
     t0 = time.perf_counter()
     try:
-        result = generate_notes(transcript, settings, client, {})
+        result = generate_notes(transcript, settings, client, hints or {})
     except LLMError as exc:
         return {"ok": False, "error_code": exc.code, "error": str(exc)[:300], "latency_s": time.perf_counter() - t0, "usage": client.usage.as_dict()}
     v = result.notes.verification
@@ -172,6 +281,7 @@ def run_one(transcript: Transcript, settings: Any, endpoint: Any) -> dict[str, A
         "first_valid": result.usage.invalid_first_responses == 0,
         "evidence": {"checked": v.evidence_checked, "valid": v.evidence_valid, "relocated": v.evidence_relocated, "invalid": v.evidence_invalid},
         "items": {"checked": v.items_checked, "kept": v.items_kept, "dropped": v.items_dropped},
+        "info": result.info,
     }
 
 
@@ -230,6 +340,91 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _pooled(rows: list[dict[str, Any]]) -> dict[str, FieldScore]:
+    tot: dict[str, FieldScore] = {k: FieldScore() for k in SCORED}
+    for r in rows:
+        for k in SCORED:
+            if r["ok"]:
+                sc = r["score"]["fields"][k]
+                tot[k].tp += sc["tp"]
+                tot[k].fp += sc["fp"]
+                tot[k].gold += sc["gold"]
+                tot[k].found += sc["found"]
+            else:
+                tot[k].gold += r["gold_counts"][k]
+    return tot
+
+
+def mean_recall(rows: list[dict[str, Any]]) -> float | None:
+    """Mean over the scored fields of each field's recall pooled over ``rows``."""
+    recalls = [s.recall for s in _pooled(rows).values() if s.recall is not None]
+    return sum(recalls) / len(recalls) if recalls else None
+
+
+def mean_precision(rows: list[dict[str, Any]]) -> float | None:
+    """Mean over the scored fields of each field's precision pooled over ``rows``."""
+    values = [s.precision for s in _pooled(rows).values() if s.precision is not None]
+    return sum(values) / len(values) if values else None
+
+
+def checks_table(rows: list[dict[str, Any]]) -> str:
+    """Resolved dates, owners, traps, status and calls per meeting; mean recall per language."""
+    head = (
+        "| meeting | lang | mean recall | resolved dates | resolved dues | owners | trap hits | past dates kept | "
+        "status | calls | latency s |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    totals = {"resolved_dates": [0, 0], "resolved_dues": [0, 0], "owners": [0, 0]}
+    traps = 0
+    for r in rows:
+        lang = r.get("language", "")
+        if not r["ok"]:
+            lines.append(f"| {r['meeting']} | {lang} | {_fmt(mean_recall([r]))} |" + " – |" * 6 + f" {r['usage'].get('calls', 0)} | {r['latency_s']:.0f} |")
+            continue
+        sc = r["score"]
+        cells = []
+        for key in totals:
+            ok, n = sc["checks"][key]
+            totals[key][0] += ok
+            totals[key][1] += n
+            cells.append(f"{ok}/{n}")
+        hits = "; ".join(f"{k}: {', '.join(v)[:60]}" for k, v in sc["traps"].items()) or "none"
+        traps += sum(len(v) for v in sc["traps"].values())
+        lines.append(
+            f"| {r['meeting']} | {lang} | {_fmt(mean_recall([r]))} | " + " | ".join(cells)
+            + f" | {hits} | {len(sc['past_dates_kept'])} | {sc['status']} | {r['usage']['calls']} | {r['latency_s']:.0f} |"
+        )
+    for lang in sorted({r.get("language", "") for r in rows}):
+        sub = [r for r in rows if r.get("language", "") == lang]
+        lines.append(f"| **{lang} ({len(sub)})** | {lang} | {_fmt(mean_recall(sub))} |" + " |" * 8)
+    lines.append(
+        f"| **all ({len(rows)})** | | {_fmt(mean_recall(rows))} | "
+        + " | ".join(f"{a}/{b}" for a, b in totals.values())
+        + f" | {traps} | | | {sum(r['usage'].get('calls', 0) for r in rows)} | {sum(r['latency_s'] for r in rows):.0f} |"
+    )
+    lines.append("")
+    lines.append(f"Mean precision over the scored fields: {_fmt(mean_precision(rows))}.")
+    return "\n".join(lines)
+
+
+def rescore(path: Path) -> list[dict[str, Any]]:
+    """The rows of a saved ``--out`` file scored again with the current gold and scoring."""
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    golds = {t.meeting_id: (t, g) for t, g in load_meetings(None)}
+    rows = []
+    for r in payload["rows"]:
+        if r["meeting"] not in golds:
+            continue
+        t, gold = golds[r["meeting"]]
+        r["language"] = t.language
+        r["gold_counts"] = {k: sum(1 for g in gold["fields"].get(k, []) if not g.get("optional")) for k in SCORED}
+        if r["ok"]:
+            r["notes"] = SalesNotes.model_validate(r["notes"])
+            r["score"] = score_notes(r["notes"], gold)
+        rows.append(r)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--local-model", help="Registry name or GGUF path for the embedded server.")
@@ -238,8 +433,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meetings", help="Comma-separated meeting ids, or 'none' (default: all).")
     parser.add_argument("--speed-minutes", type=float, default=0, help="Also time a synthetic meeting this long.")
     parser.add_argument("--cache", action="store_true", help="Reuse cached LLM responses (latency then means nothing).")
+    parser.add_argument("--method", choices=["passes", "single"], help="Override MEETING_NOTES_LLM__NOTES_METHOD.")
     parser.add_argument("--out", type=Path, help="Write the rows (and notes) as JSON here.")
+    parser.add_argument("--rescore", type=Path, help="Score a saved --out file again (no LLM calls) and print the tables.")
     args = parser.parse_args(argv)
+    if args.rescore:
+        rows = rescore(args.rescore)
+        print(table(rows))
+        print()
+        print(checks_table(rows))
+        return 0
 
     from meeting_notes.notes.generate import open_endpoint
     from meeting_notes.settings import Settings
@@ -253,6 +456,7 @@ def main(argv: list[str] | None = None) -> int:
                 "prompt_version": args.prompt_version,
                 "structured_output": args.structured_output,
                 "cache": args.cache,
+                "notes_method": args.method,
             }.items()
             if v is not None
         }
@@ -261,12 +465,14 @@ def main(argv: list[str] | None = None) -> int:
     ids = None if not args.meetings else ([] if args.meetings == "none" else args.meetings.split(","))
     meetings = load_meetings(ids)
     endpoint = open_endpoint(settings)
-    print(f"model: {endpoint.identity}  endpoint: {endpoint.kind}  prompt: {llm.prompt_version}", flush=True)
+    version = llm.passes_prompt_version if llm.notes_method == "passes" else llm.prompt_version
+    print(f"model: {endpoint.identity}  endpoint: {endpoint.kind}  method: {llm.notes_method}  prompt: {version}", flush=True)
 
     rows: list[dict[str, Any]] = []
     for transcript, gold in meetings:
-        row = run_one(transcript, settings, endpoint)
+        row = run_one(transcript, settings, endpoint, load_hints(transcript.meeting_id))
         row["meeting"] = transcript.meeting_id
+        row["language"] = transcript.language
         row["gold_counts"] = {k: sum(1 for g in gold["fields"].get(k, []) if not g.get("optional")) for k in SCORED}
         if row["ok"]:
             row["score"] = score_notes(row["notes"], gold)
@@ -275,12 +481,18 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print()
         print(table(rows))
+        print()
+        print(checks_table(rows))
 
     speed: dict[str, Any] | None = None
     if args.speed_minutes:
         long = long_meeting(args.speed_minutes)
-        row = run_one(long, settings, endpoint)
+        load_before = os.getloadavg()
+        row = run_one(long, settings, endpoint, {"date": "2026-03-06"})
         speed = {
+            "method": llm.notes_method,
+            "load_avg_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+            "info": row.get("info"),
             "minutes": round(long.audio.duration / 60, 1),
             "segments": len(long.segments),
             "ok": row["ok"],
@@ -295,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         payload = {
             "model": endpoint.identity,
-            "prompt_version": llm.prompt_version,
+            "prompt_version": version,
+            "method": llm.notes_method,
             "rows": [
                 {k: (v.model_dump() if isinstance(v, SalesNotes) else v) for k, v in r.items()} for r in rows
             ],

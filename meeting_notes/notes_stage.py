@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 from meeting_notes.notes.generate import (
     describe_endpoint,
     estimate_cost,
     generate_notes,
+    input_problem,
     make_client,
     open_endpoint,
     should_redact,
 )
 from meeting_notes.notes.llm_client import LLMError
-from meeting_notes.notes.prompts import load_prompts, prompt_language
+from meeting_notes.notes.prompts import load_pass_prompts, load_prompts, prompt_language
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.notes.schema import SalesNotes
-from meeting_notes.pipeline import MeetingContext
+from meeting_notes.context import MeetingContext
 from meeting_notes.schema import RunInfo, StageRecord, Transcript, read_json, write_json
 from meeting_notes.workspace import stage_cache_key
 
@@ -26,6 +29,14 @@ def _write_text_atomic(path: Any, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def recording_date(path: Path) -> dt.date | None:
+    """The audio file's modification date (UTC): the recording time when nothing better is known."""
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc).date()
+    except OSError:
+        return None
 
 
 def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
@@ -44,12 +55,16 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         endpoint = describe_endpoint(settings)
         transcript = read_json(Transcript, ws.transcript_json)
         language = str(hints.get("language") or transcript.language or "en")
-        prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
+        if llm.notes_method == "passes":
+            version_id = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language).version_id
+        else:
+            version_id = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language)).version_id
     except LLMError as exc:
         info.update(status="failed", error_code=exc.code, error=str(exc))
         raise
     info.update(
-        prompt_version=prompts.version_id,
+        prompt_version=version_id,
+        notes_method=llm.notes_method,
         model=endpoint.identity,
         endpoint_kind=endpoint.kind,
         endpoint=endpoint.base_url if endpoint.kind != "local-embedded" else "embedded",
@@ -59,7 +74,10 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         "model": endpoint.identity,
         "endpoint": endpoint.kind,
         "base_url": endpoint.base_url if endpoint.kind != "local-embedded" else None,
-        "prompt": prompts.version_id,
+        "prompt": version_id,
+        "method": llm.notes_method,
+        "passes_transcript_tokens": llm.passes_transcript_tokens,
+        "passes_max_output_tokens": llm.passes_max_output_tokens,
         "redact": should_redact(llm, endpoint),
         "structured_output": llm.structured_output,
         "temperature": llm.temperature,
@@ -74,6 +92,7 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         previous = read_json(SalesNotes, ws.notes_json)
         info.update(
             status="cached",
+            notes_status=previous.status,
             prompt_tokens=0,
             completion_tokens=0,
             estimated_cost_usd=0.0,
@@ -81,13 +100,16 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         )
         return StageRecord(status="cached")
 
+    ws.forget("notes")
     t0 = time.perf_counter()
     client = None
     try:
-        # A transcript without speech needs no LLM (and no server start): empty notes.
-        has_text = any(s.text.strip() for s in transcript.segments)
-        client = make_client(settings, open_endpoint(settings) if has_text else endpoint)
-        result = generate_notes(transcript, settings, client, hints)
+        # A transcript without enough speech (or in a language without prompts) needs no LLM
+        # and no server start: empty notes with that status.
+        needs_llm = input_problem(transcript, language) is None
+        client = make_client(settings, open_endpoint(settings) if needs_llm else endpoint)
+        recorded = None if hints.get("date") else recording_date(ctx.audio_path)
+        result = generate_notes(transcript, settings, client, hints, recorded)
     except Exception as exc:
         code = getattr(exc, "code", None) or type(exc).__name__
         info.update(status="failed", error_code=code, error=str(exc)[:500])
@@ -99,10 +121,16 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
     notes = result.notes
     _write_text_atomic(ws.notes_md, render_markdown(notes))
     write_json(notes, ws.notes_json)
-    ws.mark_done("notes", key)
+    ws.mark_done("notes", key, [ws.notes_json, ws.notes_md])
     usage = result.usage
     info.update(
         status="done",
+        notes_status=notes.status,
+        notes_status_detail=notes.status_detail,
+        date_anchor=notes.date_anchor,
+        date_source=notes.date_source,
+        date_guessed=notes.date_guessed,
+        passes=notes.generator.passes if notes.generator else {},
         structured_output=client.mode,
         chunks=result.chunks,
         estimated_prompt_tokens=result.estimated_prompt_tokens,

@@ -41,7 +41,7 @@ def _keys_match(skeleton: object, schema: dict) -> None:
         _keys_match(skeleton[0], schema["items"])
 
 
-@pytest.mark.parametrize("version", sorted(p.name for p in PROMPTS.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("version", sorted(p.name for p in PROMPTS.iterdir() if (p / "skeleton.json").is_file()))
 def test_skeleton_matches_the_schema(version: str) -> None:
     skeleton = json.loads((PROMPTS / version / "skeleton.json").read_text(encoding="utf-8"))
     _keys_match(skeleton, extraction_json_schema(Extraction))
@@ -135,3 +135,34 @@ def test_eval_set_is_valid() -> None:
             assert gold["fields"][field], f"{t.meeting_id}: no gold {field}"
             for item in gold["fields"][field]:
                 assert set(item["segments"]) <= ids and item["keywords"]
+
+
+PASS_MODELS = {
+    "people": "PeopleOut",
+    "money": "MoneyOut",
+    "dates": "DatesOut",
+    "competitors": "CompetitorsOut",
+    "next_steps": "StepsOut",
+    "rest": "RestOut",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_pass_prompts_examples_match_their_schemas(language: str) -> None:
+    """Each pass question's example answer is valid for that pass's output model, with the
+    keys in the schema's order (the grammar makes the model write them in that order)."""
+    from meeting_notes.notes import passes
+    from meeting_notes.notes.prompts import PASS_FILES, load_pass_prompts, pass_messages
+
+    prompts = load_pass_prompts(PROMPTS, "v2", language)
+    assert set(prompts.questions) == set(PASS_FILES) == set(PASS_MODELS)
+    for name, question in prompts.questions.items():
+        example = re.search(r"(?:[Aa]nswer|答え|答えの例)[:：]\s*(\{.*\})\s*$", question, re.M)
+        assert example, name
+        model = getattr(passes, PASS_MODELS[name])
+        data = json.loads(example.group(1))
+        model.model_validate(data)
+        assert list(data) == list(extraction_json_schema(model)["properties"]), name
+    a = pass_messages(prompts, "SHARED", prompts.questions["money"])
+    b = pass_messages(prompts, "SHARED", prompts.questions["people"])
+    assert a[0] == b[0] and a[1]["content"].startswith("SHARED") and b[1]["content"].startswith("SHARED")

@@ -85,6 +85,7 @@ def make_ctx(tmp_path: Path, server: FakeOpenAIServer, hints: dict[str, Any] | N
         "base_url": server.base_url,
         "model": "fake-model",
         "structured_output": "json_object",
+        "notes_method": "single",
         "max_retries": 0,
         "prices": {"fake-model": ModelPrice(prompt_per_million=1.0, completion_per_million=2.0)},
     }
@@ -149,14 +150,19 @@ def test_permanent_error_is_recorded_and_writes_nothing(tmp_path: Path, server: 
     assert not ctx.workspace.notes_json.exists() and not ctx.workspace.notes_md.exists()
 
 
-def test_invalid_output_after_repair_fails_cleanly(tmp_path: Path, server: FakeOpenAIServer) -> None:
-    server.script([chat_reply("not json"), chat_reply('{"needs": "oops"}')])
-    ctx = make_ctx(tmp_path, server)
+@pytest.mark.parametrize("method", ["single", "passes"])
+def test_truncated_json_gives_empty_fields_and_a_status(tmp_path: Path, server: FakeOpenAIServer, method: str) -> None:
+    truncated = chat_reply('{"title": "Pilot", "needs": [{"text": "dispatch on spread', finish_reason="length")
+    server.responder = lambda request: truncated  # every call, the repair round-trips too
+    ctx = make_ctx(tmp_path, server, notes_method=method)
     run = new_run()
-    with pytest.raises(LLMError):
-        notes_stage(ctx, run)
-    assert run.extra["notes"]["error_code"] == "invalid_output"  # type: ignore[index]
-    assert not ctx.workspace.notes_json.exists()
+    assert notes_stage(ctx, run).status == "done"
+    notes = read_json(SalesNotes, ctx.workspace.notes_json)
+    assert notes.status == "llm_failed" and "invalid_output" in notes.status_detail
+    assert notes.title == "" and notes.account.name == "" and notes.verification.items_checked == 0
+    assert all(getattr(notes, f) == [] for f in ("participants", "needs", "budget", "next_steps", "competitors"))
+    assert run.extra["notes"]["notes_status"] == "llm_failed"  # type: ignore[index]
+    assert "_Not discussed_" in ctx.workspace.notes_md.read_text(encoding="utf-8")
 
 
 def test_hints_fill_meeting_facts(tmp_path: Path, server: FakeOpenAIServer) -> None:

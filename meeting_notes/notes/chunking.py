@@ -59,18 +59,50 @@ def transcript_lines(
     return lines
 
 
-def chunk_lines(lines: list[Line], budget: int, overlap: int = 2) -> list[list[Line]]:
-    """Split lines into chunks of at most ``budget`` tokens, repeating ``overlap`` lines of
-    context at the start of each chunk. One line longer than the budget is a chunk alone."""
+def split_line(line: Line, budget: int, estimator: TokenEstimator | None = None) -> list[Line]:
+    """A line longer than ``budget`` tokens cut into pieces that fit, each with the line's
+    ``[id] SPEAKER:`` prefix (words in English, characters in Japanese)."""
+    if line.tokens <= budget:
+        return [line]
+    est = estimator or TokenEstimator()
+    prefix, _, body = line.text.partition(": ")
+    prefix += ": "
+    units = body.split(" ") if " " in body.strip() else list(body)
+    joiner = " " if " " in body.strip() else ""
+    pieces: list[Line] = []
+    current: list[str] = []
+    for unit in units:
+        trial = prefix + joiner.join(current + [unit])
+        if current and est.count(trial) > budget:
+            text = prefix + joiner.join(current)
+            pieces.append(Line(line.segment_id, text, est.count(text)))
+            current = []
+        current.append(unit)
+    if current:
+        text = prefix + joiner.join(current)
+        pieces.append(Line(line.segment_id, text, est.count(text)))
+    return pieces
+
+
+def chunk_lines(
+    lines: list[Line], budget: int, overlap: int = 2, estimator: TokenEstimator | None = None
+) -> list[list[Line]]:
+    """Split lines into chunks of at most ``budget`` tokens, repeating up to ``overlap`` lines
+    of context at the start of each chunk (only as many as fit). A line longer than the budget
+    is cut into pieces (:func:`split_line`): no chunk exceeds the budget."""
     if budget <= 0:
         raise ValueError("The token budget for the transcript is not positive: raise context_tokens.")
+    pieces = [p for line in lines for p in split_line(line, budget, estimator)]
     chunks: list[list[Line]] = []
     current: list[Line] = []
     used = 0
-    for line in lines:
+    for line in pieces:
         if current and used + line.tokens > budget:
             chunks.append(current)
-            current = [ln for ln in current[-overlap:] if ln.tokens < budget // 4] if overlap else []
+            context = [ln for ln in current[-overlap:] if ln.tokens < budget // 4] if overlap else []
+            while context and sum(ln.tokens for ln in context) + line.tokens > budget:
+                context = context[1:]
+            current = context
             used = sum(ln.tokens for ln in current)
         current.append(line)
         used += line.tokens

@@ -7,6 +7,7 @@ against the text that was sent, and fill the meeting facts from the hints.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -17,20 +18,27 @@ from urllib.parse import urlparse
 from pydantic import BaseModel
 
 from meeting_notes.notes.cache import ResponseCache
-from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
+from meeting_notes.notes.chunking import _CJK, Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.evidence import normalize, verify_extraction
 from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError, Usage
+from meeting_notes.notes import prefilter
+from meeting_notes.notes.passes import PassRun, run_passes
 from meeting_notes.notes.prompts import (
+    LANGUAGES,
+    PassPrompts,
     PromptSet,
     extraction_messages,
+    load_pass_prompts,
     load_prompts,
     prompt_language,
     reduce_messages,
+    shared_user_text,
 )
 from meeting_notes.notes.redact import RedactionReport, redact_text
 from meeting_notes.notes.schema import (
     LIST_FIELDS,
     Account,
+    DroppedItem,
     Extraction,
     GeneratorInfo,
     Participant,
@@ -38,6 +46,7 @@ from meeting_notes.notes.schema import (
     SummaryOnly,
     extraction_json_schema,
     item_text,
+    list_overflow,
     trim_extraction,
 )
 from meeting_notes.schema import Transcript
@@ -45,6 +54,12 @@ from meeting_notes.settings import LLMSettings, Settings
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 SAFETY_TOKENS = 256
+#: Below this much speech (words; two Japanese characters count as one) the transcript is
+#: treated as empty: no LLM call, every field "not discussed".
+MIN_CONTENT_WORDS = 20
+#: Transcript budget of the passes on the embedded server when the settings give none: keeps a
+#: 30-minute meeting's notes near 3 minutes on 2 cores (prompt reading is ~50 tokens/s).
+EMBEDDED_PASSES_TOKENS = 3000
 
 
 # -- endpoints ---------------------------------------------------------------------------
@@ -146,7 +161,7 @@ def estimate_cost(llm: LLMSettings, endpoint: Endpoint, usage: Usage) -> float |
 class NotesResult:
     notes: SalesNotes
     usage: Usage
-    prompts: PromptSet
+    prompts: PromptSet | PassPrompts | None
     chunks: int
     redactions: dict[str, int]
     estimated_prompt_tokens: int
@@ -207,18 +222,116 @@ def _apply_hints(notes: SalesNotes, hints: dict[str, Any]) -> SalesNotes:
     return notes.model_copy(update=update)
 
 
+@dataclass(frozen=True)
+class DateAnchor:
+    """The date relative dates are resolved against, and where it comes from."""
+
+    date: dt.date | None
+    source: str  # 'hints', 'recording_time' or 'none'
+    guessed: bool
+
+
+def meeting_anchor(hints: dict[str, Any], recorded_at: dt.date | None = None) -> DateAnchor:
+    """The sidecar/hints date; else the recording time (flagged as guessed); else none."""
+    raw = hints.get("date")
+    if raw:
+        try:
+            return DateAnchor(dt.date.fromisoformat(str(raw)[:10]), "hints", False)
+        except ValueError:
+            pass
+    if recorded_at is not None:
+        return DateAnchor(recorded_at, "recording_time", True)
+    return DateAnchor(None, "none", False)
+
+
+def content_words(texts: list[str]) -> int:
+    """Words of speech (two CJK characters count as one word)."""
+    total = 0
+    for text in texts:
+        cjk = len(_CJK.findall(text))
+        total += len(_CJK.sub(" ", text).split()) + cjk // 2
+    return total
+
+
+def input_problem(transcript: Transcript, language: str) -> tuple[str, str] | None:
+    """(status, detail) when the transcript cannot give notes: too little speech or a language
+    without prompts; None when it can."""
+    spoken = [s.text for s in transcript.segments if s.text.strip()]
+    words = content_words(spoken)
+    if len(spoken) <= 1 or words < MIN_CONTENT_WORDS:
+        return "empty_transcript", f"{len(spoken)} segment(s), {words} words of speech: nothing to take notes from"
+    lang = (language or "en").lower()[:2]
+    if lang not in LANGUAGES:
+        return "unsupported_language", f"language '{language}': notes are made for {', '.join(LANGUAGES)} only"
+    return None
+
+
+def _resolve_dates(extraction: Extraction, language: str, anchor: DateAnchor) -> Extraction:
+    """Resolve the timeline dates and next-step dues (as said) against the anchor, by rule."""
+    if anchor.date is None:
+        return extraction
+    from meeting_notes.notes.dates import resolve_date
+
+    def iso(said: str) -> str:
+        r = resolve_date(said, language, anchor.date, anchor.guessed) if said else None
+        return r.iso() if r is not None else ""
+
+    timeline = [t if t.resolved else t.model_copy(update={"resolved": iso(t.date)}) for t in extraction.timeline]
+    steps = [n if n.due_resolved else n.model_copy(update={"due_resolved": iso(n.due)}) for n in extraction.next_steps]
+    return extraction.model_copy(update={"timeline": timeline, "next_steps": steps})
+
+
+def passes_budget(llm: LLMSettings, endpoint: Endpoint, overhead: int) -> int:
+    """Transcript tokens the passes may send: the setting (or the embedded default), within the context."""
+    fit = context_tokens(llm, endpoint) - llm.passes_max_output_tokens - overhead
+    cap = llm.passes_transcript_tokens
+    if cap is None and endpoint.kind == "local-embedded":
+        cap = EMBEDDED_PASSES_TOKENS
+    return min(fit, cap) if cap else fit
+
+
+def _empty_result(
+    transcript: Transcript, language: str, endpoint: Endpoint, client: LLMClient, version: str, method: str,
+    status: str, detail: str, t0: float,
+) -> NotesResult:
+    notes = SalesNotes(
+        meeting_id=transcript.meeting_id,
+        language=language,
+        status=status,  # type: ignore[arg-type]
+        status_detail=detail,
+        generator=GeneratorInfo(
+            model=endpoint.identity, endpoint_kind=endpoint.kind, prompt_version=version,
+            structured_output=client.mode, chunks=0, method=method,
+        ),
+    )
+    return NotesResult(notes, client.usage, None, 0, {}, 0, time.perf_counter() - t0, Extraction())
+
+
 def generate_notes(
     transcript: Transcript,
     settings: Settings,
     client: LLMClient,
     hints: dict[str, Any] | None = None,
+    recorded_at: dt.date | None = None,
 ) -> NotesResult:
-    """Notes for one transcript through ``client``; raises :class:`LLMError` on failure."""
+    """Notes for one transcript through ``client``; raises :class:`LLMError` when the endpoint
+    cannot be used (an answer that stays invalid JSON gives empty fields and a status instead).
+    ``recorded_at`` (the file's recording time) is the date anchor when the hints give none."""
     t0 = time.perf_counter()
     hints = dict(hints or {})
     llm = settings.llm
     endpoint = client.endpoint
     language = str(hints.get("language") or transcript.language or "en")
+    anchor = meeting_anchor(hints, recorded_at)
+    method = llm.notes_method
+    version = llm.passes_prompt_version if method == "passes" else llm.prompt_version
+    problem = input_problem(transcript, language)
+    if problem is not None:
+        result = _empty_result(transcript, language, endpoint, client, version, method, *problem, t0)
+        result.notes = _dated(_apply_hints(result.notes, hints), anchor)
+        return result
+    if method == "passes":
+        return _generate_passes(transcript, settings, client, hints, language, anchor, t0)
     prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
@@ -242,36 +355,47 @@ def generate_notes(
         messages = extraction_messages(prompts, text, hints, part)
         return client.complete(messages, Extraction, schema, "record_meeting_notes", prompts.version_id).value
 
-    if not lines:
-        extraction, n_chunks = Extraction(), 0
-    else:
+    def run_chunks() -> tuple[Extraction, int]:
+        nonlocal budget
         while True:
-            chunks = chunk_lines(lines, budget)
+            chunks = chunk_lines(lines, budget, estimator=estimator)
             try:
                 if len(chunks) == 1:
-                    extraction = extract(chunks[0], None)
-                else:
-                    parts = [extract(c, (i + 1, len(chunks))) for i, c in enumerate(chunks)]
-                    extraction = _merge(parts)
-                    summary = client.complete(
-                        reduce_messages(prompts, _compact_for_reduce(extraction), hints),
-                        SummaryOnly,
-                        extraction_json_schema(SummaryOnly),
-                        "record_meeting_summary",
-                        prompts.version_id,
-                    ).value
-                    extraction = extraction.model_copy(
-                        update={"title": summary.title, "summary": summary.summary, "deal_stage": summary.deal_stage}
-                    )
-                n_chunks = len(chunks)
-                break
+                    return extract(chunks[0], None), 1
+                parts = [extract(c, (i + 1, len(chunks))) for i, c in enumerate(chunks)]
+                merged = _merge(parts)
+                summary = client.complete(
+                    reduce_messages(prompts, _compact_for_reduce(merged), hints),
+                    SummaryOnly,
+                    extraction_json_schema(SummaryOnly),
+                    "record_meeting_summary",
+                    prompts.version_id,
+                ).value
+                merged = merged.model_copy(
+                    update={"title": summary.title, "summary": summary.summary, "deal_stage": summary.deal_stage}
+                )
+                return merged, len(chunks)
             except LLMError as exc:
                 # The estimate was too low for this tokenizer: halve the chunks and try again.
                 if exc.code != "context_length_exceeded" or budget < 1000:
                     raise
+
                 budget //= 2
 
-    raw = trim_extraction(extraction)
+    status, detail = "ok", ""
+    extraction, n_chunks = Extraction(), 0
+    if lines:
+        try:
+            extraction, n_chunks = run_chunks()
+        except LLMError as exc:
+            if exc.code != "invalid_output":
+                raise
+            status, detail = "llm_failed", f"{exc.code}: {str(exc)[:300]}"
+
+    # A merged long meeting keeps every item (no list limit); one answer is cut to the schema's
+    # limits and what was cut is recorded.
+    trimmed = list_overflow(extraction) if n_chunks <= 1 else []
+    raw = _resolve_dates(trim_extraction(extraction, lists=n_chunks <= 1), language, anchor)
     checked, verification = verify_extraction(raw, texts)
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
@@ -284,10 +408,14 @@ def generate_notes(
             structured_output=client.mode,
             chunks=n_chunks,
             redacted=redacted,
+            method="single",
+            trimmed=trimmed,
         ),
+        status=status,
+        status_detail=detail,
         **{k: getattr(checked, k) for k in ("title", "account", "summary", "deal_stage", *LIST_FIELDS)},
     )
-    notes = _apply_hints(notes, hints)
+    notes = _dated(_apply_hints(notes, hints), anchor)
     wall = time.perf_counter() - t0
     return NotesResult(
         notes=notes,
@@ -298,4 +426,109 @@ def generate_notes(
         estimated_prompt_tokens=estimated,
         wall_s=wall,
         raw_extraction=raw,
+    )
+
+
+def _dated(notes: SalesNotes, anchor: DateAnchor) -> SalesNotes:
+    return notes.model_copy(
+        update={
+            "date_anchor": anchor.date.isoformat() if anchor.date else None,
+            "date_source": anchor.source,
+            "date_guessed": anchor.guessed,
+        }
+    )
+
+
+def _generate_passes(
+    transcript: Transcript,
+    settings: Settings,
+    client: LLMClient,
+    hints: dict[str, Any],
+    language: str,
+    anchor: DateAnchor,
+    t0: float,
+) -> NotesResult:
+    """The focused passes (see :mod:`meeting_notes.notes.passes`) over the transcript, condensed
+    to the pre-filtered segments when it is longer than the passes' budget."""
+    llm = settings.llm
+    endpoint = client.endpoint
+    prompts = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language)
+    estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
+    redacted = should_redact(llm, endpoint)
+    report = RedactionReport()
+    texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
+    lines = transcript_lines(transcript, texts, estimator)
+    longest_question = max(estimator.count(q) for q in prompts.questions.values())
+    overhead = estimator.count(prompts.system) + longest_question + 600 + SAFETY_TOKENS  # + candidate lists
+    budget = passes_budget(llm, endpoint, overhead)
+    estimated = sum(ln.tokens for ln in lines) + overhead - SAFETY_TOKENS
+    while True:
+        condensed = prefilter.condense(lines, texts, language, budget)
+        sent = {ln.segment_id: texts[ln.segment_id] for ln in condensed.lines}
+        run = PassRun(
+            client=client,
+            prompts=prompts,
+            shared_user=shared_user_text(language, condensed.text(), hints),
+            language=prompt_language(language),
+            texts=sent,
+            anchor=anchor.date,
+            anchor_guessed=anchor.guessed,
+            max_tokens=llm.passes_max_output_tokens,
+        )
+        extraction, sales = run_passes(run)
+        asked = {k: v for k, v in run.statuses.items() if v != "skipped"}
+        if asked and all(v == "context_length_exceeded" for v in asked.values()) and budget >= 1000:
+            budget //= 2  # the estimate was too low for this tokenizer
+            continue
+        break
+    failed = {k: v for k, v in asked.items() if v != "ok"}
+    status, detail = "ok", ""
+    if asked and len(failed) == len(asked):
+        status, detail = "llm_failed", "every pass failed: " + ", ".join(f"{k}={v}" for k, v in failed.items())
+    elif failed:
+        status, detail = "partial", "fields of these passes are empty: " + ", ".join(f"{k}={v}" for k, v in failed.items())
+    elif not sales:
+        status, detail = "no_sales_content", "no sales topic in the meeting: sales fields left empty"
+    if condensed.condensed:
+        note = f"condensed transcript: {len(condensed.lines)} of {len(lines)} segments sent"
+        detail = f"{detail}; {note}" if detail else note
+    raw = trim_extraction(extraction, lists=False)
+    checked, verification = verify_extraction(raw, texts)
+    notes = SalesNotes(
+        meeting_id=transcript.meeting_id,
+        language=language,
+        verification=verification,
+        status=status,  # type: ignore[arg-type]
+        status_detail=detail,
+        generator=GeneratorInfo(
+            model=endpoint.identity,
+            endpoint_kind=endpoint.kind,
+            prompt_version=prompts.version_id,
+            structured_output=client.mode,
+            chunks=1,
+            redacted=redacted,
+            method="passes",
+            passes=dict(run.statuses),
+        ),
+        **{k: getattr(checked, k) for k in ("title", "account", "summary", "deal_stage", *LIST_FIELDS)},
+    )
+    notes = _dated(_apply_hints(notes, hints), anchor)
+    return NotesResult(
+        notes=notes,
+        usage=client.usage,
+        prompts=prompts,
+        chunks=1,
+        redactions=report.counts,
+        estimated_prompt_tokens=estimated,
+        wall_s=time.perf_counter() - t0,
+        raw_extraction=raw,
+        info={
+            "passes": dict(run.statuses),
+            "condensed": condensed.condensed,
+            "segments_sent": len(condensed.lines),
+            "segments": len(lines),
+            "transcript_tokens_sent": condensed.kept_tokens,
+            "transcript_tokens": condensed.total_tokens,
+            **run.info,
+        },
     )

@@ -226,13 +226,15 @@ class LLMClient:
         return "llama_json_schema" if self.endpoint.kind == "local-embedded" else "tool"
 
     # -- one HTTP call -------------------------------------------------------------------
-    def _request(self, messages: list[dict[str, Any]], schema: dict[str, Any], name: str) -> tuple[str, str | None]:
+    def _request(
+        self, messages: list[dict[str, Any]], schema: dict[str, Any], name: str, max_tokens: int | None = None
+    ) -> tuple[str, str | None]:
         kwargs: dict[str, Any] = {
             "model": self.endpoint.model,
             "messages": messages,
             "temperature": self.settings.temperature,
             "timeout": self.timeout_s,
-            self.settings.max_tokens_param: self.settings.max_output_tokens,
+            self.settings.max_tokens_param: max_tokens or self.settings.max_output_tokens,
         }
         if self.mode == "json_schema":
             kwargs["response_format"] = {
@@ -271,12 +273,12 @@ class LLMClient:
         return text, choice.finish_reason
 
     def _request_with_retries(
-        self, messages: list[dict[str, Any]], schema: dict[str, Any], name: str
+        self, messages: list[dict[str, Any]], schema: dict[str, Any], name: str, max_tokens: int | None = None
     ) -> tuple[str, str | None]:
         attempt = 0
         while True:
             try:
-                return self._request(messages, schema, name)
+                return self._request(messages, schema, name, max_tokens)
             except Exception as exc:  # classified below; unknown errors are permanent
                 err = classify_error(exc)
                 self.usage.errors.append(err.code)
@@ -303,8 +305,10 @@ class LLMClient:
         schema: dict[str, Any],
         name: str,
         prompt_version: str,
+        max_tokens: int | None = None,
     ) -> JSONResult[M]:
-        """Ask for JSON matching ``schema``, validate it as ``model``; one repair round-trip."""
+        """Ask for JSON matching ``schema``, validate it as ``model``; one repair round-trip.
+        ``max_tokens`` overrides the completion limit of the settings for this call."""
         key = cache_key(
             self.endpoint.identity,
             prompt_version,
@@ -312,7 +316,7 @@ class LLMClient:
                 "messages": messages,
                 "schema": schema,
                 "temperature": self.settings.temperature,
-                "max_output_tokens": self.settings.max_output_tokens,
+                "max_output_tokens": max_tokens or self.settings.max_output_tokens,
                 "mode": self.mode,
             },
         )
@@ -327,7 +331,7 @@ class LLMClient:
                     self.usage.cached_calls += 1
                     return JSONResult(value, hit["raw"], cached=True, repaired=bool(hit.get("repaired")))
 
-        text, finish = self._request_with_retries(messages, schema, name)
+        text, finish = self._request_with_retries(messages, schema, name, max_tokens)
         repaired = False
         try:
             value = _validate(model, text)
@@ -346,7 +350,7 @@ class LLMClient:
                     "Return the complete corrected JSON object only, matching the schema.",
                 },
             ]
-            text, finish = self._request_with_retries(repair_messages, schema, name)
+            text, finish = self._request_with_retries(repair_messages, schema, name, max_tokens)
             try:
                 value = _validate(model, text)
             except ValueError as second_error:

@@ -120,3 +120,64 @@ def reduce_messages(prompts: PromptSet, partial_notes: str, hints: dict[str, Any
         {"role": "system", "content": prompts.reduce},
         {"role": "user", "content": (header + "\n\n" if header else "") + f"{label}\n{partial_notes}"},
     ]
+
+
+PASS_FILES = ("people", "money", "dates", "competitors", "next_steps", "rest")
+"""The focused passes, in the order they run (prompt files ``<pass>.<lang>.md``)."""
+
+
+@dataclass(frozen=True)
+class PassPrompts:
+    """A passes version: the shared system text and one question per pass."""
+
+    version: str
+    language: str
+    system: str
+    questions: dict[str, str]
+    sha256: str
+
+    @property
+    def version_id(self) -> str:
+        return f"notes-{self.version}+{self.sha256[:12]}"
+
+
+def has_pass_prompts(prompts_dir: Path, version: str) -> bool:
+    """Whether a version folder holds the passes' prompt files (v2 and later)."""
+    return (Path(prompts_dir) / version / "people.en.md").is_file()
+
+
+def load_pass_prompts(prompts_dir: Path, version: str, language: str) -> PassPrompts:
+    """Read one passes version (``system.<lang>.md`` + ``<pass>.<lang>.md``) for ``language``."""
+    folder = Path(prompts_dir) / version
+    lang = prompt_language(language)
+    names = [f"system.{lang}.md"] + [f"{p}.{lang}.md" for p in PASS_FILES]
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise PromptError(f"Prompt version '{version}' lacks {', '.join(missing)} in {folder}.")
+    raw = {n: (folder / n).read_text(encoding="utf-8") for n in names}
+    digest = hashlib.sha256("\0".join(f"{n}\0{raw[n]}" for n in names).encode("utf-8")).hexdigest()
+    return PassPrompts(
+        version=version,
+        language=lang,
+        system=raw[f"system.{lang}.md"].strip(),
+        questions={p: raw[f"{p}.{lang}.md"].strip() for p in PASS_FILES},
+        sha256=digest,
+    )
+
+
+def pass_messages(prompts: PassPrompts, shared_user: str, question: str) -> list[dict[str, str]]:
+    """The shared part first (system text, meeting header and transcript: identical for every
+    pass, so the server's prompt cache keeps it), then the pass's question."""
+    return [
+        {"role": "system", "content": prompts.system},
+        {"role": "user", "content": f"{shared_user}\n\n{question}"},
+    ]
+
+
+def shared_user_text(language: str, transcript_text: str, hints: dict[str, Any]) -> str:
+    """The meeting header and transcript, the part every pass shares."""
+    ja = prompt_language(language) == "ja"
+    labels = {"title": "会議名" if ja else "Meeting title", "account": "顧客企業" if ja else "Customer account"}
+    lines = [f"{label}: {hints[key]}" for key, label in labels.items() if hints.get(key)]
+    intro = "文字起こし:" if ja else "Transcript:"
+    return ("\n".join(lines) + "\n\n" if lines else "") + f"{intro}\n{transcript_text}"

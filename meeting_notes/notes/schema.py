@@ -88,6 +88,11 @@ class DecisionMaker(_Strict):
 class TimelineItem(_Strict):
     text: str = Field(**_limit(maxLength=TEXT_MAX))
     date: str = Field("", **_limit(maxLength=60), description="The date or period as said; empty if none.")
+    resolved: str = Field(
+        "",
+        description="The date as an ISO date or 'start/end' range, resolved against the meeting "
+        "date by rule (never by the LLM); empty when it cannot be resolved.",
+    )
     evidence: EvidenceList = _evidence()
 
 
@@ -107,6 +112,9 @@ class NextStep(_Strict):
     action: str = Field(**_limit(maxLength=TEXT_MAX))
     owner: str = Field("", **_limit(maxLength=80))
     due: str = Field("", **_limit(maxLength=60), description="The due date as said; empty if none.")
+    due_resolved: str = Field(
+        "", description="`due` as an ISO date or 'start/end' range (by rule, against the meeting date)."
+    )
     evidence: EvidenceList = _evidence()
 
 
@@ -115,6 +123,9 @@ class DealStageSuggestion(_Strict):
     reason: str = Field("", **_limit(maxLength=TEXT_MAX))
     evidence: EvidenceList = _evidence()
 
+
+DERIVED_FIELDS = frozenset({"resolved", "due_resolved"})
+"""Item fields computed by code, not said: never asked of the LLM, not part of an item's text."""
 
 LIST_FIELDS: dict[str, type[BaseModel]] = {
     "participants": Participant,
@@ -194,6 +205,18 @@ class GeneratorInfo(BaseModel):
     structured_output: str
     chunks: int = 1
     redacted: bool = False
+    method: str = Field("single", description="'single' (one call) or 'passes' (focused passes).")
+    passes: dict[str, str] = Field(
+        default_factory=dict, description="Per pass: 'ok', 'skipped' (nothing to ask) or the error code."
+    )
+    trimmed: list[DroppedItem] = Field(
+        default_factory=list, description="Items cut by list limits when chunks were merged (kept here, not lost)."
+    )
+
+
+NotesStatus = Literal[
+    "ok", "partial", "empty_transcript", "unsupported_language", "no_sales_content", "llm_failed"
+]
 
 
 class SalesNotes(BaseModel):
@@ -202,6 +225,21 @@ class SalesNotes(BaseModel):
     meeting_id: str
     title: str = ""
     date: str | None = Field(None, description="Meeting date from the hints; never guessed.")
+    date_anchor: str | None = Field(
+        None, description="The date relative dates were resolved against (ISO); None: not resolved."
+    )
+    date_source: Literal["hints", "recording_time", "none"] = Field(
+        "none", description="Where date_anchor comes from: the sidecar/hints date, the file's recording time, or none."
+    )
+    date_guessed: bool = Field(
+        False, description="True when date_anchor is not a known meeting date (e.g. the file's modification time)."
+    )
+    status: NotesStatus = Field(
+        "ok",
+        description="'ok'; 'partial' (some passes failed: their fields are empty); 'empty_transcript', "
+        "'unsupported_language', 'no_sales_content', 'llm_failed': fields left empty on purpose.",
+    )
+    status_detail: str = Field("", description="Why the status is not 'ok'.")
     language: str
     account: Account = Field(default_factory=Account)
     participants: list[Participant] = Field(default_factory=list)
@@ -225,27 +263,46 @@ class SalesNotes(BaseModel):
     generator: GeneratorInfo | None = None
 
 
-def trim_extraction(extraction: Extraction) -> Extraction:
-    """Cut lists and strings to the limits of the schema (models sometimes overrun them)."""
+def _max_items(model: BaseModel, name: str) -> int | None:
+    info = type(model).model_fields[name]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return int(extra["maxItems"]) if "maxItems" in extra else None  # type: ignore[call-overload]
 
-    def trim(model: BaseModel) -> None:
+
+def trim_extraction(extraction: Extraction, lists: bool = True) -> Extraction:
+    """Cut strings (and, with ``lists``, the item lists) to the limits of the schema (models
+    sometimes overrun them). Evidence lists are always cut; what a cut list loses is listed
+    by :func:`list_overflow`."""
+
+    def trim(model: BaseModel, top: bool) -> None:
         for name, info in type(model).model_fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             value = getattr(model, name)
             if isinstance(value, str) and "maxLength" in extra:
-                setattr(model, name, value[: int(extra["maxLength"])])
+                setattr(model, name, value[: int(extra["maxLength"])])  # type: ignore[call-overload]
             elif isinstance(value, list):
-                if "maxItems" in extra:
-                    value = value[: int(extra["maxItems"])]
+                if "maxItems" in extra and (lists or not top):
+                    value = value[: int(extra["maxItems"])]  # type: ignore[call-overload]
                     setattr(model, name, value)
                 for v in value:
                     if isinstance(v, BaseModel):
-                        trim(v)
+                        trim(v, False)
             elif isinstance(value, BaseModel):
-                trim(value)
+                trim(value, False)
 
     out = extraction.model_copy(deep=True)
-    trim(out)
+    trim(out, True)
+    return out
+
+
+def list_overflow(extraction: Extraction) -> list[DroppedItem]:
+    """The items beyond each list field's limit (what ``trim_extraction`` cuts), as a record."""
+    out = []
+    for name in LIST_FIELDS:
+        limit = _max_items(extraction, name)
+        items = getattr(extraction, name)
+        if limit is not None and len(items) > limit:
+            out += [DroppedItem(field=name, text=item_text(i)[:200], reason="over the list limit") for i in items[limit:]]
     return out
 
 
@@ -253,7 +310,7 @@ def item_text(item: BaseModel) -> str:
     """The human-readable text of an item (all its string fields but the evidence)."""
     parts = []
     for name, value in item:
-        if name == "evidence" or not isinstance(value, str) or not value:
+        if name == "evidence" or name in DERIVED_FIELDS or not isinstance(value, str) or not value:
             continue
         if name == "side" and value == "unknown":
             continue
@@ -275,7 +332,11 @@ def extraction_json_schema(model: type[BaseModel] = Extraction) -> dict[str, Any
             if "$ref" in node:
                 return inline(defs[node["$ref"].split("/")[-1]])
             out = {
-                k: ({p: inline(v2) for p, v2 in v.items()} if k == "properties" else inline(v))
+                k: (
+                    {p: inline(v2) for p, v2 in v.items() if p not in DERIVED_FIELDS}
+                    if k == "properties"
+                    else inline(v)
+                )
                 for k, v in node.items()
                 if k not in ("title", "default", "description")
             }

@@ -1,0 +1,291 @@
+"""The focused-passes notes method against a scripted fake OpenAI server (client behaviour:
+what each pass is asked, with which constraints, and what the answers become), plus the
+pre-filter, the condensed transcript and bad input. The real model is exercised by
+benchmarks/notes_eval.py, not here."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_openai_server import FakeOpenAIServer, Reply, chat_reply
+
+from meeting_notes.notes import prefilter
+from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
+from meeting_notes.notes.generate import describe_endpoint, generate_notes, make_client
+from meeting_notes.notes.passes import quote_from
+from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript
+from meeting_notes.settings import LLMSettings, Settings
+
+MEETING = [
+    ("SPEAKER_00", "Hi, I'm Kevin Walsh, an account executive here at TitanServe."),
+    ("SPEAKER_01", "I'm Maria Lopez, general manager at Brightline Heating."),
+    ("SPEAKER_01", "Dispatch is a whiteboard today and we lose invoices every week."),
+    ("SPEAKER_01", "We're also looking at ServiceTitan, a friend of mine uses it."),
+    ("SPEAKER_00", "For your size we'd be at twelve hundred dollars a month."),
+    ("SPEAKER_01", "What we've set aside for software this year is about eighteen thousand dollars."),
+    ("SPEAKER_00", "Let's do a live demo with your dispatch team next Thursday."),
+    ("SPEAKER_01", "Sounds good. I'll send you the job export by Monday."),
+]
+DATE = "2026-03-06"
+
+
+def make_transcript(lines: list[tuple[str, str]] = MEETING, language: str = "en") -> Transcript:
+    segments = [
+        Segment(id=i, start=i * 5.0, end=i * 5.0 + 4.0, speaker=spk, text=text, words=[])
+        for i, (spk, text) in enumerate(lines)
+    ]
+    return Transcript(
+        meeting_id="m1",
+        audio=AudioInfo(path="m1.wav", sha256="ab" * 32, duration=len(lines) * 5.0),
+        language=language,
+        speakers=[Speaker(id="SPEAKER_00"), Speaker(id="SPEAKER_01")],
+        segments=segments,
+    )
+
+
+def _question(request: dict[str, Any]) -> str:
+    return request["messages"][1]["content"].split("\n\nQUESTION:")[-1]
+
+
+def _schema(request: dict[str, Any]) -> dict[str, Any]:
+    return request["response_format"]["schema"]
+
+
+def _candidates(request: dict[str, Any], prefix: str) -> dict[str, str]:
+    """Candidate id -> its line, from the question."""
+    return {m.group(1): m.group(0) for m in re.finditer(rf"^({prefix}\d+) .*$", _question(request), re.M)}
+
+
+def good_model(request: dict[str, Any]) -> dict[str, Any]:
+    """What a careful model would answer to each pass (but naming the seller as the account)."""
+    q = _question(request)
+    if q.startswith(" Who took part"):
+        return {
+            "sales": True,
+            "seller_company": "TitanServe",
+            "account": "TitanServe",  # the trap: the seller is never the account
+            "people": [
+                {"name": "Kevin Walsh", "company": "TitanServe", "role": "account executive", "side": "seller", "speaker": "SPEAKER_00", "seg": 0},
+                {"name": "Maria Lopez", "company": "Brightline Heating", "role": "general manager", "side": "customer", "speaker": "SPEAKER_01", "seg": 1},
+            ],
+            "deciders": [{"name": "Maria Lopez", "role": "general manager", "seg": 1}],
+        }
+    if q.startswith(" These amounts"):
+        cands = _candidates(request, "M")
+        budget = [i for i, line in cands.items() if "set aside" in line]
+        price = [i for i, line in cands.items() if "twelve hundred" in line]
+        return {"budget": budget, "price": price}
+    if q.startswith(" These dates"):
+        cands = _candidates(request, "D")
+        return {"dates": [{"id": i, "what": "live demo"} for i, line in cands.items() if "Thursday" in line]}
+    if q.startswith(" Which other vendors"):
+        names = _schema(request)["properties"]["competitors"]["items"]["properties"]["name"]["enum"]
+        return {"competitors": [{"name": n, "context": "also looked at", "seg": 3} for n in names if n == "ServiceTitan"]}
+    if q.startswith(" What was agreed"):
+        return {
+            "steps": [
+                {"action": "live demo for the dispatch team", "owner": "Kevin Walsh", "due": "next Thursday", "seg": 6},
+                {"action": "send the job export", "owner": "Maria Lopez", "due": "by Monday", "seg": 7},
+            ]
+        }
+    if q.startswith(" Notes for the CRM"):
+        return {
+            "title": "TitanServe for Brightline",
+            "summary": "Discovery call.",
+            "needs": [{"text": "invoices get lost", "seg": 2}],
+            "objections": [],
+            "process": [],
+            "risks": [],
+            "questions": [],
+            "stage": "discovery",
+            "stage_reason": "a demo is planned",
+            "stage_seg": 6,
+        }
+    raise AssertionError(f"unexpected question: {q[:80]}")
+
+
+@pytest.fixture()
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as srv:
+        srv.responder = lambda request: chat_reply(json.dumps(good_model(request)))
+        yield srv
+
+
+def settings_for(server: FakeOpenAIServer, tmp_path: Path, **llm: Any) -> Settings:
+    values: dict[str, Any] = {
+        "base_url": server.base_url,
+        "model": "fake-model",
+        "structured_output": "llama_json_schema",
+        "notes_method": "passes",
+        "max_retries": 0,
+        "cache": False,
+    }
+    return Settings(cache_dir=tmp_path / "cache", llm=LLMSettings.model_validate(values | llm))
+
+
+def run_notes(server: FakeOpenAIServer, tmp_path: Path, transcript: Transcript | None = None, hints: dict[str, Any] | None = None, **llm: Any):  # type: ignore[no-untyped-def]
+    settings = settings_for(server, tmp_path, **llm)
+    client = make_client(settings, describe_endpoint(settings))
+    return generate_notes(transcript or make_transcript(), settings, client, {"date": DATE} if hints is None else hints)
+
+
+def test_passes_share_one_prefix_and_build_verified_notes(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    from meeting_notes.notes.dates import resolve_date
+
+    result = run_notes(server, tmp_path)
+    notes = result.notes
+    asked = [_question(r).split("\n")[0] for r in server.requests]
+    assert len(asked) == 6
+    # The system text and the transcript come first and are the same in every pass.
+    first_user = server.requests[0]["messages"][1]["content"]
+    shared = first_user[: first_user.index("QUESTION:")]
+    assert "[7] SPEAKER_01: Sounds good." in shared
+    for r in server.requests:
+        assert r["messages"][0] == server.requests[0]["messages"][0]
+        assert r["messages"][1]["content"].startswith(shared)
+    assert notes.status == "ok" and notes.generator is not None and notes.generator.method == "passes"
+    # The seller named as the account is replaced by the customer's company.
+    assert notes.account.name == "Brightline Heating"
+    assert [p.side for p in notes.participants] == ["seller", "customer"]
+    # Amounts classified by the model become budget / pricing items quoting their sentence.
+    assert [b.text for b in notes.budget] == ["What we've set aside for software this year is about eighteen thousand dollars."]
+    assert ["twelve hundred" in p.text for p in notes.pricing] == [True]
+    assert [c.name for c in notes.competitors] == ["ServiceTitan"]
+    # Owners are participants; dues are kept as said and resolved by rule against the hints date.
+    monday = resolve_date("by Monday", "en", __import__("datetime").date(2026, 3, 6))
+    assert monday is not None
+    steps = {n.due: n for n in notes.next_steps}
+    assert steps["by Monday"].owner == "Maria Lopez" and steps["by Monday"].due_resolved == monday.iso()
+    assert notes.date_anchor == DATE and notes.date_source == "hints" and not notes.date_guessed
+    assert [t.date for t in notes.timeline] == ["next Thursday"] and notes.timeline[0].resolved
+    # Every quote is verbatim in the segment it cites.
+    texts = dict(enumerate(t for _, t in MEETING))
+    for field in ("participants", "budget", "pricing", "competitors", "next_steps", "timeline", "needs"):
+        for item in getattr(notes, field):
+            for ev in item.evidence:
+                assert ev.quote in " ".join(texts[i] for i in ev.segment_ids), (field, ev)
+
+
+def test_pass_constraints_come_from_the_transcript(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    run_notes(server, tmp_path)
+    def by_q(start: str) -> dict[str, Any]:
+        return next(r for r in server.requests if _question(r).startswith(start))
+
+    competitor_names = _schema(by_q(" Which other vendors"))["properties"]["competitors"]["items"]["properties"]["name"]["enum"]
+    assert "ServiceTitan" in competitor_names and "TitanServe" not in competitor_names
+    owners = _schema(by_q(" What was agreed"))["properties"]["steps"]["items"]["properties"]["owner"]["enum"]
+    assert owners == ["Kevin Walsh", "Maria Lopez", ""]
+    money_ids = _schema(by_q(" These amounts"))["properties"]["budget"]["items"]["enum"]
+    assert len(money_ids) >= 2 and all(re.fullmatch(r"M\d+", i) for i in money_ids)
+
+
+def test_a_truncated_pass_leaves_its_fields_empty_and_says_so(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    def responder(request: dict[str, Any]) -> Reply:
+        if _question(request).startswith(" These dates"):
+            return chat_reply('{"dates": [{"id": "D1", "what": "de', finish_reason="length")
+        return chat_reply(json.dumps(good_model(request)))
+
+    server.responder = responder
+    notes = run_notes(server, tmp_path).notes
+    assert notes.status == "partial" and "dates=invalid_output" in notes.status_detail
+    assert notes.timeline == [] and notes.budget and notes.next_steps
+    assert notes.generator is not None and notes.generator.passes["dates"] == "invalid_output"
+
+
+def test_a_casual_call_gets_no_sales_fields(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    casual = [
+        ("SPEAKER_00", "Hey, how was the weekend? Did you get to the lake in the end?"),
+        ("SPEAKER_01", "We did, the kids loved it, though it rained on Sunday afternoon."),
+        ("SPEAKER_00", "Nice. I spent most of mine painting the kitchen, finally done with it."),
+        ("SPEAKER_01", "Ha, I'll come and see it next week, I'll bring the cake."),
+    ]
+    server.responder = lambda request: chat_reply(
+        json.dumps({"sales": False, "seller_company": "", "account": "", "people": [], "deciders": []})
+    )
+    notes = run_notes(server, tmp_path, make_transcript(casual)).notes
+    assert len(server.requests) == 1
+    assert notes.status == "no_sales_content"
+    assert notes.next_steps == [] and notes.timeline == [] and notes.summary == "" and notes.account.name == ""
+
+
+@pytest.mark.parametrize(
+    ("lines", "language", "status"),
+    [
+        ([], "en", "empty_transcript"),
+        ([("SPEAKER_00", "Hello, can you hear me?")], "en", "empty_transcript"),
+        ([("SPEAKER_00", "Hallo, ich bin Anna von der Firma Müller und wir suchen eine neue Software."), ("SPEAKER_01", "Unser Budget liegt bei zwanzigtausend Euro im Jahr, und wir brauchen sie bis März.")] * 3, "de", "unsupported_language"),
+    ],
+)
+def test_bad_input_makes_no_call_and_invents_nothing(
+    server: FakeOpenAIServer, tmp_path: Path, lines: list[tuple[str, str]], language: str, status: str
+) -> None:
+    for method in ("passes", "single"):
+        notes = run_notes(server, tmp_path, make_transcript(lines, language), notes_method=method).notes
+        assert notes.status == status and notes.status_detail
+        assert server.requests == []
+        assert notes.summary == "" and notes.budget == [] and notes.next_steps == [] and notes.participants == []
+
+
+def test_without_hints_the_recording_date_is_the_guessed_anchor(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    import datetime as dt
+
+    settings = settings_for(server, tmp_path)
+    client = make_client(settings, describe_endpoint(settings))
+    notes = generate_notes(make_transcript(), settings, client, {}, dt.date(2026, 3, 6)).notes
+    assert notes.date_anchor == "2026-03-06" and notes.date_source == "recording_time" and notes.date_guessed
+    assert notes.date is None  # the meeting date itself is never guessed
+    notes = generate_notes(make_transcript(), settings, client, {}, None).notes
+    assert notes.date_anchor is None and notes.date_source == "none"
+    assert all(n.due_resolved == "" for n in notes.next_steps)
+
+
+# -- pre-filter, condensing, chunks -------------------------------------------------------
+def _lines(n: int, text: str = "just some talk about the weather and nothing else at all") -> tuple[list[Line], dict[int, str]]:
+    est = TokenEstimator()
+    texts = {i: text for i in range(n)}
+    texts[n // 2] = "We're also looking at ServiceTitan, and our budget is 18,000 dollars."
+    t = make_transcript([("SPEAKER_00", texts[i]) for i in range(n)])
+    return transcript_lines(t, texts, est), texts
+
+
+def test_condense_keeps_cue_segments_and_never_exceeds_the_budget() -> None:
+    lines, texts = _lines(200)
+    budget = 500
+    c = prefilter.condense(lines, texts, "en", budget)
+    assert c.condensed and c.kept_tokens <= budget and sum(ln.tokens for ln in c.lines) <= budget
+    ids = [ln.segment_id for ln in c.lines]
+    assert 100 in ids and 0 in ids and 199 in ids and ids == sorted(ids)
+    assert prefilter.GAP_LINE in c.text()
+    small = prefilter.condense(lines[:5], texts, "en", budget)
+    assert not small.condensed and prefilter.GAP_LINE not in small.text()
+
+
+def test_chunks_never_exceed_their_budget_even_for_a_very_long_line() -> None:
+    est = TokenEstimator()
+    long_text = " ".join(f"word{i}" for i in range(400))
+    texts = {0: "short opening line here", 1: long_text, 2: "closing words", 3: "ありがとうございます。" * 60}
+    t = make_transcript([("SPEAKER_00", texts[i]) for i in range(4)], "en")
+    lines = transcript_lines(t, texts, est)
+    for budget in (60, 150):
+        chunks = chunk_lines(lines, budget, estimator=est)
+        assert all(sum(ln.tokens for ln in c) <= budget for c in chunks)
+        sent = " ".join(ln.text.split(": ", 1)[1] for c in chunks for ln in c)
+        assert all(f"word{i}" in sent for i in range(400))  # nothing lost
+
+
+def test_candidate_names_skip_common_words_and_excluded_names() -> None:
+    texts = {0: "So we use QuickBooks Online today. We're also looking at ServiceTitan and TitanServe.", 1: "今はANDPADさんと比較検討中で、デモも見ました。"}
+    names = prefilter.candidate_names(texts, [0, 1], exclude=["TitanServe"])
+    assert "QuickBooks Online" in names and "ServiceTitan" in names and "ANDPAD" in names
+    assert "TitanServe" not in names and "So" not in names and "We're" not in names and "デモ" not in names
+
+
+def test_quote_from_picks_the_sentence_with_the_key() -> None:
+    text = "Okay. So on pricing we'd be at twelve hundred a month. And onboarding is extra."
+    assert quote_from(text, "twelve hundred") == "So on pricing we'd be at twelve hundred a month."
+    assert quote_from("Yes. No.", "") == "Yes. No."  # too short alone: the whole segment
