@@ -31,6 +31,10 @@ def _logger() -> Any:
 
 def _artifact(rows: list[dict[str, Any]], key: str, description: str) -> None:
     """A table artifact of delivery outcomes (target, status, ids, error: no credentials)."""
+    from prefect.context import FlowRunContext, TaskRunContext
+
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        return  # called as a plain function (tests, scripts): no run to attach it to
     try:
         create_table_artifact(table=rows, key=key, description=description)
     except Exception as exc:  # outside a run (tests calling .fn) there is nowhere to publish
