@@ -220,7 +220,7 @@ def test_salesforce_jwt_bearer_flow(tmp_path: Path) -> None:
         other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem.write_bytes(other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         refused = push(make_meeting(tmp_path, ja_notes(), SF_IDS), "salesforce", settings, approve_as="a")
-    assert refused.status == "failed" and "invalid_grant" not in refused.error.lower() or "invalid assertion" in refused.error
+    assert refused.status == "failed" and "JWT bearer flow refused" in refused.error and "invalid assertion" in refused.error
 
 
 PUSH_SCRIPT = """
