@@ -469,6 +469,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"model: {endpoint.identity}  endpoint: {endpoint.kind}  method: {llm.notes_method}  prompt: {version}", flush=True)
 
     rows: list[dict[str, Any]] = []
+
+    def save(speed: dict[str, Any] | None = None) -> None:
+        """Write the rows so far (after every meeting: a long run can be rescored when cut short)."""
+        if not args.out:
+            return
+        payload = {
+            "model": endpoint.identity,
+            "prompt_version": version,
+            "method": llm.notes_method,
+            "rows": [
+                {k: (v.model_dump() if isinstance(v, SalesNotes) else v) for k, v in r.items() if k != "score"} for r in rows
+            ],
+            "speed": speed,
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+
     for transcript, gold in meetings:
         row = run_one(transcript, settings, endpoint, load_hints(transcript.meeting_id))
         row["meeting"] = transcript.meeting_id
@@ -478,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
             row["score"] = score_notes(row["notes"], gold)
         print(f"{transcript.meeting_id}: {'ok' if row['ok'] else row['error_code']} in {row['latency_s']:.0f} s", flush=True)
         rows.append(row)
+        save()
     if rows:
         print()
         print(table(rows))
@@ -504,18 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(f"\nspeed: {json.dumps(speed)}")
 
-    if args.out:
-        payload = {
-            "model": endpoint.identity,
-            "prompt_version": version,
-            "method": llm.notes_method,
-            "rows": [
-                {k: (v.model_dump() if isinstance(v, SalesNotes) else v) for k, v in r.items()} for r in rows
-            ],
-            "speed": speed,
-        }
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    save(speed)
     return 0 if all(r["ok"] for r in rows) else 1
 
 

@@ -18,6 +18,7 @@ from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.generate import describe_endpoint, generate_notes, make_client
 from meeting_notes.notes.passes import quote_from
+from meeting_notes.notes.render import render_markdown
 from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript
 from meeting_notes.settings import LLMSettings, Settings
 
@@ -163,6 +164,8 @@ def test_passes_share_one_prefix_and_build_verified_notes(server: FakeOpenAIServ
     assert steps["by Monday"].owner == "Maria Lopez" and steps["by Monday"].due_resolved == monday.iso()
     assert notes.date_anchor == DATE and notes.date_source == "hints" and not notes.date_guessed
     assert [t.date for t in notes.timeline] == ["next Thursday"] and notes.timeline[0].resolved
+    md = render_markdown(notes)
+    assert f"by Monday ({monday.iso()})" in md and f"next Thursday ({notes.timeline[0].resolved})" in md
     # Every quote is verbatim in the segment it cites.
     texts = dict(enumerate(t for _, t in MEETING))
     for field in ("participants", "budget", "pricing", "competitors", "next_steps", "timeline", "needs"):
@@ -239,6 +242,7 @@ def test_without_hints_the_recording_date_is_the_guessed_anchor(server: FakeOpen
     notes = generate_notes(make_transcript(), settings, client, {}, dt.date(2026, 3, 6)).notes
     assert notes.date_anchor == "2026-03-06" and notes.date_source == "recording_time" and notes.date_guessed
     assert notes.date is None  # the meeting date itself is never guessed
+    assert "recording time" in render_markdown(notes)
     notes = generate_notes(make_transcript(), settings, client, {}, None).notes
     assert notes.date_anchor is None and notes.date_source == "none"
     assert all(n.due_resolved == "" for n in notes.next_steps)
