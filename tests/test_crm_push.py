@@ -365,3 +365,56 @@ def test_canary_token_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert any(p.name == "ledger.sqlite" for p in files) and any(p.name == "crm.json" for p in files)
     for path in files:
         assert canary.encode() not in path.read_bytes(), path
+
+
+def _env_settings(monkeypatch: pytest.MonkeyPatch, url: str, tmp: Path, **extra: str) -> None:
+    from meeting_notes.settings import get_settings
+
+    values = {
+        "MEETING_NOTES_CRM__LEDGER_URL": f"sqlite:///{tmp / 'ledger.sqlite'}",
+        "MEETING_NOTES_CRM__HUBSPOT__BASE_URL": url, "MEETING_NOTES_CRM__HUBSPOT__ACCESS_TOKEN_ENV": "TEST_HS_TOKEN",
+        "MEETING_NOTES_CRM__MAX_RETRIES": "0", **extra,
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+
+
+def test_deliver_task_waits_for_review_by_default(tmp_path: Path, tokens: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.crm import deliver
+    from meeting_notes.settings import get_settings
+
+    with FakeCRM() as crm:
+        _env_settings(monkeypatch, crm.url, tmp_path)
+        try:
+            folder = make_meeting(tmp_path, en_notes(), {})
+            assert deliver.fn(str(folder), {"company_id": "101", "deal_id": "202"}) == {}
+            assert crm.requests == []
+            assert json.loads((folder / "crm.json").read_text())["crm_ids"] == {"account_id": "101", "opportunity_id": "202"}
+            # auto_push on, but the ids are wrong: reported, not raised, nothing sent
+            _env_settings(monkeypatch, crm.url, tmp_path, MEETING_NOTES_CRM__AUTO_PUSH="true",
+                          MEETING_NOTES_CRM__AUTO_PUSH_TARGETS='["hubspot"]')
+            other = make_meeting(tmp_path, en_notes(meeting_id="other-9a8b7c6d"), {})
+            result = deliver.fn(str(other), {"company_id": "001000000000001AAA"})
+            assert result["hubspot"]["status"] == "not_sent" and "not a HubSpot record id" in result["hubspot"]["error"]
+            assert crm.requests == []
+        finally:
+            get_settings.cache_clear()
+
+
+def test_crm_retry_flow_resends_failed_deliveries(tmp_path: Path, tokens: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.crm import crm_retry
+    from meeting_notes.settings import get_settings
+
+    with FakeCRM() as crm:
+        _env_settings(monkeypatch, crm.url, tmp_path)
+        try:
+            folder = make_meeting(tmp_path, en_notes(), HS_IDS)
+            crm.script([Reply(503, {"status": "error", "message": "Service unavailable"})])
+            failed = push(folder, "hubspot", get_settings().crm, approve_as="a")
+            assert failed.status == "failed" and "Service unavailable" in failed.error
+            results = crm_retry.fn(target="hubspot")
+            assert [r["status"] for r in results] == ["delivered"] and crm.count("tasks") == 2
+            assert crm_retry.fn(target="hubspot") == []  # nothing left to retry
+        finally:
+            get_settings.cache_clear()

@@ -16,6 +16,7 @@ from meeting_notes.crm.models import TARGETS, DeliveryPlan
 
 EXIT_OK, EXIT_FAILED = 0, 1
 VALUE_WIDTH = 70
+EVIDENCE_WIDTH = 110
 
 
 def _crm_id(text: str) -> tuple[str, str]:
@@ -58,10 +59,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return crm
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, width: int = VALUE_WIDTH) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = text.replace("\n", "⏎ ")
-    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def format_plan(plan: DeliveryPlan) -> str:
@@ -79,7 +80,7 @@ def format_plan(plan: DeliveryPlan) -> str:
             cut = "  (truncated)" if f.truncated else ""
             out.append(f"  {f.name:<24} {_short(f.value)}{cut}")
             for ev in f.evidence:
-                out.append(f"  {'':<24}   <- {_short(ev)}")
+                out.append(f"  {'':<24}   <- {_short(ev, EVIDENCE_WIDTH)}")
         for to_type, ids in rec.associations.items():
             out.append(f"  {'associated with':<24} {to_type}: {', '.join(ids)}")
         out.append("")
