@@ -226,7 +226,7 @@ def test_pipeline_talk_shares_match_reference(sample_wav: Path, data_dir: Path, 
     from meeting_notes.pipeline import process_meeting
     from meeting_notes.schema import read_json
 
-    run = process_meeting(sample_wav, tmp_path, ProcessOptions(notes=False), settings)
+    run = process_meeting(sample_wav, tmp_path, ProcessOptions(notes=False, asr_model="tiny.en", language="en"), settings)
     folder = tmp_path / run.meeting_id
     d = read_json(Diarization, folder / "diarization.json")
     a = compute_analytics(read_json(Transcript, folder / "transcript.json"), d)
