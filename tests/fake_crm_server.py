@@ -22,7 +22,6 @@ makes the server apply a request and then stall, to let a test kill the client m
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json

@@ -418,3 +418,16 @@ def test_crm_retry_flow_resends_failed_deliveries(tmp_path: Path, tokens: None, 
             assert crm_retry.fn(target="hubspot") == []  # nothing left to retry
         finally:
             get_settings.cache_clear()
+
+
+def test_same_notes_other_ids_are_sent_again_after_approval(tmp_path: Path, tokens: None) -> None:
+    with FakeCRM() as crm:
+        settings = crm_settings(crm.url, tmp_path)
+        folder = make_meeting(tmp_path, en_notes(), SF_IDS)
+        first = push(folder, "salesforce", settings, approve_as="alice")
+        with pytest.raises(CRMInputError, match="changed since alice approved"):
+            push(folder, "salesforce", settings, crm_ids={"contact_id": "003000000000002AAA"})
+        second = push(folder, "salesforce", settings, approve_as="alice")
+        assert second.status == "delivered" and second.record_ids == first.record_ids and len(crm.requests) == 2
+        assert crm.sf[("Event", "Meeting_Notes_Key__c=acme-call-1a2b3c4d.meeting")]["WhoId"] == "003000000000002AAA"
+        assert crm.count("Event") == 1 and crm.count("Task") == 2

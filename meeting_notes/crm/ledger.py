@@ -42,6 +42,7 @@ deliveries = Table(
     Column("meeting_id", String(200), nullable=False),
     Column("target", String(20), nullable=False),
     Column("notes_hash", String(64), nullable=False),
+    Column("plan_hash", String(64), nullable=True),
     Column("delivery_id", String(36), nullable=False),
     Column("meeting_dir", Text, nullable=False),
     Column("status", String(12), nullable=False),
@@ -62,6 +63,7 @@ class Delivery:
     meeting_id: str
     target: str
     notes_hash: str
+    plan_hash: str | None
     delivery_id: str
     meeting_dir: str
     status: str
@@ -75,7 +77,7 @@ class Delivery:
         m = row._mapping
         return cls(
             id=m["id"], meeting_id=m["meeting_id"], target=m["target"], notes_hash=m["notes_hash"],
-            delivery_id=m["delivery_id"], meeting_dir=m["meeting_dir"], status=m["status"],
+            plan_hash=m["plan_hash"], delivery_id=m["delivery_id"], meeting_dir=m["meeting_dir"], status=m["status"],
             attempts=m["attempts"], record_ids=json.loads(m["record_ids"] or "{}"),
             last_error=m["last_error"], updated_at=m["updated_at"],
         )
@@ -136,9 +138,11 @@ class Ledger:
         return found
 
     def mark(self, row_id: int, status: Status, *, record_ids: dict[str, str] | None = None,
-             error: str | None = None, attempt: bool = False) -> None:
-        """Set the status (and ids / the last error); ``attempt`` counts one more push."""
+             error: str | None = None, attempt: bool = False, plan_hash: str | None = None) -> None:
+        """Set the status (and ids / the last error / the payload's hash); ``attempt`` counts one more push."""
         values: dict[str, Any] = {"status": status, "updated_at": _now(), "last_error": error}
+        if plan_hash is not None:
+            values["plan_hash"] = plan_hash
         if record_ids is not None:
             values["record_ids"] = json.dumps(record_ids, sort_keys=True, ensure_ascii=False)
         if attempt:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -411,7 +410,3 @@ def build_plan(target: str, inputs: MeetingInputs, settings: CRMSettings, **kw: 
     if target == "webhook":
         return webhook_plan(inputs, settings)
     raise ValueError(f"unknown CRM target {target!r}")
-
-
-def meeting_path(plan: DeliveryPlan) -> Path:
-    return Path(plan.meeting_dir)

@@ -172,10 +172,10 @@ def push(
     ledger = ledger or ledger_for(settings, meeting_dir)
     try:
         row = ledger.open(plan.meeting_id, target, plan.notes_hash, str(meeting_dir.resolve()))
-        if row.status == "delivered" and not force:
+        if row.status == "delivered" and row.plan_hash == plan.plan_hash and not force:
             return PushResult(target=target, meeting_id=plan.meeting_id, status="already_delivered",
                               record_ids=row.record_ids, attempts=row.attempts, delivery_id=row.delivery_id)
-        ledger.mark(row.id, "sending", record_ids=row.record_ids, error=None, attempt=True)
+        ledger.mark(row.id, "sending", record_ids=row.record_ids, error=None, attempt=True, plan_hash=plan.plan_hash)
         result = PushResult(target=target, meeting_id=plan.meeting_id, status="delivered",
                             attempts=row.attempts + 1, delivery_id=row.delivery_id)
         try:
