@@ -11,7 +11,7 @@ from meeting_notes.crm.errors import CRMInputError
 from meeting_notes.crm.service import approval_problem, approve, preview
 from meeting_notes.crm.text import TRUNCATION_MARK, field_length, fit
 from meeting_notes.settings import CRMSettings
-from tests.crm_helpers import HS_IDS, SF_IDS, en_notes, ja_notes, make_meeting
+from crm_helpers import HS_IDS, SF_IDS, en_notes, ja_notes, make_meeting
 
 
 def _fields(record) -> dict:
