@@ -58,7 +58,7 @@ def make_meeting(root: Path, notes: SalesNotes, crm_ids: dict[str, str] | None =
     (folder / "notes.json").write_text(notes.model_dump_json(indent=2), encoding="utf-8")
     (folder / "notes.md").write_text("# notes\n", encoding="utf-8")
     transcript = {"meeting_id": notes.meeting_id, "language": notes.language, "speakers": [], "segments": [],
-                  "audio": {"path": "call.m4a", "sha256": "0" * 64, "duration": duration}}
+                  "audio": {"path": str(root / f"{notes.meeting_id}.m4a"), "sha256": "0" * 64, "duration": duration}}
     (folder / "transcript.json").write_text(json.dumps(transcript), encoding="utf-8")
     if crm_ids:
         (folder / "crm.json").write_text(json.dumps({"crm_ids": crm_ids}), encoding="utf-8")

@@ -196,3 +196,45 @@ def test_approve_refuses_a_plan_with_problems(tmp_path: Path) -> None:
     folder = make_meeting(tmp_path, en_notes())
     with pytest.raises(CRMInputError, match="cannot approve"):
         approve(folder, preview(folder, "salesforce", CRMSettings()), "bob")
+
+
+def test_crm_ids_from_the_sidecar_beside_the_recording_and_from_a_file(tmp_path: Path) -> None:
+    import argparse
+
+    from meeting_notes.crm.cli import add_parser
+
+    folder = make_meeting(tmp_path, en_notes())
+    sidecar = tmp_path / "acme-call-1a2b3c4d.m4a.meeting.json"
+    sidecar.write_text(json.dumps({"title": "Acme", "crm_ids": {"opportunity_id": SF_IDS["opportunity_id"]}}))
+    plan = preview(folder, "salesforce", CRMSettings())
+    assert plan.problems == [] and plan.records[0].body()["WhatId"] == SF_IDS["opportunity_id"]
+    sidecar.unlink()
+    elsewhere = tmp_path / "moved.meeting.json"
+    elsewhere.write_text(json.dumps({"crm_ids": {"account_id": SF_IDS["account_id"], "owner": SF_IDS["owner_id"]}}))
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["crm", "preview", str(folder), "--target", "salesforce", "--sidecar", str(elsewhere), "--json"])
+    assert args.func(args) == 0
+    assert json.loads((folder / "crm.json").read_text())["crm_ids"] == {"account_id": SF_IDS["account_id"], "owner_id": SF_IDS["owner_id"]}
+    elsewhere.write_text(json.dumps({"crm_ids": {"account_id": SF_IDS["account_id"]}, "unknown_field": 1}))
+    args = parser.parse_args(["crm", "preview", str(folder), "--target", "salesforce", "--sidecar", str(elsewhere)])
+    with pytest.raises(CRMInputError, match="is not a valid meeting sidecar"):
+        args.func(args)
+
+
+def test_cli_preview_text_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from meeting_notes.crm.cli import add_parser
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    folder = make_meeting(tmp_path, ja_notes(), {"opportunity_id": "001000000000001AAA"})
+    args = parser.parse_args(["crm", "preview", str(folder), "--target", "salesforce", "--approve"])
+    assert args.func(args) == 1
+    out = capsys.readouterr().out
+    assert "MISSING/WRONG: crm_ids.opportunity_id" in out and "ナビテック様 初回商談" in out
+    assert "cannot be pushed" in out and "approvals" not in json.loads((folder / "crm.json").read_text())
+    args = parser.parse_args(["crm", "preview", str(folder), "--target", "salesforce", "--crm-id", "opportunity_id=006000000000001AAA", "--approve", "--by", "kenji"])
+    assert args.func(args) == 0
+    assert "Approved by kenji" in capsys.readouterr().out

@@ -32,7 +32,18 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crm-id", type=_crm_id, action="append", default=[], metavar="KEY=ID",
                    help="A CRM id (account_id, opportunity_id, contact_id, owner_id) when the sidecar gave none; "
                         "remembered in crm.json.")
+    p.add_argument("--sidecar", type=Path, metavar="FILE",
+                   help="Take the CRM ids from this <recording>.meeting.json (remembered in crm.json).")
     p.add_argument("--json", action="store_true", help="Print JSON instead of text.")
+
+
+def _given_ids(args: argparse.Namespace) -> dict[str, str]:
+    """--sidecar's crm_ids, overridden by --crm-id."""
+    from meeting_notes.crm.inputs import sidecar_ids
+
+    ids = sidecar_ids(args.sidecar) if args.sidecar else {}
+    ids.update(dict(args.crm_id))
+    return ids
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -98,7 +109,7 @@ def _settings() -> Any:
 def _preview(args: argparse.Namespace) -> int:
     from meeting_notes.crm.service import approve, preview, remember_ids
 
-    crm_ids = dict(args.crm_id)
+    crm_ids = _given_ids(args)
     if crm_ids:
         remember_ids(args.meeting_dir, crm_ids)
     plan = preview(args.meeting_dir, args.target, _settings())
@@ -118,7 +129,7 @@ def _push(args: argparse.Namespace) -> int:
 
     from meeting_notes.crm.service import push
 
-    result = push(args.meeting_dir, args.target, _settings(), crm_ids=dict(args.crm_id),
+    result = push(args.meeting_dir, args.target, _settings(), crm_ids=_given_ids(args),
                   approve_as=(args.by or getpass.getuser()) if args.approve else None, force=args.force)
     if args.json:
         print(result.model_dump_json(indent=2))

@@ -111,12 +111,40 @@ def _duration(meeting_dir: Path) -> float | None:
     return None
 
 
+def sidecar_ids(path: Path) -> dict[str, str]:
+    """The ``crm_ids`` of a sidecar file (``<recording>.meeting.json``)."""
+    from meeting_notes.inbox import MeetingSidecar
+
+    try:
+        sidecar = MeetingSidecar.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+    except FileNotFoundError as exc:
+        raise CRMInputError(f"the sidecar {path} does not exist.") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
+        raise CRMInputError(f"{path} is not a valid meeting sidecar: {exc}") from exc
+    return normalise_ids(sidecar.crm_ids)
+
+
+def recording_sidecar(meeting_dir: Path) -> Path | None:
+    """The sidecar still beside the original recording (``transcript.json`` audio.path), if any."""
+    try:
+        audio = json.loads((Path(meeting_dir) / "transcript.json").read_text(encoding="utf-8"))["audio"]["path"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+    candidate = Path(str(audio) + ".meeting.json")
+    return candidate if candidate.is_file() and not candidate.is_symlink() else None
+
+
 def load_inputs(meeting_dir: Path, crm_ids: dict[str, Any] | None = None) -> MeetingInputs:
-    """The meeting's notes, duration and CRM ids (crm.json's recorded ids, overridden by ``crm_ids``)."""
+    """The meeting's notes, duration and CRM ids: those recorded in crm.json (by the ``deliver``
+    task or an earlier ``--crm-id``/``--sidecar``), else the sidecar still beside the recording;
+    ``crm_ids`` override them."""
     meeting_dir = Path(meeting_dir)
     if not meeting_dir.is_dir():
         raise CRMInputError(f"{meeting_dir} is not a meeting folder.")
     notes, notes_hash = load_notes(meeting_dir)
     ids = normalise_ids(read_state(meeting_dir).get("crm_ids") or {})
+    if not ids:
+        found = recording_sidecar(meeting_dir)
+        ids = sidecar_ids(found) if found else {}
     ids.update(normalise_ids(crm_ids or {}))
     return MeetingInputs(meeting_dir, notes, notes_hash, _duration(meeting_dir), ids)
