@@ -106,7 +106,7 @@ def test_hubspot_plan(tmp_path: Path) -> None:
     assert f["hs_meeting_outcome"].value == "COMPLETED" and f["hubspot_owner_id"].value == "404"
     assert meeting.associations == {"companies": ["101"], "deals": ["202"], "contacts": ["303", "304"]}
     t = _fields(tasks[0])
-    assert t["hs_timestamp"].value == "2026-11-27T00:00:00Z" and t["hs_task_status"].value == "NOT_STARTED"
+    assert t["hs_timestamp"].value == "2026-11-27T12:00:00Z" and t["hs_task_status"].value == "NOT_STARTED"
 
 
 @pytest.mark.parametrize("target", ["salesforce", "hubspot"])

@@ -126,7 +126,7 @@ class RetryingClient:
                     return response
                 message, field = crm_message(response)
                 message = self.mask(message)
-                if response.status_code in (401, 403) and response.status_code not in RETRY_STATUSES:
+                if response.status_code in (401, 403):
                     raise CRMAuthError(f"HTTP {response.status_code} from {self._where(url)}: {message}")
                 if response.status_code not in RETRY_STATUSES:
                     raise CRMRejectedError(

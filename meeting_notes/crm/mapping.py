@@ -32,6 +32,10 @@ SALESFORCE_PREFIXES: dict[str, tuple[str, str]] = {
 }
 """Key prefixes of Salesforce record ids (the first three characters name the object)."""
 
+DAY_TIME_UTC = "T12:00:00Z"
+"""HubSpot wants a timestamp where only a day is known: noon UTC shows the same calendar day in
+every time zone from UTC-11 to UTC+11 (midnight UTC would be the previous day in the Americas)."""
+
 SF_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
 HS_ID = re.compile(r"^[0-9]{1,20}$")
 
@@ -326,7 +330,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     if when.start:
         stamp = _iso_z(when.start)
     elif when.date:
-        stamp = f"{when.date.isoformat()}T00:00:00Z"
+        stamp = f"{when.date.isoformat()}{DAY_TIME_UTC}"
     else:
         stamp = ""
         problems.append("The meeting date is unknown (no sidecar 'date', no recording time): hs_timestamp is required.")
@@ -354,7 +358,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
         path = f"next_steps[{i}]"
         due, how = due_date(step)
         if due:
-            tstamp, tev = f"{due}T00:00:00Z", f"notes.{path}.due_resolved: {how}"
+            tstamp, tev = f"{due}{DAY_TIME_UTC}", f"notes.{path}.due_resolved: {how} (noon UTC: the same day from UTC-11 to UTC+11)"
         else:
             tstamp, tev = stamp, "no resolved due date: the meeting's date (hs_timestamp is required)"
             if step.due:
