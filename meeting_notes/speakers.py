@@ -290,11 +290,12 @@ def clean_speech(waveform: np.ndarray, settings: Any, label: str, sr: int = 1600
     """The main voice's one-speaker-at-a-time speech in an enrollment clip; refuses silence and
     clips where a second voice talks longer than ``max_other_voice_s``."""
     from meeting_notes.audio import is_silent
-    from meeting_notes.diarize import diarize
 
     cfg = speaker_settings(settings)
     if waveform.size == 0 or is_silent(waveform, settings.audio):
         raise EnrollmentError(f"{label}: silence, no voice to enroll")
+    from meeting_notes.diarize import diarize  # the models load only for a clip worth diarizing
+
     d = diarize(waveform, settings, sample_rate=sr)
     talk: dict[str, float] = {}
     for t in d.exclusive_turns:
