@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 import time
 import warnings
@@ -34,6 +35,9 @@ from meeting_notes.metrics import diarization_error_rate  # noqa: E402
 from meeting_notes.schema import SpeakerTurn  # noqa: E402
 from meeting_notes.settings import Settings  # noqa: E402
 
+#: a hypothesis speaker counts only with at least this much speech (a collapsed output can keep
+#: a 0.2 s second label)
+MIN_SPEAKER_S = 1.0
 #: source files the shipped defaults were tuned on (ami-debug train excerpts, see tune_diarization.py)
 TUNING_SOURCES = {f"trn{i:02d}" for i in range(10)}
 
@@ -53,7 +57,11 @@ class Score:
     def of(rec: Recording, hyp: list[SpeakerTurn], seconds: float = 0.0) -> "Score":
         r0 = diarization_error_rate(rec.reference, hyp, collar=0.0, uem=rec.uem, uri=rec.uri)
         r25 = diarization_error_rate(rec.reference, hyp, collar=0.25, uem=rec.uem, uri=rec.uri)
-        return Score(r0.der, r25.der, r0.missed, r0.false_alarm, r0.confusion, r0.total, len({t.speaker for t in hyp}), seconds)
+        talk: dict[str, float] = {}
+        for t in hyp:
+            talk[t.speaker] = talk.get(t.speaker, 0.0) + t.end - t.start
+        speakers = sum(v >= MIN_SPEAKER_S for v in talk.values())
+        return Score(r0.der, r25.der, r0.missed, r0.false_alarm, r0.confusion, r0.total, speakers, seconds)
 
 
 def tuned_label(rec: Recording) -> str:
@@ -79,6 +87,19 @@ class CachedRunner:
         self.settings = settings
         self.pipeline = load_pipeline(settings, "cpu")
         self.files: dict[str, dict] = {}
+
+    def load_or_first_pass(self, rec: Recording, cache: Path | None) -> float:
+        """Segmentation + embeddings from ``cache/<uri>.pkl`` when there (returns 0 s), else
+        computed by a timed full default run and stored there (returns its seconds)."""
+        path = cache / f"{rec.uri}.pkl" if cache else None
+        if path is not None and path.is_file():
+            self.files[rec.uri] = dict(pickle.loads(path.read_bytes())[1], **pipeline_file(rec))
+            return 0.0
+        _, seconds = self.first_pass(rec)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pickle.dumps((rec.uri, {k: v for k, v in self.files[rec.uri].items() if k != "waveform"})))
+        return seconds
 
     def first_pass(self, rec: Recording) -> tuple[list[SpeakerTurn], float]:
         """Full default pipeline (timed), caching segmentation and embeddings for later variants."""
@@ -121,13 +142,16 @@ def variants(settings: Settings) -> dict[str, object]:
     """Clustering variants compared on the same embeddings (name -> pyannote clustering step)."""
     from meeting_notes.diarize import make_clustering
 
-    cfg = settings.diarization
-    out = {}
-    for method in ("agglomerative", "agglomerative_auto", "spectral"):
-        out[method] = make_clustering(cfg.model_copy(update={"clustering_method": method, "clustering_refine_iterations": 0, "clustering_constrained_assignment": False}))
-        out[f"{method}+refine"] = make_clustering(cfg.model_copy(update={"clustering_method": method, "clustering_refine_iterations": 5, "clustering_constrained_assignment": False}))
-        out[f"{method}+constrained"] = make_clustering(cfg.model_copy(update={"clustering_method": method, "clustering_refine_iterations": 0, "clustering_constrained_assignment": True}))
-    return out
+    base = settings.diarization.model_copy(update={"clustering_refine_iterations": 0, "clustering_constrained_assignment": False})
+    specs = {
+        "agglomerative": {"clustering_method": "agglomerative"},
+        "agglomerative_auto": {"clustering_method": "agglomerative_auto"},
+        "spectral": {"clustering_method": "spectral"},
+        "spectral+refine": {"clustering_method": "spectral", "clustering_refine_iterations": 5},
+        "spectral+constrained": {"clustering_method": "spectral", "clustering_constrained_assignment": True},
+        "spectral+centred": {"clustering_method": "spectral", "clustering_center": True, "clustering_merge_threshold": -0.1},
+    }
+    return {name: make_clustering(base.model_copy(update=upd)) for name, upd in specs.items()}
 
 
 def pct(x: float) -> str:
@@ -141,6 +165,7 @@ def main() -> None:
     ap.add_argument("--only", default="")
     ap.add_argument("--train-excerpts", action="store_true", help="also score trn00-09 one by one")
     ap.add_argument("--json", default="")
+    ap.add_argument("--cache", default="", help="folder of cached segmentation+embeddings (tune_diarization.py's); no RTF for cached ones")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
     import torch
@@ -155,14 +180,15 @@ def main() -> None:
     runner.pipeline(pipeline_file(replace(recs[0], waveform=recs[0].waveform[: 16000 * 10])))  # warm-up
     default = settings.diarization.clustering_method
     results: dict[str, dict[str, Score]] = {r.uri: {} for r in recs}
+    from meeting_notes.diarize import make_clustering
+
     for rec in recs:
-        hyp, sec = runner.first_pass(rec)
-        results[rec.uri][f"ours ({default})"] = Score.of(rec, hyp, sec)
+        first_s = runner.load_or_first_pass(rec, Path(args.cache) if args.cache else None)
+        hyp, sec = runner.run(rec, make_clustering(settings.diarization))
+        results[rec.uri][f"ours ({default})"] = Score.of(rec, hyp, first_s)
         for name, clustering in variants(settings).items():
             hyp, sec = runner.run(rec, clustering)
             results[rec.uri][name] = Score.of(rec, hyp, sec)
-        from meeting_notes.diarize import make_clustering
-
         hyp, sec = runner.run(rec, make_clustering(settings.diarization), num_speakers=rec.num_speakers)
         results[rec.uri][f"ours ({default}), count given"] = Score.of(rec, hyp, sec)
         print(f"done {rec.uri}", file=sys.stderr, flush=True)

@@ -239,13 +239,12 @@ def diarization_suite(include_train_excerpts: bool = False) -> list[Recording]:
 
     ja = _ja_clips()
     libri = ("libri1272", _read(EVAL_DIR / "librispeech" / "1272-128104-0000.wav"))
-    ami_fe = ("FEO066", _read(EVAL_DIR / "ami-debug" / "trn02.wav"))  # trn02: FEO066 alone
     spk = _sample_speaker_audio()
     sp = sorted(spk)
     recs.append(_call("call-ja-12", ja[0], ja[1], 1, 2.5, ("ja",)))
     recs.append(_call("call-ja-34", ja[2], ja[3], 2, 2.5, ("ja",)))
     recs.append(_call("call-ja5-libri", ja[4], libri, 3, 2.0, ("ja", "libri")))
-    recs.append(_call("call-ami-libri", ami_fe, libri, 4, 3.0, ("trn02", "libri")))
+    recs.append(_call("call-libri-sample", libri, (sp[1], spk[sp[1]]), 4, 2.5, ("libri", "sample")))
     recs.append(_call("call-sample-remix", (sp[0], spk[sp[0]]), (sp[1], spk[sp[1]]), 5, 3.0, ("sample",)))
 
     rng = np.random.default_rng(6)

@@ -175,6 +175,8 @@ def clustering_config(cfg: DiarizationSettings) -> ClusteringConfig:
         min_silhouette=cfg.clustering_min_silhouette,
         refine_iterations=cfg.clustering_refine_iterations,
         max_embeddings=cfg.clustering_max_embeddings,
+        center=cfg.clustering_center,
+        min_p=cfg.clustering_min_p,
     )
 
 

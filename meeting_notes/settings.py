@@ -145,6 +145,14 @@ class DiarizationSettings(BaseModel):
     clustering_max_embeddings: int = Field(
         1500, description="Above this many embeddings the count and clusters are estimated on an even subsample."
     )
+    clustering_center: bool = Field(
+        False,
+        description="Subtract the recording's mean speaker embedding before clustering (removes "
+        "what all voices share, e.g. the telephone channel); merge threshold then in centred space.",
+    )
+    clustering_min_p: int = Field(
+        2, description="clustering_method=spectral: smallest neighbour count p tried by NME-SC."
+    )
     segmentation_step: float = Field(
         0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
     )

@@ -49,12 +49,18 @@ class ClusteringConfig:
     merge_threshold: float = 0.6
     #: spectral: largest p tried, as a fraction of the number of embeddings
     max_p_ratio: float = 0.25
+    #: spectral: smallest p tried (neighbouring 10 s windows overlap, so the nearest few
+    #: neighbours of an embedding are the same stretch of speech)
+    min_p: int = 2
     #: agglomerative_auto: below this best silhouette the recording is one speaker
     min_silhouette: float = 0.1
     #: nearest-centroid re-assignment rounds after clustering
     refine_iterations: int = 0
     #: above this many embeddings the count and clusters come from an even subsample
     max_embeddings: int = 1500
+    #: subtract the recording's mean embedding first (removes what all speakers share: channel,
+    #: telephone band; on 8 kHz audio two callers' CAM++ embeddings had cosine 0.85-0.95)
+    center: bool = False
     seed: int = 0
 
 
@@ -115,14 +121,15 @@ def _relabel(labels: np.ndarray) -> np.ndarray:
     return np.unique(labels, return_inverse=True)[1].astype(np.int64)
 
 
-def nme_spectral(x: np.ndarray, lo: int, hi: int, max_p_ratio: float, seed: int = 0) -> np.ndarray:
+def nme_spectral(x: np.ndarray, lo: int, hi: int, max_p_ratio: float, seed: int = 0, min_p: int = 2) -> np.ndarray:
     """NME-SC labels for unit-norm embeddings x (n >= 2), count within [lo, hi]."""
     n = len(x)
     sim = np.clip(x @ x.T, -1.0, 1.0)
     np.fill_diagonal(sim, 1.0)
     order = np.argsort(-sim, axis=1)
-    p_max = max(2, min(n - 1, int(round(n * max_p_ratio))))
-    candidates = np.unique(np.round(np.geomspace(2, p_max, num=min(20, p_max - 1))).astype(int)) if p_max > 2 else np.array([min(2, n - 1)])
+    p_min = max(1, min(n - 1, min_p))
+    p_max = max(p_min, min(n - 1, int(round(n * max_p_ratio))))
+    candidates = np.unique(np.round(np.geomspace(p_min, p_max, num=min(20, p_max - p_min + 1))).astype(int))
     hi_eig = min(n - 1, hi)  # gaps up to index hi need eigenvalues 0..hi
     best = None
     for p in candidates:
@@ -135,7 +142,7 @@ def nme_spectral(x: np.ndarray, lo: int, hi: int, max_p_ratio: float, seed: int 
         ratio = p / (g + 1e-10)
         if best is None or ratio < best[0]:
             best = (ratio, int(p))
-    p = best[1] if best is not None else min(2, n - 1)
+    p = best[1] if best is not None else p_min
     lap = _laplacian(sim, order, p)
     eig, vec = np.linalg.eigh(lap)
     gaps = np.diff(eig[: hi_eig + 1])
@@ -227,6 +234,8 @@ def _cluster_embeddings(embeddings, cfg, num_clusters, min_clusters, max_cluster
     n = len(x)
     if n == 0:
         return out
+    if cfg.center and n >= 3:
+        x = _unit(x - x.mean(axis=0))
     lo, hi = _bounds(n, num_clusters, min_clusters, max_clusters, cfg.max_speakers)
     if n == 1 or hi == 1:
         out[valid] = 0
@@ -251,7 +260,7 @@ def _cluster_unit(x: np.ndarray, cfg: ClusteringConfig, lo: int, hi: int, num: i
         return _pyannote_agglomerative(x, lo, hi, num, cfg)
     min_size = min(cfg.min_cluster_size, max(1, round(0.1 * n)))
     if cfg.method == "spectral":
-        labels = nme_spectral(x, lo, hi, cfg.max_p_ratio, cfg.seed)
+        labels = nme_spectral(x, lo, hi, cfg.max_p_ratio, cfg.seed, cfg.min_p)
         labels = _merge_small(labels, x, min_size, lo)
         if num is None:
             labels = _merge_similar(labels, x, cfg.merge_threshold, lo)
@@ -290,5 +299,14 @@ class SpeakerClustering(BaseClustering):
                 np.ones((num_chunks, num_speakers, 1)),
                 np.zeros((1, dim)),
             )
+        if self.config.center and len(train) >= 3:
+            # assign in the centred space the clusters were found in
+            mean = _unit(train.astype(np.float64)).mean(axis=0)
+            flat = embeddings.reshape(-1, dim).astype(np.float64)
+            embeddings = (_unit(flat) - mean).reshape(num_chunks, num_speakers, dim)
+            train = embeddings[chunk_idx, speaker_idx]
         labels = self.cluster(train, min_clusters=min_clusters, max_clusters=max_clusters, num_clusters=num_clusters)
+        if (labels < 0).any():  # rows the clustering could not use go to the nearest centroid below
+            keep = labels >= 0
+            chunk_idx, speaker_idx, labels = chunk_idx[keep], speaker_idx[keep], labels[keep]
         return self.assign_embeddings(embeddings, chunk_idx, speaker_idx, labels, constrained=self.constrained_assignment)
