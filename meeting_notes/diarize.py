@@ -182,7 +182,11 @@ def clustering_config(cfg: DiarizationSettings) -> ClusteringConfig:
 
 def make_clustering(cfg: DiarizationSettings) -> SpeakerClustering:
     """pyannote clustering step for these settings (replaces ``SpeakerDiarization.clustering``)."""
-    return SpeakerClustering(clustering_config(cfg), constrained_assignment=cfg.clustering_constrained_assignment)
+    return SpeakerClustering(
+        clustering_config(cfg),
+        constrained_assignment=cfg.clustering_constrained_assignment,
+        window_min_windows=cfg.clustering_window_lower_bound,
+    )
 
 
 def _pipeline_params(cfg: DiarizationSettings) -> dict[str, Any]:

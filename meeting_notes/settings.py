@@ -153,6 +153,12 @@ class DiarizationSettings(BaseModel):
     clustering_min_p: int = Field(
         2, description="clustering_method=spectral: smallest neighbour count p tried by NME-SC."
     )
+    clustering_window_lower_bound: int = Field(
+        2,
+        description="When at least this many 10 s windows each hold two (or more) local speakers "
+        "who both talk alone >= 2 s, the count estimate is at least that many speakers (stops a "
+        "two-person call collapsing into one speaker); 0 disables it.",
+    )
     segmentation_step: float = Field(
         0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
     )

@@ -279,9 +279,23 @@ class SpeakerClustering(BaseClustering):
 
     expects_num_clusters: bool = False
 
-    def __init__(self, config: ClusteringConfig, constrained_assignment: bool = False):
+    def __init__(self, config: ClusteringConfig, constrained_assignment: bool = False, window_min_windows: int = 0):
         super().__init__(metric="cosine", constrained_assignment=constrained_assignment)
         self.config = config
+        #: > 0: when at least this many 10 s windows each hold two (or more) local speakers who
+        #: both talk alone >= 2 s, the recording has at least that many speakers (the
+        #: segmentation model tells voices apart inside a window): a lower bound on the count.
+        self.window_min_windows = window_min_windows
+
+    def window_lower_bound(self, chunk_idx: np.ndarray) -> int:
+        """Speakers the segmentation saw together in one window, in enough windows (else 1)."""
+        if self.window_min_windows <= 0 or len(chunk_idx) == 0:
+            return 1
+        per_window = np.bincount(chunk_idx)
+        for k in range(int(per_window.max()), 1, -1):
+            if (per_window >= k).sum() >= self.window_min_windows:
+                return k
+        return 1
 
     def cluster(self, embeddings, min_clusters=None, max_clusters=None, num_clusters=None):
         return cluster_embeddings(embeddings, self.config, num_clusters, min_clusters, max_clusters)
@@ -305,6 +319,11 @@ class SpeakerClustering(BaseClustering):
             flat = embeddings.reshape(-1, dim).astype(np.float64)
             embeddings = (_unit(flat) - mean).reshape(num_chunks, num_speakers, dim)
             train = embeddings[chunk_idx, speaker_idx]
+        if num_clusters is None:
+            bound = self.window_lower_bound(chunk_idx)
+            if max_clusters is not None and np.isfinite(max_clusters):
+                bound = min(bound, int(max_clusters))
+            min_clusters = max(min_clusters or 1, bound)
         labels = self.cluster(train, min_clusters=min_clusters, max_clusters=max_clusters, num_clusters=num_clusters)
         if (labels < 0).any():  # rows the clustering could not use go to the nearest centroid below
             keep = labels >= 0
