@@ -125,7 +125,7 @@ def long_item(settings: Settings) -> Item:
     ]
     wave = np.concatenate([load_audio(p, settings.audio) for p in parts])
     said = {n: sum(it.hinted.get(n, 0) for it in items()) for n in ("Diane", "Sheila", "Quilter")}
-    return Item("long (ComfyUI at ~57 s)", parts[-1], "en", None, {"ComfyUI": 1}, {}, said, wave)
+    return Item("long (ComfyUI at ~48 s)", parts[-1], "en", None, {"ComfyUI": 1}, {}, said, wave)
 
 
 def _hints(item: Item, condition: str) -> dict[str, object]:

@@ -140,6 +140,8 @@ def collect_hint_terms(hints: Mapping[str, Any] | None, cfg: AsrSettings) -> lis
             names.append(str(p.get("name") or ""))
             companies.append(str(p.get("company") or ""))
     extra = hints.get("terms") or []
+    if isinstance(extra, str):
+        extra = [extra]
     candidates = [*names, *companies, str(hints.get("account") or ""), *map(str, extra), *cfg.glossary]
     seen: set[str] = set()
     out: list[str] = []

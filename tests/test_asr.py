@@ -80,6 +80,7 @@ def test_hint_terms_come_from_the_sidecar_in_priority_order_deduplicated(setting
     }
     assert collect_hint_terms(hints, cfg) == ["Diane Smith", "Sheila", "Acme Corp", "ComfyUI", "Kubernetes"]
     assert collect_hint_terms(None, settings.asr) == []
+    assert collect_hint_terms({"terms": "ComfyUI"}, settings.asr) == ["ComfyUI"]  # one term, not its letters
 
 
 def test_hint_terms_follow_the_language_script(settings) -> None:
