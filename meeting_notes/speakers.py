@@ -57,6 +57,11 @@ class SpeakerSettings(BaseModel):
     max_embed_s: float = Field(
         180.0, description="At most this much of a speaker's speech (longest turns first) is embedded."
     )
+    embed_threads: int = Field(
+        1,
+        description="CPU threads for speaker embeddings (a small model: one thread is as fast and avoids "
+        "thread contention on a busy machine; 0: torch's default).",
+    )
 
 
 class SpeakerError(MeetingNotesError):
@@ -257,11 +262,17 @@ def embed_speech(audio: np.ndarray, embedder: _Embedder, cfg: SpeakerSettings, s
     if not chunks:
         return None
     vecs = []
-    with torch.inference_mode():
-        for c in chunks:  # windows differ in length: one at a time (CPU-cheap at 10 s)
-            x = torch.from_numpy(np.ascontiguousarray(c, dtype=np.float32))[None, None]
-            v = embedder.model(x)[0].numpy().astype(np.float64)
-            vecs.append(v / (np.linalg.norm(v) or 1.0))
+    threads = torch.get_num_threads()
+    if cfg.embed_threads > 0:
+        torch.set_num_threads(cfg.embed_threads)
+    try:
+        with torch.inference_mode():
+            for c in chunks:  # windows differ in length: one at a time (CPU-cheap at 10 s)
+                x = torch.from_numpy(np.ascontiguousarray(c, dtype=np.float32))[None, None]
+                v = embedder.model(x)[0].numpy().astype(np.float64)
+                vecs.append(v / (np.linalg.norm(v) or 1.0))
+    finally:
+        torch.set_num_threads(threads)
     mean = np.mean(vecs, axis=0)
     return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
 
