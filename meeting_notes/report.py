@@ -20,13 +20,16 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
+
+from pydantic import BaseModel, ValidationError
 
 from meeting_notes.analytics import Analytics, SpeakerLabel, compute_analytics
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.schema import Diarization, SpeakerTurn, Transcript
 
+M = TypeVar("M", bound=BaseModel)
 REPORT_NAME = "report.html"
 N_COLOURS = 10
 """Speaker colours in the stylesheet (``.s0`` .. ``.s9``); more speakers reuse them."""
@@ -111,11 +114,27 @@ def fmt_duration(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 60 else fmt_time(seconds)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _read(path: Path, required: bool = False) -> dict[str, Any] | None:
+    """A JSON object from ``path``; None when an optional file is missing or unreadable."""
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        if required:
+            raise
+        return None
     return data if isinstance(data, dict) else None
+
+
+def _model(cls: type[M], data: dict[str, Any] | None) -> M | None:
+    """``data`` as ``cls``; None when absent or not of that shape (an optional input)."""
+    if data is None:
+        return None
+    try:
+        return cls.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def _asset(name: str) -> str:
@@ -528,18 +547,13 @@ def write_report(meeting_dir: Path) -> Path:
     ``diarization.json``, ``notes.json``, ``analytics.json`` and ``run.json`` (each optional;
     analytics are computed when ``analytics.json`` is missing). Returns the report's path."""
     meeting_dir = Path(meeting_dir)
-    transcript_raw = _read(meeting_dir / "transcript.json")
+    transcript_raw = _read(meeting_dir / "transcript.json", required=True)
     if transcript_raw is None:
         raise FileNotFoundError(f"{meeting_dir / 'transcript.json'}: no transcript to report on")
-    d_raw = _read(meeting_dir / "diarization.json")
-    diarization = Diarization.model_validate(d_raw) if d_raw is not None else None
-    a_raw = _read(meeting_dir / "analytics.json")
-    if a_raw is not None:
-        analytics: Analytics | None = Analytics.model_validate(a_raw)
-    elif diarization is not None:
+    diarization = _model(Diarization, _read(meeting_dir / "diarization.json"))
+    analytics = _model(Analytics, _read(meeting_dir / "analytics.json"))
+    if analytics is None and diarization is not None:
         analytics = compute_analytics(Transcript.model_validate(transcript_raw), diarization)
-    else:
-        analytics = None
     audio_path = str((transcript_raw.get("audio") or {}).get("path") or "")
     url, _resolved = audio_src(meeting_dir, audio_path) if audio_path else (None, Path())
     html_text = render_report(

@@ -92,6 +92,14 @@ def test_helpers():
     assert overlap_intervals(turns) == [(3, 6)]
 
 
+def test_damaged_optional_inputs_are_skipped(meeting: Path):
+    (meeting / "notes.json").write_text("{not json", encoding="utf-8")
+    (meeting / "analytics.json").write_text('{"meeting_id": 3}', encoding="utf-8")  # wrong shape: recomputed
+    (meeting / "run.json").write_bytes(b"\xff\xfe")
+    html = write_report(meeting).read_text(encoding="utf-8")
+    assert "No notes for this meeting." in html and "Conversation analytics" in html
+
+
 def test_report_requires_transcript(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="transcript.json"):
         write_report(tmp_path)
