@@ -17,7 +17,8 @@ from prefect.artifacts import create_table_artifact
 
 from meeting_notes.crm.errors import CRMError
 from meeting_notes.crm.ledger import Ledger, default_url
-from meeting_notes.crm.service import push, remember_ids, retry_failed
+from meeting_notes.crm.service import deliver as deliver_meeting
+from meeting_notes.crm.service import retry_failed
 from meeting_notes.settings import get_settings
 
 
@@ -49,26 +50,16 @@ def _key(meeting_id: str) -> str:
 
 @task(name="deliver")
 def deliver(meeting_dir: str, crm_ids: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
-    """Record the sidecar's CRM ids in crm.json; with ``crm.auto_push`` on, push to each of
-    ``crm.auto_push_targets`` without review. A delivery that fails is recorded (ledger, crm.json)
-    and left to ``crm-retry``: it never fails the meeting, whose notes stay on disk."""
-    logger = _logger()
-    settings = get_settings().crm
+    """:func:`meeting_notes.crm.service.deliver` as a task, with a table artifact of the outcomes.
+
+    ``process-meeting`` runs the same function as its ``deliver`` stage (the stage registry in
+    :mod:`meeting_notes.pipeline`); this task is for flows that deliver a meeting on its own.
+    """
     folder = Path(meeting_dir)
-    remember_ids(folder, crm_ids)
-    if not settings.auto_push or not settings.auto_push_targets:
-        logger.info("CRM: waiting for review (meeting-notes crm preview %s --target ...)", folder)
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    for target in settings.auto_push_targets:
-        try:
-            result = push(folder, target, settings, auto=True)
-            out[target] = result.model_dump(mode="json")
-        except CRMError as exc:
-            out[target] = {"target": target, "status": "not_sent", "error": str(exc)}
-        logger.info("CRM %s: %s %s", target, out[target]["status"], out[target].get("error") or "")
-    rows = [{"target": t, "status": r["status"], "records": len(r.get("record_ids") or {}), "error": r.get("error") or ""} for t, r in out.items()]
-    _artifact(rows, _key(folder.name), f"CRM delivery of {folder.name}")
+    out = deliver_meeting(folder, crm_ids, get_settings().crm)
+    if out:
+        rows = [{"target": t, "status": r["status"], "records": len(r.get("record_ids") or {}), "error": r.get("error") or ""} for t, r in out.items()]
+        _artifact(rows, _key(folder.name), f"CRM delivery of {folder.name}")
     return out
 
 

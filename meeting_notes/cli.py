@@ -131,9 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("names", nargs="*", help="Only these registry entries.")
     m.add_argument("--resolve", action="store_true", help="Resolve (assemble, checksum) the models.")
     m.set_defaults(func=_models)
+    from meeting_notes.crm.cli import add_parser as add_crm_commands
     from meeting_notes.orchestration_cli import add_orchestration_commands
 
     add_orchestration_commands(sub)
+    add_crm_commands(sub)
     return parser
 
 

@@ -186,6 +186,20 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
     return run_notes(ctx, run)
 
 
+def deliver_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
+    """CRM delivery after the notes: the sidecar's CRM ids go to ``crm.json``; with
+    ``crm.auto_push`` the notes are pushed (else they wait for ``meeting-notes crm push``).
+    Never fails the meeting: a failed push is recorded for ``crm retry``."""
+    if not ctx.workspace.notes_json.is_file():
+        return StageRecord(status="skipped")
+    from meeting_notes.crm.service import deliver
+
+    t0 = time.perf_counter()
+    outcome = deliver(ctx.workspace.root, ctx.options.hints.get("crm_ids"), ctx.settings.crm)
+    run.extra["crm"] = outcome or {"status": "awaiting review" if not ctx.settings.crm.auto_push else "no targets"}
+    return stage_record(t0, ctx.audio.duration)
+
+
 @dataclass(frozen=True)
 class StageSpec:
     """One stage as the orchestrators see it."""
@@ -204,6 +218,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("align", lambda ctx, run, wav: align_stage(ctx), retry_transient=False),
     StageSpec("export", lambda ctx, run, wav: export_stage(ctx)),
     StageSpec("notes", lambda ctx, run, wav: notes_stage(ctx, run), wanted=lambda options: options.notes),
+    StageSpec("deliver", lambda ctx, run, wav: deliver_stage(ctx, run), wanted=lambda options: options.notes),
 )
 """The stages after ``audio`` (checking and hashing the recording), in order."""
 
@@ -347,6 +362,7 @@ __all__ = [
     "STAGE_NAMES",
     "StageSpec",
     "align_stage",
+    "deliver_stage",
     "diarize_stage",
     "export_stage",
     "finish_run",

@@ -116,7 +116,7 @@ class Transcript(BaseModel):
 class StageRecord(BaseModel):
     """How one stage of one run went."""
 
-    status: str = Field(description="'done', 'cached' (reused from an earlier run) or 'failed'.")
+    status: str = Field(description="'done', 'cached' (reused from an earlier run), 'skipped' (nothing to do) or 'failed'.")
     wall_s: float = 0.0
     real_time_factor: float | None = Field(None, description="Audio seconds per wall second.")
     error: str | None = None

@@ -6,6 +6,9 @@
 #   3. the embedded LLM of the notes step (scripts/install_local_llm.sh: compiles
 #      llama-cpp-python, 5-15 min on 2 cores; skip with MEETING_NOTES_SKIP_LOCAL_LLM=1 when the
 #      notes go to a remote OpenAI-compatible endpoint).
+#   4. the tools the test suite drives for real (skip with MEETING_NOTES_SKIP_TEST_TOOLS=1):
+#      PostgreSQL (a throwaway cluster for the CRM ledger tests) and Chromium (report.html is
+#      tested in a headless browser), from Debian's packages.
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,21 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libavutil\.so'; then
   else
     echo "error: FFmpeg shared libraries are missing; install them (e.g. 'sudo apt-get install ffmpeg') and re-run." >&2
     exit 1
+  fi
+fi
+
+if [ "${MEETING_NOTES_SKIP_TEST_TOOLS:-0}" != 1 ]; then
+  missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      echo "Installing test tools (apt-get install ${missing[*]})..."
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+      echo "note: ${missing[*]} not installed (not root): the tests that need them are skipped, saying why." >&2
+    fi
   fi
 fi
 

@@ -218,3 +218,24 @@ def retry_failed(settings: CRMSettings, ledger: Ledger, target: str | None = Non
             result = PushResult(target=row.target, meeting_id=row.meeting_id, status="rejected", error=str(exc), attempts=row.attempts)
         out.append(result)
     return out
+
+
+def deliver(meeting_dir: Path, crm_ids: dict[str, Any] | None, settings: CRMSettings) -> dict[str, dict[str, Any]]:
+    """After the notes of a processed meeting: record the sidecar's CRM ids in crm.json and, with
+    ``crm.auto_push`` on, push to each of ``crm.auto_push_targets`` without review.
+
+    A delivery that fails is recorded (ledger, crm.json) and left to ``crm retry``: it never
+    fails the meeting, whose notes stay on disk. Returns each target's outcome (no credentials).
+    """
+    remember_ids(meeting_dir, crm_ids)
+    if not settings.auto_push or not settings.auto_push_targets:
+        log.info("CRM: waiting for review (meeting-notes crm preview %s --target ...)", meeting_dir)
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for target in settings.auto_push_targets:
+        try:
+            out[target] = push(meeting_dir, target, settings, auto=True).model_dump(mode="json")
+        except CRMError as exc:
+            out[target] = {"target": target, "status": "not_sent", "error": str(exc)}
+        log.info("CRM %s: %s %s", target, out[target]["status"], out[target].get("error") or "")
+    return out
