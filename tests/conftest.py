@@ -36,3 +36,20 @@ def settings(model_cache: Path):
     from meeting_notes.settings import Settings
 
     return Settings(cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect server for the whole session (about 10 s to start), shared by the
+    flow tests; not autouse. It has a global concurrency limit 'test-gpu' of 1 slot."""
+    pytest.importorskip("prefect")
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            with get_client(sync_client=True) as client:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="test-gpu", limit=1))
+            yield

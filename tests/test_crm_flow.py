@@ -16,12 +16,11 @@ CANARY = "CANARY-prefect-4b1d9e77-SECRET"
 
 
 @pytest.mark.slow
-def test_deliver_and_crm_retry_in_prefect_keep_no_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deliver_and_crm_retry_in_prefect_keep_no_token(prefect_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.logging.handlers import APILogHandler
     from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
-    from prefect.testing.utilities import prefect_test_harness
 
     from flows.crm import crm_retry, deliver
     from meeting_notes.settings import get_settings
@@ -43,26 +42,25 @@ def test_deliver_and_crm_retry_in_prefect_keep_no_token(tmp_path: Path, monkeypa
             return deliver(meeting_dir, crm_ids)
 
         try:
-            with prefect_test_harness(server_startup_timeout=120):
-                ok = make_meeting(out, en_notes(), {})
-                first = process(str(ok), {"company_id": HS_IDS["company_id"], "deal_id": HS_IDS["deal_id"]})
-                assert first["hubspot"]["status"] == "delivered" and first["webhook"]["status"] == "delivered"
-                bad = make_meeting(out, ja_notes(), {})
-                crm.script([Reply(503, {"status": "error", "message": "down"})] * 2)
-                second = process(str(bad), {"company_id": HS_IDS["company_id"]})
-                assert second["hubspot"]["status"] == "failed" and second["webhook"]["status"] == "failed"
-                retried = crm_retry()
-                assert sorted(r["status"] for r in retried) == ["delivered", "delivered"]
-                assert crm.count("meetings") == 2 and len(crm.hooks) == 2
-                APILogHandler().flush()
-                with get_client(sync_client=True) as client:
-                    artifacts = client.read_artifacts()
-                assert any(a.key and a.key.startswith("crm-") for a in artifacts)
-                db = PREFECT_API_DATABASE_CONNECTION_URL.value().split("///", 1)[1]
-                blobs = [p.read_bytes() for p in Path(db).parent.glob(Path(db).name + "*")]
-                assert blobs and sum(len(b) for b in blobs) > 0
-                assert any(b"deliver-wrapper" in b for b in blobs)  # the runs are in there...
-                assert not any(CANARY.encode() in b for b in blobs)  # ...the token is not
+            ok = make_meeting(out, en_notes(), {})
+            first = process(str(ok), {"company_id": HS_IDS["company_id"], "deal_id": HS_IDS["deal_id"]})
+            assert first["hubspot"]["status"] == "delivered" and first["webhook"]["status"] == "delivered"
+            bad = make_meeting(out, ja_notes(), {})
+            crm.script([Reply(503, {"status": "error", "message": "down"})] * 2)
+            second = process(str(bad), {"company_id": HS_IDS["company_id"]})
+            assert second["hubspot"]["status"] == "failed" and second["webhook"]["status"] == "failed"
+            retried = crm_retry()
+            assert sorted(r["status"] for r in retried) == ["delivered", "delivered"]
+            assert crm.count("meetings") == 2 and len(crm.hooks) == 2
+            APILogHandler().flush()
+            with get_client(sync_client=True) as client:
+                artifacts = client.read_artifacts()
+            assert any(a.key and a.key.startswith("crm-") for a in artifacts)
+            db = PREFECT_API_DATABASE_CONNECTION_URL.value().split("///", 1)[1]
+            blobs = [p.read_bytes() for p in Path(db).parent.glob(Path(db).name + "*")]
+            assert blobs and sum(len(b) for b in blobs) > 0
+            assert any(b"deliver-wrapper" in b for b in blobs)  # the runs are in there...
+            assert not any(CANARY.encode() in b for b in blobs)  # ...the token is not
         finally:
             get_settings.cache_clear()
     for path in tmp_path.rglob("*"):

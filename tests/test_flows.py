@@ -20,12 +20,7 @@ import pytest
 pytest.importorskip("prefect")
 
 from prefect.client.orchestration import get_client  # noqa: E402
-from prefect.settings import (  # noqa: E402
-    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-    PREFECT_RESULTS_LOCAL_STORAGE_PATH,
-    temporary_settings,
-)
-from prefect.testing.utilities import prefect_test_harness  # noqa: E402
+from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings  # noqa: E402
 
 from meeting_notes import pipeline  # noqa: E402
 from meeting_notes.errors import CorruptAudioError  # noqa: E402
@@ -34,18 +29,6 @@ from meeting_notes.model_registry import file_sha256  # noqa: E402
 from meeting_notes.schema import AudioInfo, RunInfo, StageRecord, read_json  # noqa: E402
 from meeting_notes.settings import get_settings  # noqa: E402
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for, stage_cache_key  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory):
-    """One temporary Prefect server for the whole session (about 10 s to start)."""
-    with prefect_test_harness(server_startup_timeout=120):
-        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            with get_client(sync_client=True) as client:
-                from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name="test-gpu", limit=1))
-            yield
 
 
 class FakeStages:
