@@ -231,6 +231,8 @@ def load_meetings(ids: list[str] | None) -> list[tuple[Transcript, dict[str, Any
             continue
         gold = json.loads((DATA / "gold" / f"{transcript.meeting_id}.json").read_text(encoding="utf-8"))
         out.append((transcript, gold))
+    if ids:
+        out.sort(key=lambda pair: ids.index(pair[0].meeting_id))  # in the order asked
     return out
 
 

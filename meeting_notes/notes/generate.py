@@ -476,7 +476,7 @@ def _generate_passes(
             max_tokens=llm.passes_max_output_tokens,
         )
         extraction, sales = run_passes(run)
-        asked = {k: v for k, v in run.statuses.items() if v != "skipped"}
+        asked = {k: v for k, v in run.statuses.items() if v not in ("skipped", "rules")}
         if asked and all(v == "context_length_exceeded" for v in asked.values()) and budget >= 1000:
             budget //= 2  # the estimate was too low for this tokenizer
             continue

@@ -63,6 +63,19 @@ SALES_WORDS = re.compile(
     r"\b(budget|pricing|price|quote|contract|proposal|licen[cs]es?|subscription|purchase|trial)\b|予算|見積|価格|料金|契約|導入|購入|トライアル",
     re.IGNORECASE,
 )
+#: A sentence about what the customer can spend: its bare numbers are amount candidates too.
+SPENDING_WORDS = re.compile(
+    r"\b(budget\w*|set aside|spend|afford|allocat\w*|approved|cap|ceiling|up to)\b|予算|枠|上限|まで(?:なら|は)?出せ|投資",
+    re.IGNORECASE,
+)
+#: Smallest bare number taken as an amount in such a sentence.
+MIN_BARE_AMOUNT = 100
+#: The labels the money pass gives each candidate amount.
+MONEY_LABELS = ("budget", "price", "other")
+#: Dates said alone that name the meeting day itself ("today's agenda"), not a plan, unless the
+#: sentence makes them a deadline ("by today", 「今日中」).
+BARE_TODAY = re.compile(r"^(?:today|tonight|now|本日|今日|きょう)$", re.IGNORECASE)
+DEADLINE_WORDS = re.compile(r"\bby\b|\bend of\b|\bbefore\b|中に?|まで", re.IGNORECASE)
 #: Pass errors that leave the pass's fields empty instead of failing the meeting.
 PASS_ERRORS = frozenset({"invalid_output", "context_length_exceeded", "empty_response"})
 
@@ -99,17 +112,9 @@ class PeopleOut(_Out):
 
 
 class MoneyOut(_Out):
-    budget: list[str] = _lim(6)
-    price: list[str] = _lim(8)
+    """One label per candidate amount: {"M1": "price", "M2": "budget", ...}."""
 
-
-class DateOut(_Out):
-    id: str
-    what: str = ""
-
-
-class DatesOut(_Out):
-    dates: list[DateOut] = _lim(10)
+    model_config = ConfigDict(extra="allow")
 
 
 class CompetitorOut(_Out):
@@ -218,6 +223,31 @@ def quote_from(text: str, key: str = "", about: str = "") -> str:
     return cut.strip()
 
 
+_STOP = frozenset(
+    "the a an and or but to of for in on at by with from this that these those is are was were be been will "
+    "would can could should have has had our your their his her its we you they them it about into over "
+    "some more most very just also then than there here what when where which who how all any each".split()
+)
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def supports(text: str, about: str) -> bool:
+    """Whether ``text`` says what ``about`` claims, roughly: most of its content words (English,
+    by 5-letter stems) or of its character pairs (Japanese) appear in ``text``. A claim copied
+    from elsewhere (the prompt's example, another meeting) fails it."""
+    norm = normalize(text)
+    pairs = [about[i : i + 2] for i in range(len(about) - 1) if _CJK_CHAR.match(about[i]) and _CJK_CHAR.match(about[i + 1])]
+    if pairs:
+        hits = sum(1 for p in pairs if normalize(p) in norm)
+        return hits >= min(2, len(pairs)) and hits >= 0.3 * len(pairs)
+    words = [w.casefold() for w in re.findall(r"[A-Za-z0-9']+", about)]
+    stems = {w[:5] for w in words if len(w) > 2 and w not in _STOP}
+    if not stems:
+        return False
+    hits = sum(1 for st in stems if st in norm)
+    return hits >= min(2, len(stems)) and hits >= 0.5 * len(stems)
+
+
 # -- running the passes ------------------------------------------------------------------
 @dataclass
 class PassRun:
@@ -266,7 +296,14 @@ class PassRun:
         return prefer if prefer in self.texts else -1
 
     def evidence(self, seg: int, key: str = "", about: str = "") -> list[Evidence]:
-        sid = self.find_segment(key, seg) if key else seg
+        """Evidence from the cited segment: the one holding ``key`` (a name, the due words), or,
+        for a free-text item, the cited segment or a near one that supports ``about``; none
+        (the item is then dropped by the check) when no segment does."""
+        if key:
+            sid = self.find_segment(key, seg)
+        else:
+            near = [seg] + [seg + d for d in (-1, 1, -2, 2)]
+            sid = next((i for i in near if i in self.texts and supports(self.texts[i], about)), -1) if about else seg
         if sid not in self.texts:
             return []
         return [Evidence(segment_ids=[sid], quote=quote_from(self.texts[sid], key, about))]
@@ -367,14 +404,25 @@ def _candidate_lines(cands: list[Candidate], with_dates: bool) -> str:
 
 
 def money_candidates(run: PassRun) -> list[Candidate]:
-    from meeting_notes.notes.money import find_amounts
+    """Amounts of money found by rule, plus bare numbers (100 or more) in a sentence about
+    spending ("set aside", "予算", "枠"), which the money rules leave out without a currency."""
+    from meeting_notes.notes.money import find_amounts, find_numbers
 
     out: list[Candidate] = []
     for sid, text in run.texts.items():
-        for m in find_amounts(text, run.language):
+        found = find_amounts(text, run.language)
+        spans = [m.span for m in found]
+        mentions = [(m.span[0], m.said) for m in found]
+        for n in find_numbers(text):
+            inside = any(a <= n.span[0] < b or n.span[0] <= a < n.span[1] for a, b in spans)
+            if inside or n.value < MIN_BARE_AMOUNT:
+                continue
+            if SPENDING_WORDS.search(quote_from(text, n.said)):
+                mentions.append((n.span[0], n.said))
+        for _, said in sorted(mentions):
             if len(out) >= MAX_CANDIDATES:
                 return out
-            out.append(Candidate(f"M{len(out) + 1}", sid, m.said, quote_from(text, m.said)))
+            out.append(Candidate(f"M{len(out) + 1}", sid, said, quote_from(text, said)))
     return out
 
 
@@ -385,27 +433,31 @@ def money_pass(run: PassRun) -> tuple[list[TextItem], list[TextItem]]:
     if not cands:
         run.statuses["money"] = "skipped"
         return [], []
-    ids = [c.id for c in cands]
     question = run.prompts.questions["money"].replace("{candidates}", _candidate_lines(cands, False))
-    schema = _schema(MoneyOut, {("budget", "[]"): ids, ("price", "[]"): ids})
+    schema = {
+        "type": "object",
+        "properties": {c.id: {"enum": list(MONEY_LABELS)} for c in cands},
+        "required": [c.id for c in cands],
+        "additionalProperties": False,
+    }
     out: MoneyOut | None = run.ask("money", question, MoneyOut, schema)
     if out is None:
         return [], []
-    by_id = {c.id: c for c in cands}
+    labels = {k: str(v) for k, v in (out.model_extra or {}).items()}
+    run.info["money_labels"] = labels
 
-    def items(chosen: list[str], skip: set[str]) -> list[TextItem]:
+    def items(label: str, skip: set[str]) -> list[TextItem]:
         result: list[TextItem] = []
-        texts: set[str] = set(skip)
-        for cid in chosen:
-            c = by_id.get(cid)
-            if c is None or c.sentence in texts:
+        seen = set(skip)
+        for c in cands:
+            if labels.get(c.id) != label or c.sentence in seen:
                 continue
-            texts.add(c.sentence)
+            seen.add(c.sentence)
             result.append(TextItem(text=c.sentence[:TEXT_MAX], evidence=[Evidence(segment_ids=[c.seg], quote=c.sentence)]))
         return result
 
-    budget = items(out.budget, set())
-    pricing = items([i for i in out.price if i not in out.budget], {b.text for b in budget})
+    budget = items("budget", set())
+    pricing = items("price", {b.text for b in budget})
     return budget, pricing
 
 
@@ -430,23 +482,16 @@ def date_candidates(run: PassRun) -> list[Candidate]:
 
 
 def dates_pass(run: PassRun) -> list[TimelineItem]:
-    """Timeline items: dates found and resolved by rule, the relevant ones picked by the model."""
+    """Timeline items by rule: every date found and resolved to the meeting date or later, each
+    resolved date once, without a bare "today" (the meeting day itself). A model picking among
+    these candidates chose worse than this on the eval set (see RESULTS.md), so no call."""
     cands = date_candidates(run)
     run.info["date_candidates"] = len(cands)
-    if not cands:
-        run.statuses["dates"] = "skipped"
-        return []
-    ids = [c.id for c in cands]
-    question = run.prompts.questions["dates"].replace("{candidates}", _candidate_lines(cands, True))
-    out: DatesOut | None = run.ask("dates", question, DatesOut, _schema(DatesOut, {("dates", "[]", "id"): ids}))
-    if out is None:
-        return []
-    by_id = {c.id: c for c in cands}
+    run.statuses["dates"] = "rules"
     items: list[TimelineItem] = []
     seen: set[str] = set()
-    for d in out.dates:
-        c = by_id.get(d.id)
-        if c is None:
+    for c in cands:
+        if BARE_TODAY.match(c.said.strip()) and not DEADLINE_WORDS.search(c.sentence):
             continue
         key = c.resolved or normalize(c.said)
         if key in seen:
@@ -454,9 +499,7 @@ def dates_pass(run: PassRun) -> list[TimelineItem]:
         seen.add(key)
         items.append(
             TimelineItem(
-                text=(d.what or c.sentence)[:TEXT_MAX],
-                date=c.said,
-                resolved=c.resolved,
+                text=c.sentence[:TEXT_MAX], date=c.said, resolved=c.resolved,
                 evidence=[Evidence(segment_ids=[c.seg], quote=c.sentence)],
             )
         )
@@ -523,7 +566,12 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
         f"{n} ({', '.join(b for b in (labels.get(n, ''), next((p.side for p in people.participants if p.name == n), '')) if b and b != 'unknown')})"
         for n in names
     )
-    question = run.prompts.questions["next_steps"].replace("{participants}", described or "—")
+    cue_ids = prefilter.select(run.texts, "next_steps", run.language)
+    question = (
+        run.prompts.questions["next_steps"]
+        .replace("{participants}", described or "—")
+        .replace("{lines}", ", ".join(str(i) for i in cue_ids[-MAX_CANDIDATES:]) or "—")
+    )
     enums = {("steps", "[]", "owner"): names + [""]} if names else {}
     out: StepsOut | None = run.ask("next_steps", question, StepsOut, _schema(StepsOut, enums))
     if out is None:
@@ -541,7 +589,7 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
                 owner=s.owner,
                 due=s.due,
                 due_resolved=_resolve_due(run, s.due, s.seg),
-                evidence=run.evidence(s.seg, s.due if s.due and s.seg in run.texts and normalize(s.due) in normalize(run.texts[s.seg]) else "", s.action),
+                evidence=run.evidence(s.seg, "", s.action),
             )
         )
     return steps

@@ -207,6 +207,8 @@ def candidate_names(texts: dict[int, str], segment_ids: Iterable[int], exclude: 
             name = " ".join(words)
             if not name or name in _COMMON_LATIN or name in _COMMON_KATAKANA:
                 continue
+            if name.isascii() and name.isupper() and len(name) <= 3:
+                continue  # acronyms of things, not vendors (FAX, POS, CRM, SSO)
             if re.fullmatch(rf"(?:{_WEEKDAYS}|{_MONTHS})", name, _I):
                 continue
             key = name.casefold()
