@@ -485,6 +485,9 @@ def _generate_passes(
     status, detail = "ok", ""
     if asked and len(failed) == len(asked):
         status, detail = "llm_failed", "every pass failed: " + ", ".join(f"{k}={v}" for k, v in failed.items())
+        # Without the model we cannot tell a sales meeting from a casual call: nothing is kept,
+        # not even the dates the rules found.
+        extraction = Extraction()
     elif failed:
         status, detail = "partial", "fields of these passes are empty: " + ", ".join(f"{k}={v}" for k, v in failed.items())
     elif not sales:
