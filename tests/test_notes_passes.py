@@ -294,3 +294,14 @@ def test_quote_from_picks_the_sentence_with_the_key() -> None:
     text = "Okay. So on pricing we'd be at twelve hundred a month. And onboarding is extra."
     assert quote_from(text, "twelve hundred") == "So on pricing we'd be at twelve hundred a month."
     assert quote_from("Yes. No.", "") == "Yes. No."  # too short alone: the whole segment
+
+
+def test_items_over_a_list_limit_are_recorded_or_kept() -> None:
+    from meeting_notes.notes.schema import Extraction, NextStep, list_overflow, trim_extraction
+
+    steps = [NextStep(action=f"step number {i}") for i in range(8)]
+    extraction = Extraction(next_steps=steps)
+    cut = trim_extraction(extraction)
+    assert len(cut.next_steps) == 6
+    assert [d.text for d in list_overflow(extraction)] == ["step number 6", "step number 7"]
+    assert len(trim_extraction(extraction, lists=False).next_steps) == 8  # a merged long meeting keeps all
