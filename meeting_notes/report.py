@@ -229,10 +229,11 @@ def _header(
         meta.append(f"<li>{_e(t['account'])}: <b>{_e(account)}</b></li>")
     meta.append(f"<li>{_e(t['duration'])}: <b>{fmt_time(transcript.audio.duration)}</b></li>")
     people = []
+    any_side = any(speakers.side(s) != "unknown" for s in speakers.ids)
     for spk in speakers.ids:
+        badge = _side_badge(speakers.side(spk), t) if any_side else ""
         people.append(
-            f'<li><span class="sw b{speakers.index(spk) % N_COLOURS}"></span>{_e(speakers.name(spk, lang))} '
-            f"{_side_badge(speakers.side(spk), t)}</li>"
+            f'<li><span class="sw b{speakers.index(spk) % N_COLOURS}"></span>{_e(speakers.name(spk, lang))} {badge}</li>'
         )
     for p in notes.get("participants") or []:
         if not isinstance(p, dict) or not p.get("name"):
@@ -476,13 +477,17 @@ def _footer(run: Mapping[str, Any] | None, t: Mapping[str, str]) -> str:
     if not run:
         return ""
     models = run.get("models") if isinstance(run.get("models"), dict) else {}
-    names = [
-        f"{stage}: {m.get('name') or m.get('model') or ''}".strip()
-        for stage, m in models.items() if isinstance(m, dict)
-    ]
+    names = []
+    for stage, m in models.items():
+        if isinstance(m, dict):
+            name = m.get("name") or " + ".join(str(m[k]) for k in ("segmentation", "embedding") if m.get(k)) or m.get("model")
+            if name:
+                names.append(f"{stage}: {name}")
+    versions = run.get("versions") if isinstance(run.get("versions"), dict) else {}
+    version = versions.get("meeting-notes") or versions.get("meeting_notes") or ""
     when = run.get("finished_at") or run.get("started_at") or ""
     return (
-        f"<footer>{_e(t['generated'])}: {_e(when)} · meeting-notes {_e((run.get('versions') or {}).get('meeting_notes', ''))}"
+        f"<footer>{_e(t['generated'])}: {_e(when)} · meeting-notes {_e(version)}"
         + (f" · {_e(t['models'])}: {_e('; '.join(names))}" if names else "")
         + "</footer>"
     )

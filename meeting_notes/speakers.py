@@ -388,6 +388,16 @@ def identify_speakers(
     }
 
 
+def speaker_labels(matches: dict[str, SpeakerMatch]) -> dict[str, Any]:
+    """Matches as analytics labels (``compute_analytics(..., labels=...)``)."""
+    from meeting_notes.analytics import SpeakerLabel
+
+    return {
+        spk: SpeakerLabel(name=m.name, side=m.side if m.side in ("seller", "customer") else "unknown")
+        for spk, m in matches.items()
+    }
+
+
 def speaker_settings(settings: Any) -> SpeakerSettings:
     """``settings.speakers`` (once the lead adds it to Settings), else the defaults with
     ``MEETING_NOTES_SPEAKERS__STORE_PATH`` honoured."""

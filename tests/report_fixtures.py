@@ -89,8 +89,8 @@ def build_meeting(folder: Path, *, audio: Path | None = SAMPLE_WAV, language: st
         "started_at": "2026-11-20T10:00:00+00:00",
         "finished_at": "2026-11-20T10:01:00+00:00",
         "status": "done",
-        "models": {"asr": {"name": "base"}},
-        "versions": {"meeting_notes": "0.1.0"},
+        "models": {"asr": {"name": "base"}, "diarization": {"segmentation": "segmentation-3.0", "embedding": "campplus"}},
+        "versions": {"meeting-notes": "0.1.0"},
     }
     (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
     return folder

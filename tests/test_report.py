@@ -44,6 +44,7 @@ def test_report_content_and_escaping(meeting: Path):
     assert list(meeting.glob("*.wav")) == []
     # speakers named from the labels in analytics.json, the other numbered
     assert ">Speaker 2<" in html
+    assert "meeting-notes 0.1.0" in html and "diarization: segmentation-3.0 + campplus" in html
 
 
 def test_missing_audio_and_notes(tmp_path: Path):

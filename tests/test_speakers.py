@@ -75,6 +75,14 @@ def test_assign_is_one_to_one_with_threshold():
     assert assign({}, 0.5) == {}
 
 
+def test_speaker_labels_from_matches():
+    from meeting_notes.speakers import SpeakerMatch, speaker_labels
+
+    m = {"SPEAKER_01": SpeakerMatch(speaker="SPEAKER_01", profile_id=3, name="Kenji Sato", side="seller", score=0.7)}
+    labels = speaker_labels(m)
+    assert labels["SPEAKER_01"].name == "Kenji Sato" and labels["SPEAKER_01"].side == "seller"
+
+
 def _cli(argv: list[str], store: Path, monkeypatch, settings) -> int:
     if "speakers" in type(settings).model_fields:
         settings = settings.model_copy(update={"speakers": SpeakerSettings(store_path=store)})
