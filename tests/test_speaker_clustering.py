@@ -96,3 +96,14 @@ def test_pyannote_sample_two_speakers_without_hint(data_dir: Path) -> None:
     result = diarize(wav, Settings(cpu_threads=2), device="cpu", sample_rate=sr)
     assert len(result.speakers) == 2
     assert diarization_error_rate(read_rttm(data_dir / "sample.rttm"), result.turns).der < 0.10
+
+
+def test_window_lower_bound_needs_enough_windows() -> None:
+    from meeting_notes.speaker_clustering import SpeakerClustering
+
+    clustering = SpeakerClustering(ClusteringConfig(), window_min_windows=2)
+    # chunk index of each clustered embedding: window 0 holds two speakers, window 1 one
+    assert clustering.window_lower_bound(np.array([0, 0, 1])) == 1
+    assert clustering.window_lower_bound(np.array([0, 0, 1, 2, 2])) == 2
+    assert clustering.window_lower_bound(np.array([0, 0, 0, 1, 1, 1, 2, 2])) == 3
+    assert SpeakerClustering(ClusteringConfig(), window_min_windows=0).window_lower_bound(np.array([0, 0, 1, 1])) == 1
