@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
 from prefect.context import FlowRunContext
 from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
@@ -271,7 +271,15 @@ def notes_markdown(run: RunInfo, ws: MeetingWorkspace) -> str:
 
 
 def publish_artifacts(run: RunInfo, ws: MeetingWorkspace) -> None:
-    """A markdown artifact with the notes and a table artifact with the per-stage timings."""
+    """A markdown artifact with the notes, a table artifact with the per-stage timings and a
+    link artifact to the meeting's ``report.html``."""
+    if ws.report_html.is_file():
+        create_link_artifact(
+            link=ws.report_html.resolve().as_uri(),
+            link_text=f"report.html of {run.meeting_id}",
+            key=artifact_key("report", run.meeting_id),
+            description=f"The meeting page of {run.meeting_id} (open it on a machine that sees the output folder)",
+        )
     create_markdown_artifact(
         markdown=notes_markdown(run, ws),
         key=artifact_key("notes", run.meeting_id),

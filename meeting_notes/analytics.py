@@ -38,28 +38,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from meeting_notes.schema import Diarization, SpeakerTurn, Transcript
+from meeting_notes.settings import AnalyticsSettings
 
 Side = Literal["seller", "customer", "unknown"]
 SIDES: tuple[Side, ...] = ("seller", "customer", "unknown")
 CHARACTER_LANGUAGES = frozenset({"ja", "zh", "ko", "th"})
 """Languages without spaces between words: their rate is counted in characters."""
-
-
-class AnalyticsSettings(BaseModel):
-    """How turns, monologues and interruptions are delimited."""
-
-    turn_gap_s: float = Field(
-        1.5, description="Analytics: a speaker's pieces separated by a pause up to this many seconds are one turn."
-    )
-    backchannel_max_s: float = Field(
-        1.0,
-        description="Analytics: another speaker talking at most this long (\"mm-hmm\") does not end a monologue.",
-    )
-    interruption_min_overlap_s: float = Field(
-        0.5,
-        description="Analytics: a turn counts as an interruption only if it overlaps the other speaker's turn "
-        "at least this long (shorter overlaps are ordinary turn-taking).",
-    )
 
 
 class SpeakerLabel(BaseModel):

@@ -134,7 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     from meeting_notes.crm.cli import add_parser as add_crm_commands
     from meeting_notes.orchestration_cli import add_orchestration_commands
 
+    from meeting_notes.speakers_cli import add_parser as add_speaker_commands
+
     add_orchestration_commands(sub)
+    add_speaker_commands(sub)
     add_crm_commands(sub)
     return parser
 

@@ -179,6 +179,49 @@ def export_stage(ctx: MeetingContext) -> StageRecord:
     return run_cached(ctx, "export", {}, [ws.srt, ws.vtt, ws.markdown], body, upstream=("align",))
 
 
+def analytics_stage(ctx: MeetingContext, run: RunInfo, waveform: Waveform | None = None) -> StageRecord:
+    """Conversation analytics (``analytics.json``), with speakers named after the enrolled
+    profiles they match (``meeting-notes enroll``); a damaged profile store is reported in
+    ``run.json`` and the speakers stay unnamed."""
+    from meeting_notes.speakers import SpeakerStore, SpeakerStoreError
+
+    ws = ctx.workspace
+    try:
+        profiles = SpeakerStore(ctx.settings.speakers.store_path).profiles()
+    except SpeakerStoreError as exc:
+        run.extra["speakers"] = {"error": str(exc)}
+        profiles = []
+    params = {
+        "analytics": ctx.settings.analytics.model_dump(),
+        "speakers": ctx.settings.speakers.model_dump(mode="json", exclude={"store_path"}),
+        "profiles": sorted((p.id, p.model) for p in profiles),
+    }
+
+    def body() -> None:
+        from meeting_notes.analytics import compute_analytics
+        from meeting_notes.speakers import identify_speakers, speaker_labels
+
+        transcript = read_json(Transcript, ws.transcript_json)
+        diarization = read_json(Diarization, ws.diarization_json)
+        labels = None
+        if profiles:
+            matches = identify_speakers(_waveform(ctx, waveform), diarization, ctx.settings, profiles)
+            labels = speaker_labels(matches)
+            run.extra["speakers"] = {s: m.model_dump() for s, m in matches.items()}
+        write_json(compute_analytics(transcript, diarization, labels, ctx.settings.analytics), ws.analytics_json)
+
+    return run_cached(ctx, "analytics", params, [ws.analytics_json], body, upstream=("align", "diarize"))
+
+
+def report_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
+    """The rep's page (``report.html``), rebuilt on every run from what the folder holds."""
+    from meeting_notes.report import write_report
+
+    t0 = time.perf_counter()
+    write_report(ctx.workspace.root)
+    return stage_record(t0, ctx.audio.duration)
+
+
 def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
     """CRM sales notes (``notes.json``, ``notes.md``); see :mod:`meeting_notes.notes_stage`."""
     from meeting_notes.notes_stage import notes_stage as run_notes
@@ -217,8 +260,10 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("diarize", lambda ctx, run, wav: diarize_stage(ctx, wav), uses_model=True, retry_transient=False),
     StageSpec("align", lambda ctx, run, wav: align_stage(ctx), retry_transient=False),
     StageSpec("export", lambda ctx, run, wav: export_stage(ctx)),
+    StageSpec("analytics", lambda ctx, run, wav: analytics_stage(ctx, run, wav), retry_transient=False),
     StageSpec("notes", lambda ctx, run, wav: notes_stage(ctx, run), wanted=lambda options: options.notes),
     StageSpec("deliver", lambda ctx, run, wav: deliver_stage(ctx, run), wanted=lambda options: options.notes),
+    StageSpec("report", lambda ctx, run, wav: report_stage(ctx, run)),
 )
 """The stages after ``audio`` (checking and hashing the recording), in order."""
 
@@ -362,6 +407,7 @@ __all__ = [
     "STAGE_NAMES",
     "StageSpec",
     "align_stage",
+    "analytics_stage",
     "deliver_stage",
     "diarize_stage",
     "export_stage",
@@ -369,6 +415,7 @@ __all__ = [
     "notes_stage",
     "prepare_meeting",
     "process_meeting",
+    "report_stage",
     "run_cached",
     "stage_record",
     "start_run",

@@ -15,7 +15,6 @@ second voice (diarization of the clip finds another speaker talking more than
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -29,39 +28,10 @@ from pydantic import BaseModel, Field
 
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.schema import Diarization, SpeakerTurn
+from meeting_notes.settings import SpeakerSettings
 
 Role = Literal["rep", "customer"]
 ROLE_SIDE = {"rep": "seller", "customer": "customer"}
-
-
-def _default_store() -> Path:
-    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "meeting-notes" / "speakers.sqlite"
-
-
-class SpeakerSettings(BaseModel):
-    """Voice enrollment and speaker naming."""
-
-    store_path: Path = Field(default_factory=_default_store, description="SQLite file of enrolled speaker profiles.")
-    match_threshold: float = Field(
-        0.5,
-        description="Cosine similarity at or above which a diarized speaker is named after a profile "
-        "(calibrated on ami-debug: benchmarks/speaker_naming.py).",
-    )
-    min_speech_s: float = Field(5.0, description="Enrollment: least clean speech over all clips (seconds).")
-    max_other_voice_s: float = Field(
-        1.5, description="Enrollment: a clip where another voice talks longer than this is refused."
-    )
-    window_s: float = Field(10.0, description="Speech is embedded in windows of this length, then averaged.")
-    min_window_s: float = Field(1.5, description="Shorter leftover windows are not embedded.")
-    max_embed_s: float = Field(
-        180.0, description="At most this much of a speaker's speech (longest turns first) is embedded."
-    )
-    embed_threads: int = Field(
-        1,
-        description="CPU threads for speaker embeddings (a small model: one thread is as fast and avoids "
-        "thread contention on a busy machine; 0: torch's default).",
-    )
 
 
 class SpeakerError(MeetingNotesError):
@@ -399,10 +369,5 @@ def speaker_labels(matches: dict[str, SpeakerMatch]) -> dict[str, Any]:
 
 
 def speaker_settings(settings: Any) -> SpeakerSettings:
-    """``settings.speakers`` (once the lead adds it to Settings), else the defaults with
-    ``MEETING_NOTES_SPEAKERS__STORE_PATH`` honoured."""
-    cfg = getattr(settings, "speakers", None)
-    if isinstance(cfg, SpeakerSettings):
-        return cfg
-    env = os.environ.get("MEETING_NOTES_SPEAKERS__STORE_PATH")
-    return SpeakerSettings(store_path=Path(env)) if env else SpeakerSettings()
+    """``settings.speakers``: the enrollment store and matching settings."""
+    return settings.speakers

@@ -94,6 +94,14 @@ class MeetingWorkspace:
         return self.root / "transcript.md"
 
     @property
+    def analytics_json(self) -> Path:
+        return self.root / "analytics.json"
+
+    @property
+    def report_html(self) -> Path:
+        return self.root / "report.html"
+
+    @property
     def notes_json(self) -> Path:
         return self.root / "notes.json"
 

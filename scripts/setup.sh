@@ -28,6 +28,7 @@ if [ "${MEETING_NOTES_SKIP_TEST_TOOLS:-0}" != 1 ]; then
   missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -d /usr/share/fonts/opentype/ipafont-gothic ] || missing+=(fonts-ipafont-gothic)  # Japanese in report screenshots
   if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
       echo "Installing test tools (apt-get install ${missing[*]})..."

@@ -77,6 +77,8 @@ def fakes(prefect_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fa
         ("diarize", "diarization.json"),
         ("align", "transcript.json"),
         ("export", "transcript.md"),
+        ("analytics", "analytics.json"),
+        ("report", "report.html"),
     ]:
         monkeypatch.setattr(pipeline, f"{name}_stage", fake.stage(name, output))
     notes_run = fake.stage("notes", "notes.md")
@@ -110,9 +112,10 @@ def test_flow_runs_every_stage_and_publishes_notes_and_timings(fakes: FakeStages
 
     run = process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"))
     assert run.status == "done"
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, notes=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, analytics=1, notes=1, report=1)
     saved = read_json(RunInfo, tmp_path / "out" / run.meeting_id / "run.json")
-    assert [saved.stages[s].status for s in pipeline.STAGE_NAMES] == ["done"] * 6 + ["skipped"]  # no notes.json to deliver
+    statuses = {s: saved.stages[s].status for s in pipeline.STAGE_NAMES}
+    assert statuses == {s: "skipped" if s == "deliver" else "done" for s in pipeline.STAGE_NAMES}  # no notes.json to deliver
     assert saved.extra["notes"] == {"prompt_version": "test"} and saved.models["llm"] == {"name": "fake-llm"}
     again = process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"))
     assert again.stages["notes"].status == "cached" and again.models["llm"] == {"name": "fake-llm"}
@@ -121,6 +124,7 @@ def test_flow_runs_every_stage_and_publishes_notes_and_timings(fakes: FakeStages
         notes = client.read_latest_artifacts()
     by_key = {a.key: a for a in notes}
     assert "notes of" in by_key[artifact_key("notes", run.meeting_id)].data
+    assert "report.html" in by_key[artifact_key("report", run.meeting_id)].data  # a link to the meeting page
     timings = by_key[artifact_key("stage-timings", run.meeting_id)].data
     assert "transcribe" in timings and "real_time_factor" in timings
 
@@ -139,7 +143,7 @@ def test_rerun_after_failed_stage_resumes_there(fakes: FakeStages, tmp_path: Pat
     del fakes.fail["align"]
     run = process_meeting(audio, str(tmp_path / "out"), notes=False)
     assert run.status == "done"
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=2, export=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=2, export=1, analytics=1, report=1)
     assert {s: run.stages[s].status for s in ("transcribe", "diarize", "align")} == {
         "transcribe": "cached",
         "diarize": "cached",
@@ -186,7 +190,7 @@ def test_two_concurrent_triggers_on_one_file_run_each_stage_once(
     for t in threads:
         t.join(timeout=120)
     assert all(isinstance(r, RunInfo) and r.status == "done" for r in results), results
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, analytics=1, report=1)
 
 
 def test_missing_gpu_limit_fails_with_a_clear_message(
@@ -230,7 +234,7 @@ def test_sweep_runs_a_file_dropped_twice_once_and_leaves_half_written_files(
         writer.join()
 
     assert sorted(r["status"] for r in results) == ["done", "duplicate"]
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, analytics=1, report=1)
     assert growing.exists()  # still being written: left for a later sweep
     done = sorted(p.name for p in inbox.layout.done.iterdir())
     assert "monday.wav" in done and "monday.wav.meeting.json" in done
