@@ -471,6 +471,7 @@ def _generate_passes(
             shared_user=shared_user_text(language, condensed.text(), hints),
             language=prompt_language(language),
             texts=sent,
+            speakers={seg.id: seg.speaker or "" for seg in transcript.segments if seg.id in sent},
             anchor=anchor.date,
             anchor_guessed=anchor.guessed,
             max_tokens=llm.passes_max_output_tokens,
