@@ -282,22 +282,76 @@ def transcribe(
         initial_prompt=prompt,
         hotwords=hint if hint and cfg.hint_terms == "hotwords" else None,
     )
+    segments: list[AsrSegment] = []
+    removed = 0
+    info = None
+    for offset, piece in split_for_memory(waveform, cfg.block_s, cfg.block_search_s):
+        if info is not None and common["language"] is None:
+            common["language"] = info.language  # one language for the whole recording
+        piece_segments, piece_removed, piece_info = _transcribe_piece(whisper, piece, offset, runtime, cfg, common)
+        segments += piece_segments
+        removed += piece_removed
+        info = info or piece_info
+    assert info is not None
+    probability = detected_probability if detected_probability is not None else info.language_probability
+    return AsrResult(
+        language=info.language,
+        language_probability=round(probability, 4),
+        duration=duration,
+        segments=segments,
+        removed_hallucinations=removed,
+        hint_terms=kept,
+    )
+
+
+def split_for_memory(waveform: np.ndarray, block_s: float, search_s: float) -> list[tuple[float, np.ndarray]]:
+    """``waveform`` as pieces of about ``block_s`` seconds (views, no copies), each cut at the
+    quietest half second within the last ``search_s`` seconds before the boundary, so that no
+    word is cut. faster-whisper computes the features of what it is given at once (a complex
+    spectrogram of 1.7 GB for 3 hours); pieces keep that to one block. Returns (start seconds,
+    piece) pairs; a recording shorter than 1.25 blocks is one piece."""
+    block = int(block_s * SAMPLE_RATE)
+    n = len(waveform)
+    if block <= 0 or n <= block * 1.25:
+        return [(0.0, waveform)]
+    hop = SAMPLE_RATE // 2
+    pieces, start = [], 0
+    while n - start > block * 1.25:
+        lo = start + block - int(search_s * SAMPLE_RATE)
+        hi = start + block
+        windows = [(float(np.dot(waveform[i : i + hop], waveform[i : i + hop])), i) for i in range(max(lo, start + hop), hi, hop)]
+        cut = min(windows)[1] + hop // 2 if windows else hi
+        pieces.append((start / SAMPLE_RATE, waveform[start:cut]))
+        start = cut
+    pieces.append((start / SAMPLE_RATE, waveform[start:]))
+    return pieces
+
+
+def _transcribe_piece(
+    whisper: Any, piece: np.ndarray, offset: float, runtime: AsrRuntime, cfg: Any, common: dict[str, Any]
+) -> tuple[list[AsrSegment], int, Any]:
+    """One piece through faster-whisper, word times shifted by ``offset`` seconds."""
     if runtime.device == "cuda" or cfg.batched_on_cpu:
         from faster_whisper import BatchedInferencePipeline
 
         segments_iter, info = BatchedInferencePipeline(model=whisper).transcribe(
-            waveform, batch_size=cfg.batch_size, **common
+            piece, batch_size=cfg.batch_size, **common
         )
     else:
         segments_iter, info = whisper.transcribe(
-            waveform, hallucination_silence_threshold=2.0, **common
+            piece, hallucination_silence_threshold=2.0, **common
         )
 
     segments: list[AsrSegment] = []
     removed = 0
     for seg in segments_iter:
         words = [
-            AsrWord(start=round(w.start, 3), end=round(w.end, 3), text=w.word, probability=round(w.probability, 4))
+            AsrWord(
+                start=round(w.start + offset, 3),
+                end=round(w.end + offset, 3),
+                text=w.word,
+                probability=round(w.probability, 4),
+            )
             for w in (seg.words or [])
         ]
         cleaned = clean_segment_words(words, cfg.hallucination_max_repeats)
@@ -317,15 +371,7 @@ def transcribe(
                 compression_ratio=round(seg.compression_ratio, 3),
             )
         )
-    probability = detected_probability if detected_probability is not None else info.language_probability
-    return AsrResult(
-        language=info.language,
-        language_probability=round(probability, 4),
-        duration=duration,
-        segments=segments,
-        removed_hallucinations=removed,
-        hint_terms=kept,
-    )
+    return segments, removed, info
 
 
 def _norm(text: str) -> str:

@@ -67,6 +67,14 @@ class AsrSettings(BaseModel):
     compression_ratio_threshold: float = Field(2.4, description="Segments more repetitive than this are re-decoded, then dropped.")
     log_prob_threshold: float = Field(-1.0, description="Average log-probability below which decoding falls back to sampling.")
     no_speech_threshold: float = Field(0.6, description="No-speech probability above which a low-confidence segment counts as silence.")
+    block_s: float = Field(
+        1200.0,
+        description="Longer recordings are transcribed in pieces of about this many seconds, cut at a quiet "
+        "moment (faster-whisper computes a whole input's spectrogram at once: bounded memory for long meetings).",
+    )
+    block_search_s: float = Field(
+        60.0, description="How far before a piece's end the quietest half second is looked for."
+    )
     hallucination_max_repeats: int = Field(
         4, description="An n-gram repeated more than this many times in a row is cut."
     )

@@ -123,3 +123,32 @@ def test_hotwords_spell_the_spoken_product_name(data_dir: Path, settings) -> Non
     assert "comfyui" not in " ".join(s.text for s in unhinted.segments).lower()
     assert "ComfyUI" in " ".join(s.text for s in hinted.segments)
     assert hinted.hint_terms == ["Priya Raman", "ComfyUI"] and unhinted.hint_terms == []
+
+
+def test_long_recordings_are_split_at_quiet_moments_without_losing_samples() -> None:
+    import numpy as np
+
+    from meeting_notes.asr import split_for_memory
+
+    rng = np.random.default_rng(0)
+    audio = (0.3 * rng.standard_normal(16000 * 80)).astype(np.float32)
+    audio[16000 * 36 : 16000 * 37] = 0.0  # a quiet second 4 s before the first 40 s boundary
+    pieces = split_for_memory(audio, block_s=40, search_s=10)
+    assert len(pieces) == 2
+    (t0, first), (t1, second) = pieces
+    assert t0 == 0.0 and 36.0 <= t1 <= 37.0  # cut inside the quiet second
+    assert len(first) + len(second) == len(audio) and np.shares_memory(first, audio)
+    assert len(split_for_memory(audio[: 16000 * 45], block_s=40, search_s=10)) == 1  # under 1.25 blocks
+
+
+@pytest.mark.slow
+def test_pieces_give_the_same_words_with_the_right_times(data_dir: Path, settings) -> None:
+    audio = load_audio(data_dir / "jfk.flac", settings.audio)
+    whole = transcribe(audio, "en", settings, model="tiny.en")
+    blocked_settings = settings.model_copy(update={"asr": settings.asr.model_copy(update={"block_s": 4.0, "block_search_s": 2.0})})
+    pieces = transcribe(audio, "en", blocked_settings, model="tiny.en")
+    words = [w for s in pieces.segments for w in s.words]
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    assert words[-1].end > 8.0 and words[-1].end <= len(audio) / 16000 + 0.1  # later pieces are offset
+    text = lambda r: " ".join(s.text for s in r.segments)  # noqa: E731
+    assert wer(text(whole), text(pieces)) < 0.25  # cut at pauses: about the same words
