@@ -206,6 +206,7 @@ def main() -> None:
     ap.add_argument("--senko-only", action="store_true", help="only run senko (fills --cache) and stop")
     ap.add_argument("--only", default="")
     ap.add_argument("--train-excerpts", action="store_true", help="also score trn00-09 one by one")
+    ap.add_argument("--long", action="store_true", help="also the 5-minute trn00-09 file")
     ap.add_argument("--json", default="")
     ap.add_argument("--cache", default="", help="folder of cached segmentation+embeddings (tune_diarization.py's); no RTF for cached ones")
     args = ap.parse_args()
@@ -214,7 +215,7 @@ def main() -> None:
 
     settings = Settings(cpu_threads=args.threads)
     torch.set_num_threads(args.threads)
-    recs = diarization_suite(include_train_excerpts=args.train_excerpts)
+    recs = diarization_suite(include_train_excerpts=args.train_excerpts, include_train_all=args.long)
     if args.only:
         recs = [r for r in recs if r.uri in args.only.split(",")]
 

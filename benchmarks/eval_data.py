@@ -218,8 +218,9 @@ def _call(uri: str, a: tuple[str, np.ndarray], b: tuple[str, np.ndarray], seed: 
     return _assemble(uri, "call", parts, rng, overlap_every=5, overlap_s=0.5, tel=True, sources=sources)
 
 
-def diarization_suite(include_train_excerpts: bool = False) -> list[Recording]:
-    """The built diarization recordings (see the module docstring)."""
+def diarization_suite(include_train_excerpts: bool = False, include_train_all: bool = False) -> list[Recording]:
+    """The built diarization recordings (see the module docstring); the 5-minute all-train file
+    only on request (it is the same audio as the three train groupings)."""
     recs: list[Recording] = []
     if include_train_excerpts:
         for item in ami_items("train"):
@@ -230,7 +231,8 @@ def diarization_suite(include_train_excerpts: bool = False) -> list[Recording]:
     recs.append(concat_ami("ami-trn00-03", ["trn00", "trn01", "trn02", "trn03"]))
     recs.append(concat_ami("ami-trn04-06", ["trn04", "trn05", "trn06"]))
     recs.append(concat_ami("ami-trn07-09", ["trn07", "trn08", "trn09"]))
-    recs.append(concat_ami("ami-train-all", [f"trn{i:02d}" for i in range(10)]))
+    if include_train_all:
+        recs.append(concat_ami("ami-train-all", [f"trn{i:02d}" for i in range(10)]))
 
     s = sample_item()
     sample = _read(s.audio)

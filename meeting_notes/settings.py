@@ -134,7 +134,7 @@ class DiarizationSettings(BaseModel):
         10, description="Largest speaker count the estimate considers when no count hint is given."
     )
     clustering_merge_threshold: float = Field(
-        0.6,
+        0.5,
         description="clustering_method=spectral: clusters whose centroids have at least this "
         "cosine similarity are merged (not applied when the speaker count is given).",
     )

@@ -46,7 +46,7 @@ class ClusteringConfig:
     #: spectral / agglomerative_auto: largest count considered without a hint
     max_speakers: int = 10
     #: spectral: merge clusters whose centroids have at least this cosine similarity
-    merge_threshold: float = 0.6
+    merge_threshold: float = 0.5
     #: spectral: largest p tried, as a fraction of the number of embeddings
     max_p_ratio: float = 0.25
     #: spectral: smallest p tried (neighbouring 10 s windows overlap, so the nearest few
