@@ -93,7 +93,8 @@ def test_rerun_reuses_finished_stages(sample_run, sample_wav: Path) -> None:
     folder, _, settings = sample_run
     run = process_meeting(sample_wav, folder.parent, ProcessOptions(notes=False), settings)
     assert {k: v.status for k, v in run.stages.items() if k != "audio"} == {
-        "transcribe": "cached", "diarize": "cached", "align": "cached", "export": "cached"
+        "transcribe": "cached", "diarize": "cached", "align": "cached", "export": "cached",
+        "analytics": "cached", "report": "done",  # the page is rebuilt on every run
     }
 
 
@@ -155,3 +156,22 @@ def test_english_only_model_refuses_japanese(tmp_path: Path, data_dir: Path, set
     with pytest.raises(ValueError, match="English-only"):
         process_meeting(data_dir / "common_voice_ja_38843402_16k.wav", tmp_path,
                         ProcessOptions(notes=False, asr_model="tiny.en", language="ja"), settings)
+
+
+def test_analytics_and_report_are_written_and_talk_shares_match_the_reference(sample_run, data_dir: Path) -> None:
+    """The pipeline's analytics.json: talk shares within 3 points of the reference RTTM's (the
+    issue's check), speakers matched to reference speakers by most shared time."""
+    from test_analytics import _matched_share_error, shared_time
+
+    from meeting_notes.analytics import Analytics, read_rttm, talk_shares
+    from meeting_notes.schema import Diarization
+
+    folder, _, _ = sample_run
+    analytics = read_json(Analytics, folder / "analytics.json")
+    diarization = read_json(Diarization, folder / "diarization.json")
+    hyp = {s.speaker: s.talk_share for s in analytics.speakers}
+    ref_turns = read_rttm((data_dir / "sample.rttm").read_text())
+    err = _matched_share_error(talk_shares(ref_turns), hyp, shared_time(ref_turns, diarization.turns))
+    assert err <= 3.0, (talk_shares(ref_turns), hyp)
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<audio" in html and "seg-0" in html
