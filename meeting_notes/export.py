@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from meeting_notes.markdown import escape_markdown, escape_vtt
 from meeting_notes.schema import Segment, SpeakerTurn, Transcript
 from meeting_notes.workspace import MeetingWorkspace
 
@@ -82,8 +83,8 @@ def to_srt(transcript: Transcript) -> str:
 def to_vtt(transcript: Transcript) -> str:
     lines = ["WEBVTT", ""]
     for start, end, speaker, text in subtitle_cues(transcript.segments, transcript.language):
-        voice = f"<v {speaker}>" if speaker else ""
-        lines += [f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}", f"{voice}{_label(speaker)}{text}", ""]
+        voice = f"<v {escape_vtt(speaker)}>" if speaker else ""
+        lines += [f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}", f"{voice}{escape_vtt(_label(speaker) + text)}", ""]
     return "\n".join(lines)
 
 
@@ -91,19 +92,19 @@ def to_markdown(transcript: Transcript) -> str:
     """A readable transcript: header, speakers with talk time, then one paragraph per segment."""
     a = transcript.audio
     lines = [
-        f"# Transcript: {transcript.meeting_id}",
+        f"# Transcript: {escape_markdown(transcript.meeting_id)}",
         "",
-        f"- Recording: `{Path(a.path).name}` ({_clock(a.duration)})",
-        f"- Language: {transcript.language}",
+        f"- Recording: {escape_markdown(Path(a.path).name)} ({_clock(a.duration)})",
+        f"- Language: {escape_markdown(transcript.language)}",
         "- Speakers: "
-        + (", ".join(f"{s.id} ({_clock(s.speech_seconds)})" for s in transcript.speakers) or "none detected"),
+        + (", ".join(f"{escape_markdown(s.id)} ({_clock(s.speech_seconds)})" for s in transcript.speakers) or "none detected"),
         "",
     ]
     if not transcript.segments:
         lines.append("_No speech was detected in this recording._")
     for seg in transcript.segments:
         mark = ", overlapping speech" if seg.overlap >= OVERLAP_MARK_SHARE else ""
-        lines.append(f"**{seg.speaker or 'unknown'}** [{_clock(seg.start)}{mark}]: {seg.text}")
+        lines.append(f"**{escape_markdown(seg.speaker or 'unknown')}** [{_clock(seg.start)}{mark}]: {escape_markdown(seg.text)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -99,3 +99,17 @@ def test_stm_reader(data_dir: Path) -> None:
     utts = read_stm(data_dir / "sample.stm")
     assert len(utts) == 13 and {u.speaker for u in utts} == {"Diane", "Sheila"}
     assert utts[0].text == "Hello?"
+
+
+def test_transcript_text_cannot_inject_links_images_or_html() -> None:
+    said = "see [click here](http://evil.example) ![](http://evil.example/t.gif) <script>alert(1)</script> `rm -rf`"
+    t = _transcript()
+    t.segments[0] = t.segments[0].model_copy(update={"text": said})
+    md = to_markdown(t)
+    for raw in ("[click here](", "![](", "<script>"):
+        assert raw not in md, raw
+    assert "\\`rm -rf\\`" in md  # no code span either
+    assert "click here" in md and "alert(1)" in md  # the words are still there, inert
+    vtt = to_vtt(t)
+    assert "<script>" not in vtt and "&lt;script&gt;" in vtt
+    assert all(line.count("<v ") <= 1 for line in vtt.splitlines())

@@ -1,0 +1,25 @@
+"""Text from a recording or an LLM, made inert in Markdown and WebVTT.
+
+A transcript or a model can say anything, including ``[click](http://x)``, ``![](http://x/t.gif)``
+or ``<script>``; Markdown viewers (Prefect's UI, an editor's preview, a CRM's rich text) would
+render those as links, remote images or HTML. :func:`escape_markdown` backslash-escapes the
+characters that start links, images, autolinks, HTML, code spans and table cells (emphasis is
+left alone: it changes how words look, not what a click does), so the words still read as
+said; :func:`escape_vtt` does what the WebVTT spec asks of cue text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MD_SPECIAL = re.compile(r"([\\`\[\]<>|!])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally by any CommonMark/GFM renderer (no links, images, HTML, code)."""
+    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+
+
+def escape_vtt(text: str) -> str:
+    """Cue text with ``&``, ``<`` and ``>`` as entities (no injected cue tags or voice spans)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
