@@ -104,7 +104,8 @@ def test_stm_reader(data_dir: Path) -> None:
 def test_transcript_text_cannot_inject_links_images_or_html() -> None:
     said = "see [click here](http://evil.example) ![](http://evil.example/t.gif) <script>alert(1)</script> `rm -rf`"
     t = _transcript()
-    t.segments[0] = t.segments[0].model_copy(update={"text": said})
+    words = [w.model_copy(update={"text": said}) if i == 0 else w for i, w in enumerate(t.segments[0].words)]
+    t.segments[0] = t.segments[0].model_copy(update={"text": said, "words": words})
     md = to_markdown(t)
     for raw in ("[click here](", "![](", "<script>"):
         assert raw not in md, raw
