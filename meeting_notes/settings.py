@@ -148,7 +148,7 @@ class DiarizationSettings(BaseModel):
         0, description="Nearest-centroid re-assignment rounds over all embeddings after clustering (0 = off)."
     )
     clustering_constrained_assignment: bool = Field(
-        False, description="Two local speakers of one 10 s window never go to the same speaker (Hungarian assignment)."
+        True, description="Two local speakers of one 10 s window never go to the same speaker (Hungarian assignment)."
     )
     clustering_max_embeddings: int = Field(
         1500, description="Above this many embeddings the count and clusters are estimated on an even subsample."
