@@ -313,3 +313,16 @@ def test_items_over_a_list_limit_are_recorded_or_kept() -> None:
     assert len(cut.next_steps) == 6
     assert [d.text for d in list_overflow(extraction)] == ["step number 6", "step number 7"]
     assert len(trim_extraction(extraction, lists=False).next_steps) == 8  # a merged long meeting keeps all
+
+
+def test_japanese_account_fallback_skips_the_sellers_company() -> None:
+    from meeting_notes.notes.passes import ROLE_WORDS, _japanese_company
+
+    texts = {
+        0: "株式会社ゲンバテックの森と申します。",
+        1: "丸山建設の西村です。工事部の部長をやってます。",
+        2: "丸山建設さんの現場は今いくつありますか。",
+        3: "弊社のゲンバテックの画面はシンプルです。",
+    }
+    assert _japanese_company(texts, "") == "丸山建設"
+    assert ROLE_WORDS.search("カスタマーサクセス担当") and not ROLE_WORDS.search("丸山建設")

@@ -338,6 +338,35 @@ def _overlaps(a: str, b: str) -> bool:
     return na in nb or nb in na
 
 
+#: A role or department named where a company should be.
+ROLE_WORDS = re.compile(
+    r"担当|部長|課長|社長|係長|総務|部$|課$|マネージャー|\b(manager|director|team|department|head of|executive|officer)\b",
+    re.IGNORECASE,
+)
+_JA_COMPANY = re.compile(
+    r"株式会社([一-龥ァ-ヴーA-Za-z0-9]{2,12})|([一-龥ァ-ヴーA-Za-z0-9]{2,12})株式会社"
+    r"|([一-龥ぁ-んァ-ヴー]{1,8}(?:建設|工業|商事|製作所|物産|産業|電機|電子|精機|機械|化学|製薬|食品|工務店|歯科|病院|"
+    r"ホールディングス|フーズ|ストア|商店|運輸|物流|亭))"
+)
+
+
+def _japanese_company(texts: dict[int, str], seller: str) -> str:
+    """The company named most often in the meeting (株式会社X, X建設, ...) that is not the seller
+    (the seller's company is also the one named in a line that says 弊社/私ども/当社)."""
+    own: set[str] = set()
+    counts: Counter[str] = Counter()
+    for text in texts.values():
+        for m in _JA_COMPANY.finditer(text):
+            name = next(g for g in m.groups() if g)
+            if re.search(r"弊社|私ども|当社|と申します", text):
+                own.add(name)
+            counts[name] += 1
+    for name in list(counts):
+        if "弊社" in name or (seller and _overlaps(name, seller)) or any(_overlaps(name, o) for o in own):
+            del counts[name]
+    return counts.most_common(1)[0][0] if counts else ""
+
+
 @dataclass
 class PeopleResult:
     sales: bool
@@ -373,6 +402,10 @@ def people_pass(run: PassRun) -> PeopleResult:
     account_name = out.account.strip()
     if account_name and seller and _overlaps(account_name, seller):
         account_name = ""  # the seller is never the account
+    if account_name and ROLE_WORDS.search(account_name):
+        account_name = ""  # a role or department ("カスタマーサクセス担当"), not a company
+    if not account_name and run.ja:
+        account_name = _japanese_company(run.texts, seller)
     if not account_name or not _said(account_name, run.texts):
         companies = Counter(
             p.company for p in people if p.company and p.side == "customer" and not (seller and _overlaps(p.company, seller))
