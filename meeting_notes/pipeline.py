@@ -318,17 +318,36 @@ def start_run(ctx: MeetingContext, started_at: str) -> RunInfo:
     )
 
 
+def _previous_models(ctx: MeetingContext, run: RunInfo) -> RunInfo | None:
+    """The last ``run.json`` when this run reused both model stages' outputs: those outputs were
+    made with the models it records (their keys cover the models), and describing them again
+    would import torch, pyannote and CTranslate2 for nothing (seconds on a re-run)."""
+    if not all(run.stages.get(s) and run.stages[s].status == "cached" for s in ("transcribe", "diarize")):
+        return None
+    try:
+        previous = read_json(RunInfo, ctx.workspace.run_json)
+    except (OSError, ValueError):
+        return None
+    return previous if {"asr", "diarization"} <= set(previous.models) else None
+
+
 def finish_run(ctx: MeetingContext, run: RunInfo, t_start: float) -> None:
     """Fill in models, device, totals and memory, and write ``run.json`` (also after a failure)."""
-    from meeting_notes.asr import describe_asr
-    from meeting_notes.diarize import describe_diarization
-
     settings = ctx.settings
-    asr_desc = describe_asr(ctx.options.asr_model or settings.asr.model, ctx.language, ctx.device, settings)
-    run.models["asr"] = asr_desc
-    run.models["diarization"] = describe_diarization(settings)
-    run.device = asr_desc.get("device")
-    run.compute_type = asr_desc.get("compute_type")
+    previous = _previous_models(ctx, run)
+    if previous is not None:
+        run.models["asr"] = previous.models["asr"]
+        run.models["diarization"] = previous.models["diarization"]
+        run.device, run.compute_type = previous.device, previous.compute_type
+    else:
+        from meeting_notes.asr import describe_asr
+        from meeting_notes.diarize import describe_diarization
+
+        asr_desc = describe_asr(ctx.options.asr_model or settings.asr.model, ctx.language, ctx.device, settings)
+        run.models["asr"] = asr_desc
+        run.models["diarization"] = describe_diarization(settings)
+        run.device = asr_desc.get("device")
+        run.compute_type = asr_desc.get("compute_type")
     run.finished_at = now_iso()
     run.wall_s = round(time.perf_counter() - t_start, 3)
     computed = sum(r.wall_s for r in run.stages.values())

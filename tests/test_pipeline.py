@@ -90,12 +90,14 @@ def test_run_json_records_models_and_speed(sample_run) -> None:
 
 
 def test_rerun_reuses_finished_stages(sample_run, sample_wav: Path) -> None:
-    folder, _, settings = sample_run
+    folder, first, settings = sample_run
     run = process_meeting(sample_wav, folder.parent, ProcessOptions(notes=False), settings)
     assert {k: v.status for k, v in run.stages.items() if k != "audio"} == {
         "transcribe": "cached", "diarize": "cached", "align": "cached", "export": "cached",
         "analytics": "cached", "report": "done",  # the page is rebuilt on every run
     }
+    # the models that made the reused outputs, carried over without loading them again
+    assert run.models["asr"] == first.models["asr"] and run.models["diarization"] == first.models["diarization"]
 
 
 def test_failed_run_resumes_without_redoing_transcription(tmp_path: Path, sample_wav: Path, settings, monkeypatch) -> None:
