@@ -84,7 +84,7 @@ def test_refinement_keeps_clean_clusters() -> None:
 
 
 @pytest.mark.slow
-def test_pyannote_sample_two_speakers_without_hint(data_dir: Path) -> None:
+def test_pyannote_sample_two_speakers_without_hint(sample_wav: Path, data_dir: Path) -> None:
     """The real two-person call: two speakers found with no count hint, DER against its RTTM."""
     import soundfile as sf
 
@@ -92,7 +92,7 @@ def test_pyannote_sample_two_speakers_without_hint(data_dir: Path) -> None:
     from meeting_notes.metrics import diarization_error_rate, read_rttm
     from meeting_notes.settings import Settings
 
-    wav, sr = sf.read(data_dir / "sample.wav", dtype="float32")
+    wav, sr = sf.read(sample_wav, dtype="float32")
     result = diarize(wav, Settings(cpu_threads=2), device="cpu", sample_rate=sr)
     assert len(result.speakers) == 2
     assert diarization_error_rate(read_rttm(data_dir / "sample.rttm"), result.turns).der < 0.10
