@@ -328,4 +328,18 @@ class SpeakerClustering(BaseClustering):
         if (labels < 0).any():  # rows the clustering could not use go to the nearest centroid below
             keep = labels >= 0
             chunk_idx, speaker_idx, labels = chunk_idx[keep], speaker_idx[keep], labels[keep]
-        return self.assign_embeddings(embeddings, chunk_idx, speaker_idx, labels, constrained=self.constrained_assignment)
+        if len(labels) == 0:
+            return (
+                np.zeros((num_chunks, num_speakers), dtype=np.int8),
+                np.ones((num_chunks, num_speakers, 1)),
+                np.zeros((1, dim)),
+            )
+        hard, soft, centroids = self.assign_embeddings(embeddings, chunk_idx, speaker_idx, labels, constrained=False)
+        if self.constrained_assignment:
+            # one speaker per (window, local speaker) slot; slots without an embedding (NaN) must
+            # lose every tie, or pyannote's assignment may give the only cluster to an inactive
+            # slot and leave the recording with no speaker at all
+            valid = np.isfinite(embeddings).all(axis=2)
+            cost = np.where(valid[..., None], np.nan_to_num(soft, nan=-1e6), -1e6)
+            hard = self.constrained_argmax(cost)
+        return hard, soft, centroids

@@ -107,3 +107,23 @@ def test_window_lower_bound_needs_enough_windows() -> None:
     assert clustering.window_lower_bound(np.array([0, 0, 1, 2, 2])) == 2
     assert clustering.window_lower_bound(np.array([0, 0, 0, 1, 1, 1, 2, 2])) == 3
     assert SpeakerClustering(ClusteringConfig(), window_min_windows=0).window_lower_bound(np.array([0, 0, 1, 1])) == 1
+
+
+def test_constrained_assignment_gives_the_cluster_to_the_active_slot() -> None:
+    """One window, only local speaker 1 talks (0 and 2 have no embedding): speaker 1 must get
+    the cluster (pyannote's tie-break gave it to slot 0, leaving no speaker at all)."""
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from meeting_notes.speaker_clustering import SpeakerClustering
+
+    seg = np.zeros((1, 589, 3), dtype=np.float32)
+    seg[0, :400, 1] = 1
+    emb = np.full((1, 3, 192), np.nan, dtype=np.float32)
+    emb[0, 1] = clouds(1, per=1)[0][0]
+    for constrained in (False, True):
+        clustering = SpeakerClustering(ClusteringConfig(method="agglomerative"), constrained_assignment=constrained, window_min_windows=2)
+        hard, _, _ = clustering(
+            embeddings=emb, segmentations=SlidingWindowFeature(seg, SlidingWindow(start=0.0, duration=10.0, step=1.0)),
+            num_clusters=None, min_clusters=1, max_clusters=np.inf,
+        )
+        assert hard[0, 1] == 0
