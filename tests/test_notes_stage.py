@@ -191,6 +191,17 @@ def test_redaction_before_sending(tmp_path: Path, server: FakeOpenAIServer) -> N
     assert run.extra["notes"]["redactions"] == {"email": 1, "phone": 1, "card": 0}  # type: ignore[index]
 
 
+@pytest.mark.parametrize("method", ["single", "passes"])
+def test_sidecar_contact_details_are_redacted_too(tmp_path: Path, server: FakeOpenAIServer, method: str) -> None:
+    hints = {"title": "Call back on 03ー1234ー5678", "participants": [{"name": "Ann Lee", "email": "ann.lee@acme.example", "phone": "090-1234-5678"}]}
+    ctx = make_ctx(tmp_path, server, hints=hints, redact="on", notes_method=method)
+    notes_stage(ctx, new_run())
+    sent = " ".join(m["content"] for r in server.requests for m in r["messages"] if isinstance(m.get("content"), str))
+    assert server.requests and "Call back on" in sent  # the title reaches the prompt, its number does not
+    for secret in ("ann.lee@", "1234ー5678", "090-1234-5678"):
+        assert secret not in sent, secret
+
+
 def test_redaction_default_is_on_for_remote_endpoints() -> None:
     llm = LLMSettings()
     remote = Endpoint("https://api.openai.com/v1", "gpt-4o-mini", endpoint_kind("https://api.openai.com/v1"), "x")

@@ -34,7 +34,7 @@ from meeting_notes.notes.prompts import (
     reduce_messages,
     shared_user_text,
 )
-from meeting_notes.notes.redact import RedactionReport, redact_text
+from meeting_notes.notes.redact import RedactionReport, redact_hints, redact_text
 from meeting_notes.notes.schema import (
     LIST_FIELDS,
     Account,
@@ -338,10 +338,11 @@ def generate_notes(
     redacted = should_redact(llm, endpoint)
     report = RedactionReport()
     texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
+    prompt_hints = redact_hints(hints, report) if redacted else hints  # what the prompt may say of the sidecar
     lines = transcript_lines(transcript, texts, estimator)
     schema = extraction_json_schema(Extraction)
 
-    base_messages = extraction_messages(prompts, "", hints)
+    base_messages = extraction_messages(prompts, "", prompt_hints)
     overhead = sum(estimator.count(m["content"]) for m in base_messages) + SAFETY_TOKENS
     if client.mode in ("tool", "json_schema"):
         overhead += estimator.count(json.dumps(schema))
@@ -352,7 +353,7 @@ def generate_notes(
 
     def extract(chunk: list[Line], part: tuple[int, int] | None) -> Extraction:
         text = "\n".join(ln.text for ln in chunk)
-        messages = extraction_messages(prompts, text, hints, part)
+        messages = extraction_messages(prompts, text, prompt_hints, part)
         return client.complete(messages, Extraction, schema, "record_meeting_notes", prompts.version_id).value
 
     def run_chunks() -> tuple[Extraction, int]:
@@ -365,7 +366,7 @@ def generate_notes(
                 parts = [extract(c, (i + 1, len(chunks))) for i, c in enumerate(chunks)]
                 merged = _merge(parts)
                 summary = client.complete(
-                    reduce_messages(prompts, _compact_for_reduce(merged), hints),
+                    reduce_messages(prompts, _compact_for_reduce(merged), prompt_hints),
                     SummaryOnly,
                     extraction_json_schema(SummaryOnly),
                     "record_meeting_summary",
@@ -396,7 +397,7 @@ def generate_notes(
     # limits and what was cut is recorded.
     trimmed = list_overflow(extraction) if n_chunks <= 1 else []
     raw = _resolve_dates(trim_extraction(extraction, lists=n_chunks <= 1), language, anchor)
-    checked, verification = verify_extraction(raw, texts)
+    checked, verification = verify_extraction(raw, texts, anchor.date)
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
         language=language,
@@ -457,6 +458,7 @@ def _generate_passes(
     redacted = should_redact(llm, endpoint)
     report = RedactionReport()
     texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
+    prompt_hints = redact_hints(hints, report) if redacted else hints  # what the prompt may say of the sidecar
     lines = transcript_lines(transcript, texts, estimator)
     longest_question = max(estimator.count(q) for q in prompts.questions.values())
     overhead = estimator.count(prompts.system) + longest_question + 600 + SAFETY_TOKENS  # + candidate lists
@@ -468,7 +470,7 @@ def _generate_passes(
         run = PassRun(
             client=client,
             prompts=prompts,
-            shared_user=shared_user_text(language, condensed.text(), hints),
+            shared_user=shared_user_text(language, condensed.text(), prompt_hints),
             language=prompt_language(language),
             texts=sent,
             speakers={seg.id: seg.speaker or "" for seg in transcript.segments if seg.id in sent},
@@ -497,7 +499,7 @@ def _generate_passes(
         note = f"condensed transcript: {len(condensed.lines)} of {len(lines)} segments sent"
         detail = f"{detail}; {note}" if detail else note
     raw = trim_extraction(extraction, lists=False)
-    checked, verification = verify_extraction(raw, texts)
+    checked, verification = verify_extraction(raw, texts, anchor.date)
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
         language=language,
