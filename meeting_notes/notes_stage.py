@@ -14,6 +14,7 @@ from meeting_notes.notes.generate import (
     input_problem,
     make_client,
     open_endpoint,
+    public_url,
     should_redact,
 )
 from meeting_notes.notes.llm_client import LLMError
@@ -67,13 +68,13 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         notes_method=llm.notes_method,
         model=endpoint.identity,
         endpoint_kind=endpoint.kind,
-        endpoint=endpoint.base_url if endpoint.kind != "local-embedded" else "embedded",
+        endpoint=public_url(endpoint.base_url) if endpoint.kind != "local-embedded" else "embedded",
     )
     run.models["llm"] = {"name": endpoint.model, "identity": endpoint.identity, "endpoint_kind": endpoint.kind}
     params = {
         "model": endpoint.identity,
         "endpoint": endpoint.kind,
-        "base_url": endpoint.base_url if endpoint.kind != "local-embedded" else None,
+        "base_url": public_url(endpoint.base_url) if endpoint.kind != "local-embedded" else None,
         "prompt": version_id,
         "method": llm.notes_method,
         "passes_transcript_tokens": llm.passes_transcript_tokens,

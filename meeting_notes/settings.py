@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_serializer
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -234,16 +234,37 @@ def _default_prices() -> dict[str, ModelPrice]:
 StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
 
 
+def public_url(url: str) -> str:
+    """``url`` without what may be secret (user and password, query string, fragment): the form
+    that goes into run.json, notes, cache keys and artifacts."""
+    from urllib.parse import urlparse
+
+    parts = urlparse(url.rstrip("/"))
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return parts._replace(netloc=netloc, query="", fragment="").geturl()
+
+
 class LLMSettings(BaseModel):
     """OpenAI-compatible LLM endpoint for the notes step (issue: CRM notes)."""
 
+    @field_serializer("base_url")
+    def _base_url_public(self, value: str | None) -> str | None:
+        return public_url(value) if value else value
+
+
     base_url: str | None = Field(
         None,
+        repr=False,
         description="OpenAI-compatible base URL (e.g. https://api.openai.com/v1, "
         "http://gpu-box:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama). "
         "None: start (or reuse) the embedded llama.cpp server on 127.0.0.1.",
     )
-    api_key: str | None = Field(None, description="API key; OPENAI_API_KEY is used when unset.")
+    api_key: SecretStr | None = Field(
+        None, description="API key; OPENAI_API_KEY is used when unset. Never written to run.json, notes or logs."
+    )
     model: str | None = Field(
         None,
         description="Model name at base_url (the deployment name on Azure). Not used by the "

@@ -269,3 +269,23 @@ def test_meeting_without_speech_gets_empty_notes_without_a_call(tmp_path: Path, 
     notes = read_json(SalesNotes, ctx.workspace.notes_json)
     assert notes.summary == "" and notes.next_steps == [] and notes.verification.items_checked == 0
     assert "_Not discussed_" in ctx.workspace.notes_md.read_text(encoding="utf-8")
+
+
+def test_api_keys_and_url_credentials_never_reach_outputs(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    key, password = "sk-CANARY-key-7f3a91", "CANARYPASS-55e2"
+    base = server.base_url.replace("http://", f"http://proxyuser:{password}@")
+    ctx = make_ctx(tmp_path, server, base_url=base, api_key=key)
+    run = new_run()
+    notes_stage(ctx, run)
+    assert server.requests  # the call went through with those credentials
+    from meeting_notes.notes.generate import describe_endpoint
+
+    seen = [
+        run.model_dump_json(),
+        repr(ctx.settings),
+        ctx.settings.model_dump_json(),
+        repr(describe_endpoint(ctx.settings)),
+        *(p.read_text(encoding="utf-8", errors="replace") for p in ctx.workspace.root.rglob("*") if p.is_file()),
+    ]
+    for text in seen:
+        assert key not in text and password not in text

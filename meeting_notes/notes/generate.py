@@ -50,7 +50,7 @@ from meeting_notes.notes.schema import (
     trim_extraction,
 )
 from meeting_notes.schema import Transcript
-from meeting_notes.settings import LLMSettings, Settings
+from meeting_notes.settings import LLMSettings, Settings, public_url
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 SAFETY_TOKENS = 256
@@ -78,7 +78,9 @@ def endpoint_kind(base_url: str | None, api_version: str | None = None) -> str:
 
 
 def _api_key(llm: LLMSettings, kind: str) -> str:
-    key = llm.api_key or os.environ.get("AZURE_OPENAI_API_KEY" if kind == "azure" else "OPENAI_API_KEY")
+    key = (llm.api_key.get_secret_value() if llm.api_key else None) or os.environ.get(
+        "AZURE_OPENAI_API_KEY" if kind == "azure" else "OPENAI_API_KEY"
+    )
     if key:
         return key
     if kind in ("openai", "azure"):
@@ -110,7 +112,7 @@ def describe_endpoint(settings: Settings) -> Endpoint:
         base_url=llm.base_url.rstrip("/"),
         model=llm.model,
         kind=kind,
-        identity=f"{kind}:{llm.base_url.rstrip('/')}|{llm.model}",
+        identity=f"{kind}:{public_url(llm.base_url)}|{llm.model}",
         api_key=_api_key(llm, kind),
         api_version=llm.api_version,
     )

@@ -48,11 +48,11 @@ class LLMError(MeetingNotesError):
 class Endpoint:
     """Where requests go and how the endpoint is named in run.json and cache keys."""
 
-    base_url: str
+    base_url: str = field(repr=False)  # may carry credentials (user:password@): identity is the public form
     model: str
     kind: str  # 'local-embedded', 'openai', 'azure', 'local-compatible', 'remote-compatible'
     identity: str  # the model's identity for cache keys (weights hash for the embedded model)
-    api_key: str = "no-key"
+    api_key: str = field(default="no-key", repr=False)  # never in a repr, log or traceback
     api_version: str | None = None
 
     @property
