@@ -218,7 +218,7 @@ def report_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
     from meeting_notes.report import write_report
 
     t0 = time.perf_counter()
-    write_report(ctx.workspace.root)
+    write_report(ctx.workspace.root, ctx.settings.crm)
     return stage_record(t0, ctx.audio.duration)
 
 

@@ -49,6 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "questions": "Questions", "interrupting": "Interrupted others", "interrupted": "Was interrupted",
         "overlap_time": "Overlap", "speech": "Speech", "silence": "Silence", "overlap_all": "Overlapping speech",
         "ratio": "Seller : customer talk", "sides": "By side", "seller": "seller", "customer": "customer",
+        "crm": "CRM preview", "crm_note": "What `meeting-notes crm push` would send, field by field with its evidence; nothing is sent before it is approved.",
         "unknown": "side unknown", "no_audio": "The recording is not next to this report ({path}): timestamps "
         "only jump within the page.", "audio_error": "The recording could not be loaded: timestamps only jump "
         "within the page.", "generated": "Generated", "models": "Models", "status": "Notes status",
@@ -63,6 +64,7 @@ LABELS: dict[str, dict[str, str]] = {
         "questions": "質問", "interrupting": "割り込んだ回数", "interrupted": "割り込まれた回数",
         "overlap_time": "重なり", "speech": "発話", "silence": "無音", "overlap_all": "同時発話",
         "ratio": "売り手 : 顧客の発話比", "sides": "立場別", "seller": "売り手", "customer": "顧客",
+        "crm": "CRM送信内容の確認", "crm_note": "`meeting-notes crm push` で送信される内容（項目ごとの根拠付き）。承認されるまで何も送信されません。",
         "unknown": "立場不明", "no_audio": "録音ファイルがこのレポートの近くにありません（{path}）。"
         "タイムスタンプはページ内の移動のみです。", "audio_error": "録音を読み込めませんでした。"
         "タイムスタンプはページ内の移動のみです。", "generated": "作成", "models": "モデル", "status": "メモの状態",
@@ -496,6 +498,36 @@ def _footer(run: Mapping[str, Any] | None, t: Mapping[str, str]) -> str:
 # ---------------------------------------------------------------- the page
 
 
+def _crm(previews: Mapping[str, str], t: Mapping[str, str]) -> str:
+    """The CRM previews (one per target, collapsed), as the ``crm preview`` command prints them."""
+    if not previews:
+        return ""
+    blocks = "".join(
+        f"<details><summary>{_e(target)}</summary><pre class=\"crm\">{_e(text)}</pre></details>"
+        for target, text in previews.items()
+    )
+    return f'<section id="crm"><h2>{_e(t["crm"])}</h2><p class="note">{_e(t["crm_note"])}</p>{blocks}</section>'
+
+
+def crm_previews(meeting_dir: Path, settings: Any) -> dict[str, str]:
+    """``meeting-notes crm preview`` of each CRM target, as text; a target whose preview cannot
+    be built says why. Empty without notes."""
+    if not (Path(meeting_dir) / "notes.json").is_file():
+        return {}
+    from meeting_notes.crm.cli import format_plan
+    from meeting_notes.crm.errors import CRMError
+    from meeting_notes.crm.models import TARGETS
+    from meeting_notes.crm.service import preview
+
+    out: dict[str, str] = {}
+    for target in TARGETS:
+        try:
+            out[target] = format_plan(preview(Path(meeting_dir), target, settings))
+        except CRMError as exc:
+            out[target] = str(exc)
+    return out
+
+
 def render_report(
     transcript_raw: Mapping[str, Any],
     diarization: Diarization | None,
@@ -504,6 +536,7 @@ def render_report(
     run: Mapping[str, Any] | None,
     audio_url: str | None,
     audio_path: str,
+    crm: Mapping[str, str] | None = None,
 ) -> str:
     """The HTML of one meeting's report (see the module docstring)."""
     transcript = Transcript.model_validate(transcript_raw)
@@ -533,6 +566,7 @@ def render_report(
             _timeline(diarization, transcript.audio.duration, speakers, t, lang),
             _analytics(analytics, speakers, t, lang),
             _transcript(transcript, speakers, t, lang),
+            _crm(crm or {}, t),
             _footer(run, t),
             "</main>",
         ]
@@ -547,10 +581,11 @@ def render_report(
     )
 
 
-def write_report(meeting_dir: Path) -> Path:
+def write_report(meeting_dir: Path, crm_settings: Any = None) -> Path:
     """Write ``report.html`` in a meeting folder from its ``transcript.json`` (required),
     ``diarization.json``, ``notes.json``, ``analytics.json`` and ``run.json`` (each optional;
-    analytics are computed when ``analytics.json`` is missing). Returns the report's path."""
+    analytics are computed when ``analytics.json`` is missing), with the CRM previews when
+    ``crm_settings`` are given. Returns the report's path."""
     meeting_dir = Path(meeting_dir)
     transcript_raw = _read(meeting_dir / "transcript.json", required=True)
     if transcript_raw is None:
@@ -564,10 +599,11 @@ def write_report(meeting_dir: Path) -> Path:
     html_text = render_report(
         transcript_raw, diarization, _read(meeting_dir / "notes.json"), analytics, _read(meeting_dir / "run.json"),
         url, Path(audio_path).name if audio_path else "",
+        crm_previews(meeting_dir, crm_settings) if crm_settings is not None else None,
     )
     out = meeting_dir / REPORT_NAME
     write_text_atomic(out, html_text)
     return out
 
 
-__all__ = ["REPORT_NAME", "audio_src", "fmt_duration", "fmt_time", "overlap_intervals", "render_report", "write_report"]
+__all__ = ["REPORT_NAME", "audio_src", "crm_previews", "fmt_duration", "fmt_time", "overlap_intervals", "render_report", "write_report"]

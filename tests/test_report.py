@@ -185,3 +185,17 @@ def test_report_without_audio_in_chromium(browser, tmp_path: Path):
     page.wait_for_function("location.hash === '#seg-1'")
     page.screenshot(path=str(tmp_path / "report-ja.png"), full_page=True)
     assert errors == [] and dialogs == []
+
+
+def test_report_shows_the_crm_preview(tmp_path: Path) -> None:
+    """The same preview as `meeting-notes crm preview`, per target, escaped; nothing is sent."""
+    from crm_helpers import SF_IDS, crm_settings, en_notes, make_meeting
+
+    notes = en_notes(title="Renewal <script>alert(1)</script>")
+    folder = make_meeting(tmp_path / "out", notes, SF_IDS)
+    html = write_report(folder, crm_settings("http://127.0.0.1:9", tmp_path)).read_text(encoding="utf-8")
+    section = html[html.index('<section id="crm">'):]
+    assert "<summary>salesforce</summary>" in section and "<summary>hubspot</summary>" in section
+    assert "upsert by key" in section  # the salesforce records, field by field
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert not (tmp_path / "ledger.sqlite").exists()  # a preview, not a push
