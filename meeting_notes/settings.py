@@ -469,7 +469,7 @@ class CRMSettings(BaseModel):
         "on several machines; None: SQLite file <meetings folder>/.crm-ledger.sqlite.",
     )
     report_base_url: str | None = Field(
-        None, description="Base URL the meeting folders are served under, for the link to the full notes; None: the folder path."
+        None, description="Base URL the meeting folders are served under, for the link to the meeting's report.html; None: its local path."
     )
     timeout_s: float = Field(30.0, description="Per-request timeout in seconds.")
     max_retries: int = Field(4, description="Retries of 429, 5xx, timeouts and connection errors per request.")

@@ -30,7 +30,7 @@ def test_salesforce_plan_maps_meeting_and_next_steps_with_evidence(tmp_path: Pat
     assert f["EndDateTime"].value == "2026-11-24T10:30:34Z"  # + 1834.4 s of recording
     assert f["WhatId"].value == SF_IDS["opportunity_id"]  # the opportunity wins over the account
     assert f["WhoId"].value == SF_IDS["contact_id"] and f["OwnerId"].value == SF_IDS["owner_id"]
-    assert "Acme Corp" in f["Description"].value and str(folder / "notes.md") in f["Description"].value
+    assert "Acme Corp" in f["Description"].value and str(folder / "report.html") in f["Description"].value
     assert [t.object for t in tasks] == ["Task", "Task"]
     t1, t2 = (_fields(t) for t in tasks)
     assert t1["ActivityDate"].value == "2026-11-27" and "due_resolved" in t1["ActivityDate"].evidence[0]
@@ -81,7 +81,7 @@ def test_japanese_stays_japanese_and_is_cut_on_a_character_boundary(tmp_path: Pa
     plan = preview(folder, "salesforce", settings)
     desc = _fields(plan.records[0])["Description"]
     assert desc.truncated and field_length(desc.value) <= 5000
-    assert TRUNCATION_MARK in desc.value and desc.value.endswith(str(folder / "notes.md"))
+    assert TRUNCATION_MARK in desc.value and desc.value.endswith(str(folder / "report.html"))
     assert "株式会社ナビテック" in desc.value and "\ufffd" not in desc.value
     assert _fields(plan.records[1])["Subject"].value == "見積書を送付する"
     # the JSON preview keeps the characters (no \\u escapes needed to read it)

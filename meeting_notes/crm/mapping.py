@@ -60,10 +60,11 @@ def _ev(path: str, item: BaseModel | None = None) -> str:
 
 
 def report_link(inputs: MeetingInputs, settings: CRMSettings) -> str:
-    """Where the full notes are: ``report_base_url``/<meeting_id>/notes.md, else the local path."""
+    """Where the full notes are: the meeting's ``report.html`` (every run of the pipeline writes
+    it, last), at ``report_base_url``/<meeting_id>/report.html, else its local path."""
     if settings.report_base_url:
-        return f"{settings.report_base_url.rstrip('/')}/{inputs.notes.meeting_id}/notes.md"
-    return str((inputs.meeting_dir / "notes.md").resolve())
+        return f"{settings.report_base_url.rstrip('/')}/{inputs.meeting_dir.name}/report.html"
+    return str((inputs.meeting_dir / "report.html").resolve())
 
 
 class MeetingTime(BaseModel):
