@@ -20,7 +20,10 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTPUTS = ("asr.json", "diarization.json", "diarization.rttm", "transcript.json", "transcript.srt", "transcript.vtt", "transcript.md")
+OUTPUTS = (
+    "asr.json", "diarization.json", "diarization.rttm", "transcript.json",
+    "transcript.srt", "transcript.vtt", "transcript.md", "analytics.json",
+)
 
 #: the child: run the pipeline; when the output named in argv[3] is written, write half of it in
 #: place, say so, and wait to be killed
@@ -88,7 +91,7 @@ def test_killed_at_every_stage_then_resumed_gives_identical_outputs(tmp_path: Pa
     for name in OUTPUTS:
         assert (crashed / meeting_id / name).read_bytes() == (clean / name).read_bytes(), name
     stages = json.loads((crashed / meeting_id / ".stages.json").read_text())
-    assert set(stages) == {"transcribe", "diarize", "align", "export"}
+    assert set(stages) == {"transcribe", "diarize", "align", "export", "analytics"}
     run = json.loads((crashed / meeting_id / "run.json").read_text())
     assert run["status"] == "done"
     assert not (crashed / meeting_id / ".meeting.lease").exists()
