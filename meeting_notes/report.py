@@ -525,6 +525,8 @@ def crm_previews(meeting_dir: Path, settings: Any) -> dict[str, str]:
             out[target] = format_plan(preview(Path(meeting_dir), target, settings))
         except CRMError as exc:
             out[target] = str(exc)
+        except Exception as exc:  # the page never fails for its preview section
+            out[target] = f"The preview could not be built: {type(exc).__name__}: {exc}"
     return out
 
 
