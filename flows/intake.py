@@ -28,6 +28,9 @@ from flows.meeting import process_meeting
 
 
 
+CONTACT_FIELDS = frozenset({"email", "phone", "mobile", "tel"})
+
+
 def flow_parameters(
     audio_path: Path,
     out_dir: str,
@@ -35,8 +38,19 @@ def flow_parameters(
     inbox_root: str | None = None,
     claim_id: str | None = None,
 ) -> dict[str, Any]:
-    """The ``process-meeting`` parameters for one recording (with its inbox claim's owner token)."""
+    """The ``process-meeting`` parameters for one recording (with its inbox claim's owner token).
+
+    Flow parameters are stored on the Prefect server and shown in its UI, so the sidecar's
+    contact details (participants' e-mail and phone) are left out: nothing downstream needs them.
+    """
     params: dict[str, Any] = {"audio_path": str(audio_path), "out_dir": out_dir, **options.to_dict()}
+    hints = dict(params.get("hints") or {})
+    if hints.get("participants"):
+        hints["participants"] = [
+            {k: v for k, v in p.items() if k not in CONTACT_FIELDS} if isinstance(p, dict) else p
+            for p in hints["participants"]
+        ]
+        params["hints"] = hints
     if inbox_root:
         params["inbox_root"] = inbox_root
     if claim_id:

@@ -335,3 +335,13 @@ def test_meeting_folders_stay_under_out_and_carry_the_audio_hash(tmp_path: Path,
     out = tmp_path / "out"
     assert (out / mid).resolve().parent == out.resolve()
     assert mid.endswith("-1a2b3c4d") and "/" not in mid and not mid.startswith(".")
+
+
+def test_flow_parameters_carry_no_contact_details() -> None:
+    from flows.intake import flow_parameters
+
+    options = ProcessOptions(hints={"participants": ["Kenji (Acme)", {"name": "Ann", "email": "ann@us.example", "phone": "090-1234-5678", "role": "AE"}]})
+    params = flow_parameters(Path("/in/call.wav"), "/out", options, "/inbox", "claim-1")
+    assert params["hints"]["participants"] == ["Kenji (Acme)", {"name": "Ann", "role": "AE"}]
+    assert "ann@us.example" not in str(params) and "1234" not in str(params)
+    assert params["claim_id"] == "claim-1" and options.hints["participants"][1]["email"] == "ann@us.example"
