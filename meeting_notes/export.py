@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from meeting_notes.atomic import write_text_atomic
 from meeting_notes.markdown import escape_markdown, escape_vtt
 from meeting_notes.schema import Segment, SpeakerTurn, Transcript
 from meeting_notes.workspace import MeetingWorkspace
@@ -15,9 +16,7 @@ OVERLAP_MARK_SHARE = 0.5
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, text)
 
 
 def rttm_lines(turns: list[SpeakerTurn], uri: str) -> list[str]:

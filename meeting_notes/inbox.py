@@ -40,9 +40,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from meeting_notes.atomic import write_text_atomic
+from meeting_notes.context import ProcessOptions
 from meeting_notes.errors import InputError
 from meeting_notes.model_registry import file_sha256
-from meeting_notes.context import ProcessOptions
 
 SIDECAR_SUFFIX = ".meeting.json"
 NOTE_SUFFIXES = (SIDECAR_SUFFIX, ".error.json", ".duplicate.json")
@@ -533,13 +534,8 @@ def _write_json_new(path: Path, data: dict[str, Any]) -> bool:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` with ``data`` in one step: unique temp name in the same folder, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, default=str)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Replace ``path`` with ``data`` in one step (:func:`meeting_notes.atomic.write_text_atomic`)."""
+    write_text_atomic(path, json.dumps(data, indent=2, default=str))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

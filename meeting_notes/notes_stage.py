@@ -21,15 +21,10 @@ from meeting_notes.notes.llm_client import LLMError
 from meeting_notes.notes.prompts import load_pass_prompts, load_prompts, prompt_language
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.notes.schema import SalesNotes
+from meeting_notes.atomic import write_text_atomic
 from meeting_notes.context import MeetingContext
 from meeting_notes.schema import RunInfo, StageRecord, Transcript, read_json, write_json
 from meeting_notes.workspace import stage_cache_key
-
-
-def _write_text_atomic(path: Any, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def recording_date(path: Path) -> dt.date | None:
@@ -120,7 +115,7 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         raise
 
     notes = result.notes
-    _write_text_atomic(ws.notes_md, render_markdown(notes))
+    write_text_atomic(ws.notes_md, render_markdown(notes))
     write_json(notes, ws.notes_json)
     ws.mark_done("notes", key, [ws.notes_json, ws.notes_md])
     usage = result.usage

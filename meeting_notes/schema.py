@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
+from meeting_notes.atomic import write_text_atomic
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -146,9 +148,7 @@ class RunInfo(BaseModel):
 def write_json(model: BaseModel, path: Path) -> None:
     """Write a model as pretty JSON atomically (temp file + rename), so no half-written file remains."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, model.model_dump_json(indent=2))
 
 
 def read_json(cls: type[M], path: Path) -> M:
