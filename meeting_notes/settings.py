@@ -317,7 +317,7 @@ class LLMSettings(BaseModel):
         "rest) sharing one cached prompt prefix, with amounts and dates found by rule; 'single': one "
         "call fills the whole schema (map-reduce over chunks for long meetings).",
     )
-    passes_prompt_version: str = Field("v2", description="Folder under prompts/notes/ for notes_method=passes.")
+    passes_prompt_version: str = Field("v3", description="Folder under prompts/notes/ for notes_method=passes.")
     passes_transcript_tokens: int | None = Field(
         None,
         description="notes_method=passes: most transcript tokens sent; a longer meeting is condensed to "

@@ -58,11 +58,17 @@ MAX_CANDIDATES = 24
 MAX_NAMES = 20
 #: Context shown beside a candidate amount or date, in characters.
 CONTEXT_CHARS = 110
-#: Words that make a meeting a sales meeting even when the people pass says it is not.
+#: Deal words: a meeting with none of them is not a sales meeting, whatever the model says
+#: (the 1.5B model called a casual phone call about home towns "sales"); with only one line
+#: holding them, the model's "not sales" stands.
 SALES_WORDS = re.compile(
-    r"\b(budget|pricing|price|quote|contract|proposal|licen[cs]es?|subscription|purchase|trial)\b|予算|見積|価格|料金|契約|導入|購入|トライアル",
+    r"\b(budget|pricing|price[sd]?|quote[sd]?|contract|proposal|licen[cs]es?|subscription|purchase|trial|pilot|demo|"
+    r"renewal|discount|vendor|invoice|procurement|onboarding|per (?:user|seat|license)|software|platform)\b"
+    r"|予算|見積|価格|料金|契約|導入|購入|トライアル|デモ|提案|製品|費用|月額|初期費用|御社|弊社",
     re.IGNORECASE,
 )
+#: Fewest lines with deal words for a meeting the model calls "not sales" to be read as one.
+MIN_DEAL_LINES = 2
 #: A sentence about what the customer can spend: its bare numbers are amount candidates too.
 SPENDING_WORDS = re.compile(
     r"\b(budget\w*|set aside|spend|afford|allocat\w*|approved|cap|ceiling|up to)\b|予算|枠|上限|まで(?:なら|は)?出せ|投資",
@@ -89,6 +95,28 @@ FIRST_PERSON = re.compile(
     r"\b(I'll|I will|I can|let me|I'm going to|we'll|we will)\b|します|しておきます|いたします|お送りします|送ります|手配します|発行します|確認します|回します",
     re.IGNORECASE,
 )
+#: Requests: the person asked owns the step once they accept it.
+REQUEST = re.compile(r"\b(could you|can you|would you|will you|please|if you could)\b|もらえ|いただけ|ください|お願いし", re.IGNORECASE)
+#: Proposals the speaker leads: the speaker owns them.
+PROPOSAL = re.compile(r"\b(let's|let us|shall we)\b|ましょう", re.IGNORECASE)
+#: A plan called off or replaced: never a next step.
+CANCELLED = re.compile(
+    r"\b(cancel\w*|call(?:ed)? off|scrap\w*|no longer|was going to|were going to|had planned)\b"
+    r"|なしに|中止|取りやめ|キャンセル|見送|予定でしたが|はずでしたが|つもりでしたが",
+    re.IGNORECASE,
+)
+#: Words that make a line conditional or habitual: the model decides those, not the rules.
+CONDITIONAL = re.compile(r"\b(if|unless|usually|normally|always|would|might|maybe|probably)\b|もし|なら|たら|れば|いつも|普段", re.IGNORECASE)
+#: Greetings and requests for information: never a next step.
+SMALL_TALK = re.compile(
+    r"\b(thanks|thank you|tell (?:us|me)|walk (?:us|me) through|ask about|explain)\b"
+    r"|よろしくお願い|ありがとう|教えて|お聞かせ|聞かせて|お願いいたします。?$",
+    re.IGNORECASE,
+)
+#: Most sentences offered to the next-steps pass.
+MAX_STEP_CANDIDATES = 16
+#: The labels the next-steps pass gives each candidate sentence.
+STEP_LABELS = ("step", "no")
 #: Pass errors that leave the pass's fields empty instead of failing the meeting.
 PASS_ERRORS = frozenset({"invalid_output", "context_length_exceeded", "empty_response"})
 
@@ -425,6 +453,90 @@ def people_pass(run: PassRun) -> PeopleResult:
     return PeopleResult(out.sales, seller, account, people, deciders, speakers)
 
 
+#: A sentence about who approves, signs or decides.
+DECISION_CUES = re.compile(
+    r"\b(signs?|signed|sign-off|approv\w*|decid\w*|decision|final say|final call|goes to|go to|has to go|chairs?)\b"
+    r"|決裁|承認|判断|決め|稟議|役員会|取締役会|経営会議|理事会",
+    re.IGNORECASE,
+)
+_JA_TITLES = "副社長|社長|専務|常務|会長|工場長|本部長|院長|理事長"
+#: Roles and bodies that approve or decide.
+DECIDER_ROLES = re.compile(
+    r"\b((?:steering |executive |investment |purchasing )?committee|board of directors|board|CFO|CEO|COO|CTO|CIO|"
+    r"co-owner|owner|president|managing director)\b|役員会|取締役会|経営会議|理事会|" + _JA_TITLES,
+    re.IGNORECASE,
+)
+#: 「社長の丸山」, 「藤田専務」: a Japanese name beside a title.
+_JA_TITLED = re.compile(rf"(?:{_JA_TITLES})の([一-龥]{{2,4}})|([一-龥]{{2,4}})(?:{_JA_TITLES})")
+_EN_TITLES = r"(?:CFO|CEO|COO|CTO|CIO|co-owner|owner|president|managing director)"
+#: "our CFO, Linda Park", "Linda Park, our CFO": an English name beside a title.
+_EN_TITLED = re.compile(
+    rf"\b{_EN_TITLES},?\s+([A-Z][a-z]+(?:\s[A-Z][a-z'-]+)?)\b|\b([A-Z][a-z]+\s[A-Z][a-z'-]+),\s+(?:(?:our|the|who is|who's)\s+)?{_EN_TITLES}\b"
+)
+#: Words the title pattern catches that are not names (「社長の決裁」, 「工場長の承認」).
+_NOT_NAMES = frozenset("決裁 承認 判断 了承 確認 意向 稟議 最終 方針 許可 説明 同意 決定 指示 判子 ハンコ".split())
+#: Capitalised words after a title that do not start a name ("our CFO, Then ...").
+_STOP_TITLE_WORDS = frozenset("The Then And But So She He They It We I Our Your Their This That Anything".split())
+#: Characters between a person and their role for the two to be one decider ("our CFO, Linda Park").
+ROLE_DISTANCE = 30
+
+
+def _decider_entities(text: str, persons: list[str]) -> list[tuple[str, str, int]]:
+    """(name, role, position) of the people, roles and bodies named in ``text``: a person and
+    a role next to each other are one decider."""
+    found: list[tuple[str, str, int]] = []
+    for name in persons:
+        for form in dict.fromkeys([name, name.split()[0]]):
+            if len(form) < 2:
+                continue
+            pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
+            m = re.search(pattern, text)
+            if m:
+                found.append((name, "", m.start()))
+                break
+    for m in (*_JA_TITLED.finditer(text), *_EN_TITLED.finditer(text)):
+        name = m.group(1) or m.group(2)
+        if name not in _NOT_NAMES and name.split()[0] not in _STOP_TITLE_WORDS and not any(_overlaps(name, f[0]) for f in found):
+            found.append((name, "", m.start()))
+    roles = [(m.group(0), m.start()) for m in DECIDER_ROLES.finditer(text)]
+    out: list[tuple[str, str, int]] = []
+    taken: set[int] = set()
+    for name, _, at in sorted(found, key=lambda f: f[2]):
+        near = [(abs(pos - at), k) for k, (_, pos) in enumerate(roles) if k not in taken and abs(pos - at) <= ROLE_DISTANCE + len(name)]
+        role = ""
+        if near:
+            k = min(near)[1]
+            taken.add(k)
+            role = roles[k][0]
+        out.append((name, role, at))
+    out += [(role, "", pos) for k, (role, pos) in enumerate(roles) if k not in taken]
+    return sorted(out, key=lambda f: f[2])
+
+
+def deciders_by_rule(run: PassRun, people: PeopleResult) -> list[DecisionMaker]:
+    """Who approves, signs or decides, from the customer's lines that say so ("anything over
+    100,000 has to go to our CFO, Linda Park", 「最終的には社長の丸山が決めます」): the people,
+    roles and bodies named in the sentence (else in its line), a person and their role as one.
+    Questions and the seller's own lines are skipped. The 1.5B model named none of these in
+    the eval set's eight meetings (RESULTS.md), so the words decide."""
+    sellers = {normalize(p.name) for p in people.participants if p.side == "seller"}
+    persons = [p.name for p in people.participants if p.name and normalize(p.name) not in sellers]
+    out: list[DecisionMaker] = []
+    for sid, text in run.texts.items():
+        speaker = people.speakers.get(run.speakers.get(sid, ""), "")
+        if speaker and normalize(speaker) in sellers:
+            continue
+        cues = [sn for sn in sentences(text) if DECISION_CUES.search(sn) and not re.search(r"[?？]\s*$", sn)]
+        if not cues:
+            continue
+        found = _decider_entities(" ".join(cues), persons) or _decider_entities(text, persons)
+        for name, role, _ in found:
+            if any(_overlaps(name, d.name) or normalize(name) == normalize(d.name) for d in out):
+                continue
+            out.append(DecisionMaker(name=name[:80], role=role[:120], evidence=[Evidence(segment_ids=[sid], quote=quote_from(text, name))]))
+    return out
+
+
 @dataclass(frozen=True)
 class Candidate:
     id: str
@@ -641,54 +753,193 @@ def _resolve_due(run: PassRun, due: str, seg: int) -> str:
     return r.iso() if r is not None and r.end >= run.anchor else ""
 
 
-def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
-    """Committed actions with an owner among the participants and a resolved due date."""
-    names = [p.name for p in people.participants if p.name]
-    labels = {name: label for label, name in people.speakers.items()}
-    described = ", ".join(
-        f"{n} ({', '.join(b for b in (labels.get(n, ''), next((p.side for p in people.participants if p.name == n), '')) if b and b != 'unknown')})"
-        for n in names
-    )
-    cue_ids = prefilter.select(run.texts, "next_steps", run.language)
-    question = (
-        run.prompts.questions["next_steps"]
-        .replace("{participants}", described or "—")
-        .replace("{lines}", ", ".join(str(i) for i in cue_ids[-MAX_CANDIDATES:]) or "—")
-    )
-    enums = {("steps", "[]", "owner"): names + [""]} if names else {}
-    out: StepsOut | None = run.ask("next_steps", question, StepsOut, _schema(StepsOut, enums))
-    if out is None:
-        return []
-    steps: list[NextStep] = []
-    seen: set[str] = set()
-    for s in out.steps:
-        key = normalize(s.action)[:40]
-        if not key or key in seen:
+@dataclass(frozen=True)
+class StepCandidate:
+    """A sentence that may hold a next step, with what the rules know about it."""
+
+    id: str
+    seg: int
+    sentence: str
+    due: str = ""
+    resolved: str = ""
+    rule: str = ""  # "step" when the words decide it, "" when the model does
+
+
+def _future_dates(run: PassRun, text: str) -> list[tuple[str, str]]:
+    """(as said, resolved) for the dates in ``text`` that are not in the past (unresolved ones kept)."""
+    from meeting_notes.notes.dates import find_dates
+
+    out = []
+    for m in find_dates(text, run.language, run.anchor, run.anchor_guessed):
+        r = m.resolved
+        if r is not None and run.anchor is not None and r.end < run.anchor:
             continue
-        seen.add(key)
-        evidence = run.evidence(s.seg, "", s.action)
-        owner = s.owner
-        if evidence:
-            sid = evidence[0].segment_ids[0]
-            # "I'll send the quote" said by a participant: the speaker owns it.
-            speaker_name = people.speakers.get(run.speakers.get(sid, ""), "")
-            if speaker_name and FIRST_PERSON.search(evidence[0].quote):
-                owner = speaker_name
-            if s.due and normalize(s.due) not in normalize(run.texts[sid]):
-                # The due words said in a neighbouring line: cite it too.
-                near = next((i for i in (sid + 1, sid - 1, sid + 2) if i in run.texts and normalize(s.due) in normalize(run.texts[i])), None)
-                if near is not None:
-                    evidence.append(Evidence(segment_ids=[near], quote=quote_from(run.texts[near], s.due)))
-        steps.append(
-            NextStep(
-                action=s.action[:TEXT_MAX],
-                owner=owner,
-                due=s.due,
-                due_resolved=_resolve_due(run, s.due, s.seg),
-                evidence=evidence,
-            )
+        if BARE_TODAY.match(m.said.strip()) and not DEADLINE_WORDS.search(text):
+            continue
+        span = _span_days(r.iso()) if r is not None else None
+        if span is not None and span > MAX_SPAN_DAYS:
+            continue
+        said = m.said
+        if m.by:  # the deadline words as said: "by Monday", 「来週金曜まで」
+            a, b = m.span
+            before = re.search(r"(?:by|before|until)\s+$", text[:a], re.IGNORECASE)
+            after = re.match(r"まで(?:に)?", text[b:])
+            said = (before.group(0) if before else "") + said + (after.group(0) if after else "")
+        out.append((said, r.iso() if r is not None else ""))
+    return out
+
+
+def _is_step_cue(sentence: str, ja: bool, dated: bool) -> bool:
+    if FIRST_PERSON.search(sentence) or REQUEST.search(sentence) or PROPOSAL.search(sentence):
+        return True
+    if prefilter.CUES["next_steps"]["ja" if ja else "en"].search(sentence):
+        return True
+    # 「来週水曜の午後、オンラインデモに切り替えます」: a dated plan in the polite future.
+    return dated and (not ja or bool(re.search(r"ます[。！]?$|ましょう", sentence)))
+
+
+def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
+    """Sentences that may hold a commitment (first person, a proposal, a request, a dated plan),
+    the most likely ones first when there are too many (later in the meeting, with a date, in
+    the first person), in transcript order; and how many were left out as cancelled."""
+    pool: list[tuple[float, int, int, str, list[tuple[str, str]]]] = []
+    cancelled = 0
+    ids = sorted(run.texts)
+    last = max(ids) if ids else 0
+    for order, sid in enumerate(ids):
+        for k, sent in enumerate(sentences(run.texts[sid])):
+            if not _short_enough(sent):
+                continue
+            dates = _future_dates(run, sent)
+            if not _is_step_cue(sent, run.ja, bool(dates)):
+                continue
+            if SMALL_TALK.search(sent):
+                continue  # 「よろしくお願いします」, "could you tell us a bit about ..."
+            if CANCELLED.search(sent):
+                cancelled += 1
+                continue  # a plan called off, or one that "was going to" happen
+            score = 2.0 * bool(FIRST_PERSON.search(sent) or PROPOSAL.search(sent)) + 1.0 * bool(REQUEST.search(sent))
+            score += 2.0 * bool(dates) + 1.5 * (sid / last if last else 0.0)
+            pool.append((score, order, k, sent, dates))
+    pool.sort(key=lambda c: -c[0])
+    kept = sorted(pool[:MAX_STEP_CANDIDATES], key=lambda c: (c[1], c[2]))
+    out = []
+    for n, (_, order, _, sent, dates) in enumerate(kept, 1):
+        sid = ids[order]
+        due, resolved = dates[0] if dates else ("", "")
+        decided = (FIRST_PERSON.search(sent) or PROPOSAL.search(sent)) and dates and resolved
+        decided = decided and not CONDITIONAL.search(sent) and "?" not in sent and "？" not in sent
+        out.append(StepCandidate(f"N{n}", sid, sent, due, resolved, "step" if decided else ""))
+    return out, cancelled
+
+
+def _first_name_in(text: str, names: list[str], skip: str = "") -> str:
+    """The first participant named in ``text`` (full name or first word, on word boundaries;
+    as a whole token in Japanese), other than ``skip``."""
+    for name in names:
+        if not name or name == skip:
+            continue
+        for form in dict.fromkeys([name, name.split()[0]]):
+            if len(form) < 2:
+                continue
+            pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
+            if re.search(pattern, text):
+                return name
+    return ""
+
+
+_LEAD_FILLER = re.compile(
+    r"^(?:(?:and|so|okay|ok|well|yeah|yes|sure|great|then|also|um|uh|alright|right)\b[,.]?\s*)+|^(?:では|じゃあ|それでは|はい|あと|それと|で)、?",
+    re.IGNORECASE,
+)
+
+
+def _action(sentence: str) -> str:
+    """The step as said, without a leading "And so, okay," or 「では、」."""
+    text = _LEAD_FILLER.sub("", sentence).strip()
+    return (text[:1].upper() + text[1:] if text else sentence)[:TEXT_MAX]
+
+
+def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
+    """Next steps by labelling: the rules list the sentences that may hold a commitment, decide
+    the clear ones (a first-person or "let's" line with a date) and drop cancelled plans; the
+    model labels the rest step / no. Each step is the sentence as said; its owner is the speaker
+    of a first-person line, or the person a request is made of once they accept it (the request
+    and the reply become one step, citing both lines); its due date is the date said in it."""
+    cands, cancelled = step_candidates(run)
+    run.info["step_candidates"] = len(cands)
+    run.info["steps_cancelled"] = cancelled
+    if not cands:
+        run.statuses["next_steps"] = "skipped"
+        return []
+    labels = {c.id: c.rule for c in cands if c.rule}
+    undecided = [c for c in cands if not c.rule]
+    run.info["step_rule_labels"] = len(labels)
+    if undecided:
+        sep = "：" if run.ja else ": "
+        lines = []
+        for c in undecided:
+            who = people.speakers.get(run.speakers.get(c.seg, ""), "") or run.speakers.get(c.seg, "") or "?"
+            lines.append(f'{c.id} [{c.seg}] {who}{sep}"{_context(c.sentence, c.due or c.sentence[:20])}"')
+        question = run.prompts.questions["next_steps"].replace("{candidates}", "\n".join(lines))
+        schema = {
+            "type": "object",
+            "properties": {c.id: {"enum": list(STEP_LABELS)} for c in undecided},
+            "required": [c.id for c in undecided],
+            "additionalProperties": False,
+        }
+        out: MoneyOut | None = run.ask("next_steps", question, MoneyOut, schema)
+        if out is not None:
+            labels.update({k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]})
+    else:
+        run.statuses["next_steps"] = "rules"
+    run.info["step_labels"] = {k: v for k, v in labels.items()}
+
+    names = [p.name for p in people.participants if p.name]
+
+    def speaker_name(seg: int) -> str:
+        return people.speakers.get(run.speakers.get(seg, ""), "")
+
+    steps: list[tuple[NextStep, str]] = []  # (step, resolved due) in order
+    used: set[str] = set()
+    for i, c in enumerate(cands):
+        if c.id in used:
+            continue
+        reply = next(
+            (r for r in cands[i + 1 :] if r.seg == c.seg + 1 and labels.get(r.id) == "step" and r.id not in used),
+            None,
         )
-    return steps
+        is_request = bool(REQUEST.search(c.sentence)) and not FIRST_PERSON.search(c.sentence)
+        if is_request and reply is not None and run.speakers.get(reply.seg) != run.speakers.get(c.seg):
+            # "Dave, could you send me an export?" - "Yeah, I can pull that by Monday."
+            used.update({c.id, reply.id})
+            evidence = [Evidence(segment_ids=[c.seg], quote=c.sentence), Evidence(segment_ids=[reply.seg], quote=reply.sentence)]
+            due, resolved = (reply.due, reply.resolved) if reply.due else (c.due, c.resolved)
+            steps.append((NextStep(action=_action(c.sentence), owner=speaker_name(reply.seg), due=due, due_resolved=resolved, evidence=evidence), resolved))
+            continue
+        if labels.get(c.id) != "step":
+            continue
+        used.add(c.id)
+        if is_request:
+            owner = _first_name_in(c.sentence, names, skip=speaker_name(c.seg))
+            nxt = c.seg + 1
+            if not owner and nxt in run.texts and run.speakers.get(nxt) != run.speakers.get(c.seg):
+                owner = speaker_name(nxt)
+        else:
+            owner = speaker_name(c.seg)
+        evidence = [Evidence(segment_ids=[c.seg], quote=c.sentence)]
+        steps.append((NextStep(action=_action(c.sentence), owner=owner, due=c.due, due_resolved=c.resolved, evidence=evidence), c.resolved))
+
+    # One step said twice ("I can get you the redlines by March 3rd" ... "I'll send the MSA
+    # redlines by March 3rd"): same owner and the same date, the later wording is kept.
+    result: list[NextStep] = []
+    for k, (step, resolved) in enumerate(steps):
+        later = any(
+            s.owner == step.owner and step.owner and r and r == resolved for s, r in steps[k + 1 :]
+        )
+        if not later:
+            result.append(step)
+    return result
 
 
 @dataclass
@@ -733,10 +984,12 @@ def rest_pass(run: PassRun) -> RestResult:
 
 def run_passes(run: PassRun) -> tuple[Extraction, bool]:
     """All passes in order; returns the extraction and whether the meeting is a sales meeting
-    (False only when the people pass says so and no amount or competitor cue was found)."""
+    (False when no line holds a deal word, or when the people pass says so and fewer than
+    ``MIN_DEAL_LINES`` lines do: then only the participants are kept)."""
     people = people_pass(run)
-    deal_words = any(SALES_WORDS.search(t) for t in run.texts.values())
-    if not people.sales and not deal_words and run.statuses.get("people") == "ok":
+    deal_lines = sum(1 for t in run.texts.values() if SALES_WORDS.search(t))
+    run.info["deal_lines"] = deal_lines
+    if deal_lines == 0 or (not people.sales and deal_lines < MIN_DEAL_LINES and run.statuses.get("people") == "ok"):
         for name in ("money", "dates", "competitors", "next_steps", "rest"):
             run.statuses[name] = "skipped"
         return Extraction(participants=people.participants), False
@@ -744,6 +997,8 @@ def run_passes(run: PassRun) -> tuple[Extraction, bool]:
     timeline = dates_pass(run)
     competitors = competitors_pass(run, people)
     steps = next_steps_pass(run, people)
+    deciders = deciders_by_rule(run, people)
+    deciders += [d for d in people.decision_makers if not any(_overlaps(d.name, r.name) for r in deciders)]
     rest = rest_pass(run)
     extraction = Extraction(
         title=rest.title,
@@ -752,7 +1007,7 @@ def run_passes(run: PassRun) -> tuple[Extraction, bool]:
         summary=rest.summary,
         budget=budget,
         pricing=pricing,
-        decision_makers=people.decision_makers,
+        decision_makers=deciders,
         timeline=timeline,
         competitors=competitors,
         next_steps=steps,
