@@ -334,7 +334,11 @@ class LLMSettings(BaseModel):
     local_model: str = Field(
         "qwen2.5-coder-1.5b-instruct-q4km", description="Registry name or GGUF path for the embedded server."
     )
-    local_port: int = Field(8765, description="Port of the embedded server on 127.0.0.1 (reused if one runs).")
+    local_port: int | None = Field(
+        None,
+        description="Port of the embedded server on 127.0.0.1; None: a free random port. A server "
+        "already there is used only if this tool started it (checked by pid, command and API key).",
+    )
     local_threads: int = Field(
         0,
         description="llama.cpp threads; 0: the cpu_threads setting (all cores by default: the notes "

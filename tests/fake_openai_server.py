@@ -7,13 +7,14 @@ In process: ``with FakeOpenAIServer() as srv:`` then ``srv.script([...])`` queue
 
 As a process (for the local-server start/stop tests)::
 
-    python tests/fake_openai_server.py --port 8799 --model-id NAME
+    API_KEY=secret python tests/fake_openai_server.py --port 8799 --model-id NAME
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -81,8 +82,10 @@ def _default_responder(request: dict[str, Any]) -> Reply:
 class FakeOpenAIServer:
     """Threaded HTTP server implementing the two endpoints the client uses."""
 
-    def __init__(self, port: int = 0, model_id: str = "fake-model") -> None:
+    def __init__(self, port: int = 0, model_id: str = "fake-model", api_key: str | None = None) -> None:
         self.model_id = model_id
+        self.api_key = api_key  # when set, like llama.cpp's --api_key: 401 without "Bearer <key>"
+        self.gets = 0
         self.requests: list[dict[str, Any]] = []
         self._queue: list[Reply] = []
         self._lock = threading.Lock()
@@ -106,7 +109,16 @@ class FakeOpenAIServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client timed out and closed the connection
 
+            def _authorized(self) -> bool:
+                if outer.api_key is None or self.headers.get("Authorization") == f"Bearer {outer.api_key}":
+                    return True
+                self._send(error_reply(401, "Invalid API key"))
+                return False
+
             def do_GET(self) -> None:
+                outer.gets += 1
+                if not self._authorized():
+                    return
                 if self.path.rstrip("/").endswith("/models"):
                     self._send(Reply(body={"object": "list", "data": [{"id": outer.model_id, "object": "model"}]}))
                 else:
@@ -115,6 +127,8 @@ class FakeOpenAIServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if not self._authorized():
+                    return
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(error_reply(404, "not found"))
                     return
@@ -163,7 +177,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--model-id", default="fake-model")
     args = parser.parse_args()
-    server = FakeOpenAIServer(args.port, args.model_id)
+    # Like llama-cpp-python's server, the key comes from the API_KEY environment variable.
+    server = FakeOpenAIServer(args.port, args.model_id, api_key=os.environ.get("API_KEY"))
     server._server.serve_forever()
 
 

@@ -7,7 +7,6 @@ message when they are missing rather than skipping.
 from __future__ import annotations
 
 import importlib.util
-import socket
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ from meeting_notes.workspace import MeetingWorkspace
 EVAL = PROJECT_ROOT / "benchmarks" / "notes_eval"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_embedded_model_writes_verified_notes(tmp_path: Path) -> None:
     if importlib.util.find_spec("llama_cpp") is None:
@@ -40,7 +33,7 @@ def test_embedded_model_writes_verified_notes(tmp_path: Path) -> None:
     settings = base.model_copy(
         update={
             "llm": base.llm.model_copy(
-                update={"base_url": None, "local_port": _free_port(), "cache_dir": tmp_path / "responses", "timeout_s": 900.0}
+                update={"base_url": None, "cache_dir": tmp_path / "responses", "timeout_s": 900.0}
             )
         }
     )
@@ -52,6 +45,9 @@ def test_embedded_model_writes_verified_notes(tmp_path: Path) -> None:
     try:
         record = notes_stage(ctx, run)
         started = list(local_server._SERVERS.values())
+        # llama-cpp-python's server demands the per-server key: nothing is served without it.
+        assert started and all(local_server._probe(s.port) == (401, []) for s in started)
+        assert all(local_server._probe(s.port, s.api_key)[0] == 200 for s in started)  # type: ignore[index]
     finally:
         local_server._stop_all()
     assert record.status == "done"

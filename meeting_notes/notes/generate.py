@@ -100,7 +100,8 @@ def describe_endpoint(settings: Settings) -> Endpoint:
         from meeting_notes.notes.local_server import HOST, resolve_local_model
 
         model = resolve_local_model(settings)
-        return Endpoint(f"http://{HOST}:{llm.local_port}/v1", model.name, kind, model.identity)
+        # The port is chosen when the server starts (open_endpoint) unless llm.local_port names one.
+        return Endpoint(f"http://{HOST}:{llm.local_port or 0}/v1", model.name, kind, model.identity)
     if not llm.model:
         raise LLMError(
             "MEETING_NOTES_LLM__MODEL must name the model (the deployment on Azure) when "
@@ -125,7 +126,9 @@ def open_endpoint(settings: Settings) -> Endpoint:
         from meeting_notes.notes.local_server import ensure_local_server
 
         server, _ = ensure_local_server(settings)
-        endpoint = Endpoint(server.base_url, endpoint.model, endpoint.kind, endpoint.identity)
+        endpoint = Endpoint(
+            server.base_url, endpoint.model, endpoint.kind, endpoint.identity, api_key=server.api_key, guard=server.guard
+        )
     return endpoint
 
 

@@ -54,6 +54,8 @@ class Endpoint:
     identity: str  # the model's identity for cache keys (weights hash for the embedded model)
     api_key: str = field(default="no-key", repr=False)  # never in a repr, log or traceback
     api_version: str | None = None
+    #: Called before every request (the embedded server checks it is still ours and up).
+    guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_local(self) -> bool:
@@ -252,6 +254,8 @@ class LLMClient:
             kwargs["tool_choice"] = {"type": "function", "function": {"name": name}}
         elif self.mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
+        if self.endpoint.guard is not None:
+            self.endpoint.guard()
         t0 = time.perf_counter()
         try:
             resp = self._client.chat.completions.create(**kwargs)

