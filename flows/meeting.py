@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from meeting_notes import pipeline
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.inbox import ClaimLostError, Inbox, InboxItem
+from meeting_notes.markdown import escape_markdown, escape_markdown_block
 from meeting_notes.schema import AudioInfo, RunInfo, StageRecord
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.workspace import MeetingWorkspace
@@ -267,7 +268,7 @@ def notes_markdown(run: RunInfo, ws: MeetingWorkspace) -> str:
         return ws.notes_md.read_text(encoding="utf-8")
     reason = run.stages.get("notes")
     why = f"the notes stage {reason.status}" if reason else "notes were not requested"
-    return f"# {run.meeting_id}\n\nNo notes: {why}. Transcript: `{ws.markdown}`\n"
+    return f"# {escape_markdown_block(run.meeting_id)}\n\nNo notes: {why}. Transcript: {escape_markdown(str(ws.markdown))}\n"
 
 
 def publish_artifacts(run: RunInfo, ws: MeetingWorkspace) -> None:
@@ -276,19 +277,19 @@ def publish_artifacts(run: RunInfo, ws: MeetingWorkspace) -> None:
     if ws.report_html.is_file():
         create_link_artifact(
             link=ws.report_html.resolve().as_uri(),
-            link_text=f"report.html of {run.meeting_id}",
+            link_text=f"report.html of {escape_markdown(run.meeting_id)}",
             key=artifact_key("report", run.meeting_id),
-            description=f"The meeting page of {run.meeting_id} (open it on a machine that sees the output folder)",
+            description=f"The meeting page of {escape_markdown(run.meeting_id)} (open it on a machine that sees the output folder)",
         )
     create_markdown_artifact(
         markdown=notes_markdown(run, ws),
         key=artifact_key("notes", run.meeting_id),
-        description=f"Sales notes for {run.meeting_id}",
+        description=f"Sales notes for {escape_markdown(run.meeting_id)}",
     )
     create_table_artifact(
         table=timings_table(run),
         key=artifact_key("stage-timings", run.meeting_id),
-        description=f"Per-stage timings of {run.meeting_id} ({run.status})",
+        description=f"Per-stage timings of {escape_markdown(run.meeting_id)} ({run.status})",
     )
 
 

@@ -20,6 +20,22 @@ def escape_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
 
 
+_BLOCK_START = re.compile(r"^(#|=|-|\+|\*|_|~|\d{1,9}(?=[.)]))")
+
+
+def escape_markdown_block(text: str) -> str:
+    """:func:`escape_markdown`, also safe at the start of a line or list item: a leading ``#``
+    (heading), list, rule or fence marker is escaped and leading spaces (an indented code
+    block) are dropped, so the text stays one paragraph."""
+    escaped = escape_markdown(text).lstrip()
+    m = _BLOCK_START.match(escaped)
+    if not m:
+        return escaped
+    if m.group(1)[0].isdigit():  # "1." / "1)": escape the delimiter after the number
+        return f"{escaped[: m.end()]}\\{escaped[m.end():]}"
+    return f"\\{escaped}"
+
+
 def escape_vtt(text: str) -> str:
     """Cue text with ``&``, ``<`` and ``>`` as entities (no injected cue tags or voice spans)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,4 +1,8 @@
-"""``notes.md``: the notes rendered by a fixed template (the LLM writes no Markdown)."""
+"""``notes.md``: the notes rendered by a fixed template (the LLM writes no Markdown).
+
+Every string that comes from the recording or the model is escaped (:mod:`meeting_notes.markdown`):
+``_b`` where it starts a line or list item (also no heading or list marker), ``_e`` elsewhere.
+The same text is the Prefect notes artifact."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from meeting_notes.markdown import escape_markdown as _e
+from meeting_notes.markdown import escape_markdown_block as _b
 from meeting_notes.notes.schema import (
     Competitor,
     DecisionMaker,
@@ -97,46 +103,46 @@ def _cite(item: BaseModel, t: dict[str, str]) -> str:
     if not evidence:
         return ""
     ids = sorted({i for ev in evidence for i in ev.segment_ids})
-    quote = evidence[0].quote.replace("\n", " ").strip()
+    quote = _e(evidence[0].quote.replace("\n", " ").strip())
     ids_text = ", ".join(f"#{i}" for i in ids)
     return f' — "{quote}" ({t["segments"]} {ids_text})' if quote else f" ({ids_text})"
 
 
 def _participant(p: Participant, t: dict[str, str]) -> str:
-    bits = [b for b in (p.role, p.company) if b]
+    bits = [_e(b) for b in (p.role, p.company) if b]
     side = t.get(p.side, "") if p.side != "unknown" else ""
     extra = ", ".join(bits + ([side] if side else []))
-    return f"{p.name or '?'}" + (f" ({extra})" if extra else "")
+    return f"{_b(p.name) if p.name else '?'}" + (f" ({extra})" if extra else "")
 
 
 def _text(i: TextItem, t: dict[str, str]) -> str:
-    return i.text
+    return _b(i.text)
 
 
 def _decider(d: DecisionMaker, t: dict[str, str]) -> str:
-    return d.name + (f" ({d.role})" if d.role else "")
+    return _b(d.name) + (f" ({_e(d.role)})" if d.role else "")
 
 
 def _when(said: str, resolved: str) -> str:
     """The date as said, with the resolved ISO date beside it when there is one."""
-    return f"{said} ({resolved})" if said and resolved else said
+    return f"{_e(said)} ({_e(resolved)})" if said and resolved else _e(said)
 
 
 def _timeline(i: TimelineItem, t: dict[str, str]) -> str:
-    return (f"**{_when(i.date, i.resolved)}**: " if i.date else "") + i.text
+    return (f"**{_when(i.date, i.resolved)}**: {_e(i.text)}" if i.date else _b(i.text))
 
 
 def _competitor(c: Competitor, t: dict[str, str]) -> str:
-    return f"**{c.name}**" + (f": {c.context}" if c.context else "")
+    return f"**{_e(c.name)}**" + (f": {_e(c.context)}" if c.context else "")
 
 
 def _objection(o: Objection, t: dict[str, str]) -> str:
-    return f"{o.objection} — {t['answer']}: {o.response or t['not_answered']}"
+    return f"{_b(o.objection)} — {t['answer']}: {_e(o.response) if o.response else t['not_answered']}"
 
 
 def _next_step(n: NextStep, t: dict[str, str]) -> str:
     return (
-        f"[ ] {n.action} — {t['owner']}: {n.owner or t['not_given']}; "
+        f"[ ] {_e(n.action)} — {t['owner']}: {_e(n.owner) if n.owner else t['not_given']}; "
         f"{t['due']}: {_when(n.due, n.due_resolved) or t['not_given']}"
     )
 
@@ -160,25 +166,25 @@ SECTIONS: list[tuple[str, Callable[[Any, dict[str, str]], str]]] = [
 def render_markdown(notes: SalesNotes) -> str:
     """The notes as Markdown, in the meeting's language; empty fields say 'Not discussed'."""
     t = LABELS["ja" if notes.language.startswith("ja") else "en"]
-    out = [f"# {notes.title or t['notes']}", ""]
+    out = [f"# {_b(notes.title) if notes.title else t['notes']}", ""]
     hinted = set(notes.from_hints)
-    account = notes.account.name or t["not_discussed"]
+    account = _e(notes.account.name) if notes.account.name else t["not_discussed"]
     if notes.account.name:
         account += f" ({t['from_hints']})" if "account" in hinted else _cite(notes.account, t)
     out += [
-        f"- **{t['date']}**: {notes.date or t['not_given']}",
-        f"- **{t['language']}**: {notes.language}",
+        f"- **{t['date']}**: {_e(notes.date) if notes.date else t['not_given']}",
+        f"- **{t['language']}**: {_e(notes.language)}",
         f"- **{t['account']}**: {account}",
     ]
     if notes.date_guessed and notes.date_anchor:
-        out.append(f"- _{t['guessed'].format(anchor=notes.date_anchor)}_")
+        out.append(f"- _{t['guessed'].format(anchor=_e(notes.date_anchor))}_")
     if notes.status != "ok":
-        out.append(f"- **{t['status']}**: {notes.status}" + (f" ({notes.status_detail})" if notes.status_detail else ""))
+        out.append(f"- **{t['status']}**: {_e(notes.status)}" + (f" ({_e(notes.status_detail)})" if notes.status_detail else ""))
     out += [
         "",
         f"## {t['summary']}",
         "",
-        notes.summary or t["not_discussed"],
+        _b(notes.summary) if notes.summary else t["not_discussed"],
         "",
     ]
     for field, fmt in SECTIONS:
@@ -198,7 +204,7 @@ def render_markdown(notes: SalesNotes) -> str:
     if stage.stage == "unknown":
         out += [f"_{t['not_discussed']}_", ""]
     else:
-        out += [f"**{stage.stage}**" + (f": {stage.reason}" if stage.reason else "") + _cite(stage, t), ""]
+        out += [f"**{_e(stage.stage)}**" + (f": {_e(stage.reason)}" if stage.reason else "") + _cite(stage, t), ""]
     v = notes.verification
     out += [
         f"## {t['verification']}",
@@ -206,5 +212,5 @@ def render_markdown(notes: SalesNotes) -> str:
         t["verified"].format(kept=v.items_kept, checked=v.items_checked, dropped=v.items_dropped),
     ]
     if notes.generator is not None:
-        out += ["", t["generated"].format(model=notes.generator.model, prompt=notes.generator.prompt_version)]
+        out += ["", t["generated"].format(model=_e(notes.generator.model), prompt=_e(notes.generator.prompt_version))]
     return "\n".join(out).rstrip() + "\n"
