@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -25,8 +24,6 @@ from meeting_notes.notes import prefilter
 from meeting_notes.notes.passes import PassRun, run_passes
 from meeting_notes.notes.prompts import (
     LANGUAGES,
-    PassPrompts,
-    PromptSet,
     extraction_messages,
     load_pass_prompts,
     load_prompts,
@@ -166,12 +163,9 @@ def estimate_cost(llm: LLMSettings, endpoint: Endpoint, usage: Usage) -> float |
 class NotesResult:
     notes: SalesNotes
     usage: Usage
-    prompts: PromptSet | PassPrompts | None
     chunks: int
     redactions: dict[str, int]
     estimated_prompt_tokens: int
-    wall_s: float
-    raw_extraction: Extraction
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -297,7 +291,7 @@ def passes_budget(llm: LLMSettings, endpoint: Endpoint, overhead: int) -> int:
 
 def _empty_result(
     transcript: Transcript, language: str, endpoint: Endpoint, client: LLMClient, version: str, method: str,
-    status: str, detail: str, t0: float,
+    status: str, detail: str,
 ) -> NotesResult:
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
@@ -309,7 +303,7 @@ def _empty_result(
             structured_output=client.mode, chunks=0, method=method,
         ),
     )
-    return NotesResult(notes, client.usage, None, 0, {}, 0, time.perf_counter() - t0, Extraction())
+    return NotesResult(notes, client.usage, 0, {}, 0)
 
 
 def generate_notes(
@@ -322,7 +316,6 @@ def generate_notes(
     """Notes for one transcript through ``client``; raises :class:`LLMError` when the endpoint
     cannot be used (an answer that stays invalid JSON gives empty fields and a status instead).
     ``recorded_at`` (the file's recording time) is the date anchor when the hints give none."""
-    t0 = time.perf_counter()
     hints = dict(hints or {})
     llm = settings.llm
     endpoint = client.endpoint
@@ -332,11 +325,11 @@ def generate_notes(
     version = llm.passes_prompt_version if method == "passes" else llm.prompt_version
     problem = input_problem(transcript, language)
     if problem is not None:
-        result = _empty_result(transcript, language, endpoint, client, version, method, *problem, t0)
+        result = _empty_result(transcript, language, endpoint, client, version, method, *problem)
         result.notes = _dated(_apply_hints(result.notes, hints), anchor)
         return result
     if method == "passes":
-        return _generate_passes(transcript, settings, client, hints, language, anchor, t0)
+        return _generate_passes(transcript, settings, client, hints, language, anchor)
     prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
@@ -422,16 +415,12 @@ def generate_notes(
         **{k: getattr(checked, k) for k in ("title", "account", "summary", "deal_stage", *LIST_FIELDS)},
     )
     notes = _dated(_apply_hints(notes, hints), anchor)
-    wall = time.perf_counter() - t0
     return NotesResult(
         notes=notes,
         usage=client.usage,
-        prompts=prompts,
         chunks=n_chunks,
         redactions=report.counts,
         estimated_prompt_tokens=estimated,
-        wall_s=wall,
-        raw_extraction=raw,
     )
 
 
@@ -452,7 +441,6 @@ def _generate_passes(
     hints: dict[str, Any],
     language: str,
     anchor: DateAnchor,
-    t0: float,
 ) -> NotesResult:
     """The focused passes (see :mod:`meeting_notes.notes.passes`) over the transcript, condensed
     to the pre-filtered segments when it is longer than the passes' budget."""
@@ -527,12 +515,9 @@ def _generate_passes(
     return NotesResult(
         notes=notes,
         usage=client.usage,
-        prompts=prompts,
         chunks=1,
         redactions=report.counts,
         estimated_prompt_tokens=estimated,
-        wall_s=time.perf_counter() - t0,
-        raw_extraction=raw,
         info={
             "passes": dict(run.statuses),
             "condensed": condensed.condensed,
