@@ -13,6 +13,9 @@ silence, and a file with nothing else is rejected. The silence check works in bl
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +189,15 @@ def _ratio(src: int, dst: int) -> tuple[int, int]:
     return dst // g, src // g
 
 
-def _load_soundfile(path: Path, settings: AudioSettings) -> np.ndarray | None:
+Alloc = Callable[[int], np.ndarray]
+"""Gives the float32 array of n samples the decoder writes into (``np.empty`` by default)."""
+
+
+def _empty(n: int) -> np.ndarray:
+    return np.empty(n, dtype=np.float32)
+
+
+def _load_soundfile(path: Path, settings: AudioSettings, alloc: Alloc = _empty) -> np.ndarray | None:
     """Block-wise read, mix-down and resample with libsndfile; None when it cannot open the file."""
     import soundfile as sf
 
@@ -205,7 +216,7 @@ def _load_soundfile(path: Path, settings: AudioSettings) -> np.ndarray | None:
         block = max(down, int(settings.decode_block_s * sr) // down * down)
         context = (sr // down + 1) * down if up != down else 0  # about 1 s: far beyond the filter
         total = -(-frames * up // down)
-        out = np.empty(total, dtype=np.float32)
+        out = alloc(total)
         written = bad = 0
         try:
             for b0 in range(0, frames, block):
@@ -241,14 +252,15 @@ def _load_soundfile(path: Path, settings: AudioSettings) -> np.ndarray | None:
         return out[:written]
 
 
-def load_audio(path: Path, settings: AudioSettings) -> np.ndarray:
+def load_audio(path: Path, settings: AudioSettings, alloc: Alloc = _empty) -> np.ndarray:
     """Decode ``path`` to mono float32 at ``settings.sample_rate`` (channels are averaged).
 
-    Memory: the result plus one block; non-finite samples become 0.
+    Memory: the result plus one block; non-finite samples become 0. ``alloc`` gives the array
+    the block-wise decoder fills (a memory-mapped file in :func:`decode_to_file`).
     """
     path = Path(path)
     _check_path(path, settings)
-    audio = _load_soundfile(path, settings)
+    audio = _load_soundfile(path, settings, alloc)
     if audio is None:
         audio = _decode_av(path, settings.sample_rate)
         if not np.isfinite(audio).all():
@@ -256,6 +268,62 @@ def load_audio(path: Path, settings: AudioSettings) -> np.ndarray:
     if audio.size == 0:
         raise NoAudioError(f"{path}: the recording holds no audio samples.")
     return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+DECODED_DTYPE = "<f4"
+
+
+def decode_to_file(path: Path, settings: AudioSettings, target: Path) -> int:
+    """Decode ``path`` once into ``target``: raw little-endian float32 samples, mono, at
+    ``settings.sample_rate``, written under a unique temporary name in the same folder, fsync'd
+    and renamed (readers never see half a file). libsndfile input is decoded straight into the
+    memory-mapped temporary file, so the decoded recording never sits in anonymous memory.
+    ``path`` is only read. Returns the number of samples."""
+    path, target = Path(path), Path(target)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    mapped: list[np.memmap] = []
+
+    def alloc(n: int) -> np.ndarray:
+        mm = np.memmap(tmp, dtype=DECODED_DTYPE, mode="w+", shape=(max(n, 1),))
+        mapped.append(mm)
+        return mm
+
+    try:
+        audio = load_audio(path, settings, alloc)
+        n = int(audio.size)
+        if mapped and np.shares_memory(audio, mapped[0]):
+            mapped[0].flush()
+            del audio
+            mapped.clear()  # unmapped before the file is cut to its length
+            os.truncate(tmp, n * 4)
+        else:  # decoded by PyAV into memory
+            mapped.clear()
+            with open(tmp, "wb") as fh:
+                np.ascontiguousarray(audio, dtype=DECODED_DTYPE).tofile(fh)
+            del audio
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        mapped.clear()
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    return n
+
+
+def open_decoded(target: Path) -> np.ndarray:
+    """The decoded recording written by :func:`decode_to_file`, memory-mapped copy-on-write:
+    pages are read from the file as needed, and a consumer that writes into the array changes
+    its own private copy, never the file."""
+    return np.memmap(target, dtype=DECODED_DTYPE, mode="c")
 
 
 def is_silent(audio: np.ndarray, settings: AudioSettings) -> bool:

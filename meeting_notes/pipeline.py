@@ -78,12 +78,28 @@ Waveform = Callable[[], Any]
 """Gives the decoded recording when a stage really runs (a cached stage never decodes it)."""
 
 
+def decoded_waveform(ctx: MeetingContext) -> Any:
+    """The recording as 16 kHz mono float32, decoded once per meeting folder.
+
+    The first stage that needs the waveform decodes the recording into the folder
+    (``.audio-16k-f32.raw``, through :func:`run_cached` like any stage output: keyed on the audio's
+    sha256 and the decoder's settings, its checksum recorded); every later stage, in this process
+    or in another Prefect task, memory-maps that file instead of decoding again. The recording
+    itself is only read. The file is removed when the run finishes (:func:`finish_run`).
+    """
+    from meeting_notes.audio import decode_to_file, open_decoded
+
+    ws = ctx.workspace
+    audio = ctx.settings.audio
+    params = {"sample_rate": audio.sample_rate, "decode_block_s": audio.decode_block_s}
+    run_cached(ctx, "decode", params, [ws.decoded_audio], lambda: decode_to_file(ctx.audio_path, audio, ws.decoded_audio))
+    return open_decoded(ws.decoded_audio)
+
+
 def _waveform(ctx: MeetingContext, waveform: Waveform | None) -> Any:
     if waveform is not None:
         return waveform()
-    from meeting_notes.audio import load_audio
-
-    return load_audio(ctx.audio_path, ctx.settings.audio)
+    return decoded_waveform(ctx)
 
 
 def run_cached(
@@ -354,6 +370,15 @@ def finish_run(ctx: MeetingContext, run: RunInfo, t_start: float) -> None:
     run.real_time_factor = real_time_factor(ctx.audio.duration, computed) if computed else None
     run.peak_rss_mb = peak_rss_mb()
     write_json(run, ctx.workspace.run_json)
+    if run.status == "done":
+        drop_decoded(ctx.workspace)
+
+
+def drop_decoded(ws: MeetingWorkspace) -> None:
+    """Remove the decoded copy of the recording (a finished meeting needs it no more; a failed
+    run keeps it for the run that resumes)."""
+    ws.forget("decode")
+    ws.decoded_audio.unlink(missing_ok=True)
 
 
 def now_iso() -> str:
@@ -373,8 +398,6 @@ def process_meeting(
     is recorded in ``run.json`` and re-raised, and the next run resumes after the last
     finished stage.
     """
-    from meeting_notes.audio import load_audio
-
     notify = on_stage or (lambda *_: None)
     started = now_iso()
     t_start = time.perf_counter()
@@ -387,7 +410,7 @@ def process_meeting(
 
     def waveform() -> Any:
         if "w" not in waveform_cache:
-            waveform_cache["w"] = load_audio(ctx.audio_path, settings.audio)
+            waveform_cache["w"] = decoded_waveform(ctx)
         return waveform_cache["w"]
 
     run.stages["audio"] = stage_record(t0, ctx.audio.duration)
@@ -427,6 +450,7 @@ __all__ = [
     "StageSpec",
     "align_stage",
     "analytics_stage",
+    "decoded_waveform",
     "deliver_stage",
     "diarize_stage",
     "export_stage",

@@ -26,6 +26,7 @@ from meeting_notes.leases import FileLease
 
 STATE_FILE = ".stages.json"
 LEASE_FILE = ".meeting.lease"
+DECODED_FILE = ".audio-16k-f32.raw"
 
 
 def _sha256(path: Path) -> str:
@@ -108,6 +109,12 @@ class MeetingWorkspace:
     @property
     def notes_md(self) -> Path:
         return self.root / "notes.md"
+
+    @property
+    def decoded_audio(self) -> Path:
+        """The recording decoded once to 16 kHz mono float32 (raw samples), shared by the stages
+        that need the waveform; removed when a run finishes."""
+        return self.root / DECODED_FILE
 
     @property
     def run_json(self) -> Path:

@@ -1,0 +1,160 @@
+"""The recording is decoded once per meeting folder (a memory-mapped 16 kHz mono float32 file),
+by the CLI's loop and across the Prefect flow's tasks alike; the recording is never written."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from meeting_notes import audio as audio_module
+from meeting_notes import pipeline
+from meeting_notes.audio import decode_to_file, load_audio, open_decoded
+from meeting_notes.context import ProcessOptions
+from meeting_notes.schema import AsrResult, Diarization
+from meeting_notes.settings import AudioSettings, Settings
+
+
+def _recording(path: Path, seconds: float = 7.0, sr: int = 44100, channels: int = 2) -> Path:
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * sr)) / sr
+    data = np.stack([0.3 * np.sin(2 * np.pi * 220 * (c + 1) * t) for c in range(channels)], axis=1)
+    data += 0.01 * rng.standard_normal(data.shape)
+    sf.write(path, data.astype(np.float32), sr, subtype="PCM_16")
+    return path
+
+
+def _fingerprint(path: Path) -> tuple[str, int, int]:
+    st = path.stat()
+    return hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mtime_ns, st.st_size
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".m4a"])
+def test_decoded_file_holds_the_same_samples_and_the_source_is_untouched(tmp_path: Path, suffix: str) -> None:
+    src = _recording(tmp_path / "in.wav")
+    if suffix == ".m4a":  # decoded by PyAV, not libsndfile
+        import av
+
+        m4a = tmp_path / "in.m4a"
+        data, sr = sf.read(src, dtype="float32", always_2d=True)
+        with av.open(str(m4a), "w") as out:
+            stream = out.add_stream("aac", rate=sr)
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data.T), format="fltp", layout="stereo")
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            for packet in stream.encode(None):
+                out.mux(packet)
+        src = m4a
+    before = _fingerprint(src)
+    settings = AudioSettings(decode_block_s=2.0)
+    target = tmp_path / "meeting" / ".audio-16k-f32.raw"
+    target.parent.mkdir()
+    n = decode_to_file(src, settings, target)
+    mapped = open_decoded(target)
+    expected = load_audio(src, settings)
+    assert isinstance(mapped, np.memmap) and mapped.dtype == np.float32 and n == expected.size == mapped.size
+    assert target.stat().st_size == 4 * n
+    np.testing.assert_array_equal(np.asarray(mapped), expected)
+    mapped[:10] = 5.0  # a consumer writing into the waveform changes its own copy only
+    assert np.fromfile(target, dtype="<f4", count=10).max() < 1.0
+    assert _fingerprint(src) == before
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary file left
+
+
+def _stub_models(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """transcribe/diarize that record the waveform they got (the stages around them are real)."""
+    import meeting_notes.asr as asr
+    import meeting_notes.diarize as diarize
+
+    seen: list[Any] = []
+
+    def transcribe(waveform: Any, **kw: Any) -> AsrResult:
+        seen.append(("transcribe", type(waveform), waveform.size))
+        return AsrResult(language="en", duration=waveform.size / 16000, segments=[])
+
+    def fake_diarize(waveform: Any, **kw: Any) -> Diarization:
+        seen.append(("diarize", type(waveform), waveform.size))
+        return Diarization(turns=[], exclusive_turns=[], speakers=[])
+
+    monkeypatch.setattr(asr, "transcribe", transcribe)
+    monkeypatch.setattr(diarize, "diarize", fake_diarize)
+    monkeypatch.setattr(pipeline, "STAGES", tuple(s for s in pipeline.STAGES if s.name in ("transcribe", "diarize")))
+    return seen
+
+
+def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    calls: Counter[str] = Counter()
+    real = audio_module.load_audio
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls["decode"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audio_module, "load_audio", counted)
+    return calls
+
+
+def test_stages_in_separate_tasks_decode_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+    """What the flow does: each stage task rebuilds the context and passes no waveform."""
+    seen = _stub_models(monkeypatch)
+    calls = _count_decodes(monkeypatch)
+    src = _recording(tmp_path / "call.wav")
+    before = _fingerprint(src)
+    settings = Settings(cache_dir=model_cache)
+    ctx = pipeline.prepare_meeting(src, tmp_path / "out", ProcessOptions(notes=False, language="en"), settings)
+    assert pipeline.transcribe_stage(ctx).status == "done"
+    assert pipeline.diarize_stage(ctx).status == "done"
+    assert calls["decode"] == 1
+    assert [s[0] for s in seen] == ["transcribe", "diarize"] and all(s[1] is np.memmap for s in seen)
+    assert seen[0][2] == seen[1][2] == 7 * 16000
+    # a damaged decoded file is not trusted: its checksum no longer matches, it is decoded again
+    raw = ctx.workspace.decoded_audio
+    data = bytearray(raw.read_bytes())
+    data[100] ^= 0xFF
+    raw.write_bytes(bytes(data))
+    ctx.workspace.forget("diarize")
+    assert pipeline.diarize_stage(ctx).status == "done"
+    assert calls["decode"] == 2
+    assert _fingerprint(src) == before
+
+
+def test_cli_loop_decodes_once_and_drops_the_copy_when_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+    _stub_models(monkeypatch)
+    calls = _count_decodes(monkeypatch)
+    src = _recording(tmp_path / "call.wav")
+    before = _fingerprint(src)
+    run = pipeline.process_meeting(src, tmp_path / "out", ProcessOptions(notes=False, language="en"), Settings(cache_dir=model_cache))
+    assert run.status == "done" and calls["decode"] == 1
+    folder = tmp_path / "out" / run.meeting_id
+    assert not (folder / ".audio-16k-f32.raw").exists()
+    assert _fingerprint(src) == before
+
+
+def test_flow_decodes_once_across_its_tasks(prefect_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path) -> None:
+    from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings
+
+    from flows.meeting import process_meeting
+    from meeting_notes.settings import get_settings
+
+    seen = _stub_models(monkeypatch)
+    calls = _count_decodes(monkeypatch)
+    monkeypatch.setenv("MEETING_NOTES_ORCHESTRATION__GPU_LIMIT_NAME", "")
+    monkeypatch.setenv("MEETING_NOTES_CACHE_DIR", str(model_cache))
+    get_settings.cache_clear()
+    src = _recording(tmp_path / "call.wav")
+    before = _fingerprint(src)
+    try:
+        with temporary_settings({PREFECT_RESULTS_LOCAL_STORAGE_PATH: str(tmp_path / "results")}):
+            run = process_meeting(str(src), str(tmp_path / "out"), language="en", notes=False)
+    finally:
+        get_settings.cache_clear()
+    assert run.status == "done"
+    assert calls["decode"] == 1 and [s[0] for s in seen] == ["transcribe", "diarize"]
+    assert not (tmp_path / "out" / run.meeting_id / ".audio-16k-f32.raw").exists()
+    assert _fingerprint(src) == before
