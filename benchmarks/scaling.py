@@ -97,8 +97,10 @@ def main() -> None:
         PYTHONPATH=str(Path(__file__).resolve().parents[1]),
     )
     print(f"## Scaling ({args.threads} CPU threads, fresh process per run, notes off)\n")
-    print("| minutes | path | status | wall | RTF | transcribe RTF | diarize RTF | peak RSS |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"`{' '.join([Path(sys.executable).name, *sys.argv])}` on {os.cpu_count()} cores; load: the 1-minute "
+          "load average when the run started and when it ended (other processes sharing the cores)\n")
+    print("| minutes | path | status | wall | RTF | transcribe RTF | diarize RTF | peak RSS | load start/end |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
@@ -106,13 +108,15 @@ def main() -> None:
             wav = root / f"long-{int(minutes)}min.wav"
             duration = build_recording(minutes, parts, wav)
             for path in args.paths.split(","):
+                load0 = os.getloadavg()[0]
                 proc = subprocess.run(
                     [sys.executable, "-c", CHILD, str(wav), str(root / f"out-{path}-{int(minutes)}"), path, str(args.threads)],
                     capture_output=True, text=True, env=env,
                 )
+                load = f"{load0:.1f} / {os.getloadavg()[0]:.1f}"
                 if proc.returncode != 0:
                     tail = proc.stderr.strip().splitlines()[-1:] or ["?"]
-                    print(f"| {minutes:.0f} | {path} | failed: {tail[0][:80]} | | | | | |", flush=True)
+                    print(f"| {minutes:.0f} | {path} | failed: {tail[0][:80]} | | | | | | {load} |", flush=True)
                     continue
                 data = json.loads(proc.stdout.strip().splitlines()[-1])
                 st = data["stages"]
@@ -122,7 +126,7 @@ def main() -> None:
 
                 print(
                     f"| {minutes:.0f} | {path} | {data['status']} | {data['wall']:.0f} s | {rtf(data['wall'])} | "
-                    f"{rtf(st.get('transcribe'))} | {rtf(st.get('diarize'))} | {data['peak_rss_mb']:.0f} MiB |",
+                    f"{rtf(st.get('transcribe'))} | {rtf(st.get('diarize'))} | {data['peak_rss_mb']:.0f} MiB | {load} |",
                     flush=True,
                 )
             if not args.keep:
