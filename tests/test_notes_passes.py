@@ -78,9 +78,7 @@ def good_model(request: dict[str, Any]) -> dict[str, Any]:
             "deciders": [{"name": "Maria Lopez", "role": "general manager", "seg": 1}],
         }
     if q.startswith(" These amounts"):
-        cands = _candidates(request, "M")
-        assert all("ten grand" in line for line in cands.values())  # the words decided the others
-        return {i: "budget" for i in cands}
+        return {i: "budget" for i in _candidates(request, "M")}
     if q.startswith(" Which other vendors"):
         names = _schema(request)["properties"]["competitors"]["items"]["properties"]["name"]["enum"]
         return {"competitors": [{"name": n, "context": "also looked at", "seg": 3} for n in names if n == "ServiceTitan"]}
@@ -186,6 +184,8 @@ def test_pass_constraints_come_from_the_transcript(server: FakeOpenAIServer, tmp
 
     competitor_names = _schema(by_q(" Which other vendors"))["properties"]["competitors"]["items"]["properties"]["name"]["enum"]
     assert "ServiceTitan" in competitor_names and "TitanServe" not in competitor_names
+    offered = _candidates(by_q(" These amounts"), "M")
+    assert offered and all("ten grand" in line for line in offered.values())  # the words decided the others
     money = _schema(by_q(" These amounts"))
     assert len(money["required"]) == 1 and all(re.fullmatch(r"M\d+", i) for i in money["required"])
     assert all(p == {"enum": ["budget", "price", "other"]} for p in money["properties"].values())
@@ -202,6 +202,7 @@ STEPS_MEETING = [
     ("SPEAKER_00", "Who signs off on the legal side, is it your CEO?"),
     ("SPEAKER_00", "On our side our CEO approved the discount already."),
     ("SPEAKER_01", "I'll talk to the store managers about the rollout plan."),
+    ("SPEAKER_00", "So for twelve stores that comes to 60,000 dollars a year."),
 ]
 
 
@@ -227,6 +228,8 @@ def test_next_steps_are_labelled_lines_with_owners_and_deciders_come_from_the_wo
     assert managers.owner == "Maria Lopez" and managers.due == ""
     assert not any("pilot" in n.action or "workshop" in n.action for n in steps)
     assert len(steps) == 2
+    # The model called the seller's sum a budget: an amount the seller says is a price.
+    assert not any("60,000" in b.text for b in notes.budget) and any("60,000" in p.text for p in notes.pricing)
     # Deciders: the customer's line naming the CFO; not the seller's CEO, not a question.
     assert [(d.name, d.role) for d in notes.decision_makers][:1] == [("Linda Park", "CFO")]
     assert not any(d.name == "CEO" for d in notes.decision_makers)

@@ -602,8 +602,10 @@ def money_candidates(run: PassRun) -> list[Candidate]:
     return out
 
 
-def money_pass(run: PassRun) -> tuple[list[TextItem], list[TextItem]]:
-    """(budget, pricing) items: the amounts found by rule, classified by the model."""
+def money_pass(run: PassRun, people: PeopleResult | None = None) -> tuple[list[TextItem], list[TextItem]]:
+    """(budget, pricing) items: the amounts found by rule, classified by the model. An amount
+    the seller says is never the customer's budget: a "budget" label on a seller's line
+    becomes "price" (「月45万円だと年間540万円ですね」, the seller working out the yearly cost)."""
     cands = money_candidates(run)
     run.info["money_candidates"] = len(cands)
     if not cands:
@@ -626,6 +628,11 @@ def money_pass(run: PassRun) -> tuple[list[TextItem], list[TextItem]]:
         labels.update({k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]})
     else:
         run.statuses["money"] = "rules"
+    seller_names = {p.name for p in people.participants if p.side == "seller"} if people else set()
+    sellers = {label for label, name in people.speakers.items() if name in seller_names} if people else set()
+    for c in cands:
+        if labels.get(c.id) == "budget" and run.speakers.get(c.seg, "") in sellers:
+            labels[c.id] = "price"
     run.info["money_labels"] = labels
 
     def items(label: str, skip: set[str]) -> list[TextItem]:
@@ -993,7 +1000,7 @@ def run_passes(run: PassRun) -> tuple[Extraction, bool]:
         for name in ("money", "dates", "competitors", "next_steps", "rest"):
             run.statuses[name] = "skipped"
         return Extraction(participants=people.participants), False
-    budget, pricing = money_pass(run)
+    budget, pricing = money_pass(run, people)
     timeline = dates_pass(run)
     competitors = competitors_pass(run, people)
     steps = next_steps_pass(run, people)
