@@ -197,7 +197,7 @@ STEPS_MEETING = [
     ("SPEAKER_00", "I was going to run an on-site workshop for your admins next Wednesday."),
     ("SPEAKER_01", "Kevin, could you send me the security questionnaire?"),
     ("SPEAKER_00", "Sure, I'll send it over by Friday."),
-    ("SPEAKER_01", "If the pilot goes well we would probably expand to the second depot in the autumn."),
+    ("SPEAKER_01", "If the pilot goes well we will expand to the second depot in the autumn."),
     ("SPEAKER_01", "Anything over ten grand has to go to our CFO, Linda Park."),
     ("SPEAKER_00", "Who signs off on the legal side, is it your CEO?"),
     ("SPEAKER_00", "On our side our CEO approved the discount already."),
@@ -368,3 +368,47 @@ def test_japanese_account_fallback_skips_the_sellers_company() -> None:
     }
     assert _japanese_company(texts, "") == "丸山建設"
     assert ROLE_WORDS.search("カスタマーサクセス担当") and not ROLE_WORDS.search("丸山建設")
+
+
+def test_self_introductions_by_rule() -> None:
+    import datetime as dt
+
+    from meeting_notes.notes.passes import PassRun, self_introductions
+
+    lines = [
+        ("SPEAKER_00", "お世話になっております。株式会社ワークリンクの中村です。本日はよろしくお願いいたします。"),
+        ("SPEAKER_01", "さくら物流の伊藤です。人事部の課長をしております。"),
+        ("SPEAKER_02", "大丈夫です。"),  # a whole sentence in the name's place, not a name
+        ("SPEAKER_03", "Hi Emma, hi Josh. Karen O'Neill, VP of People at Harborview Hotels."),
+        ("SPEAKER_04", "So last time, Karen, you walked us through it."),  # said to someone: not an introduction
+        ("SPEAKER_05", "Hi all, Josh here."),
+    ]
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language="ja",  # type: ignore[arg-type]
+        texts={i: t for i, (_, t) in enumerate(lines)}, anchor=dt.date(2026, 3, 6), anchor_guessed=False,
+        max_tokens=1, speakers={i: s for i, (s, _) in enumerate(lines)},
+    )
+    got = [(i.speaker, i.name, i.company, i.self_named) for i in self_introductions(run)]
+    assert got == [
+        ("SPEAKER_00", "中村", "株式会社ワークリンク", True),
+        ("SPEAKER_01", "伊藤", "さくら物流", True),
+        ("SPEAKER_03", "Karen O'Neill", "", False),
+        ("SPEAKER_05", "Josh", "", False),
+    ]
+
+
+def test_names_copied_from_the_prompt_example_give_way_to_the_introductions(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    def responder(request: dict[str, Any]) -> Reply:
+        if _question(request).startswith(" Who took part"):
+            return chat_reply(json.dumps({
+                "sales": True, "seller_company": "Brightdesk", "account": "Kestrel Dental",
+                "people": [{"name": "Dana", "company": "Brightdesk", "role": "accounts", "side": "seller", "speaker": "SPEAKER_01", "seg": 3}],
+                "deciders": [],
+            }))
+        return chat_reply(json.dumps(good_model(request)))
+
+    server.responder = responder
+    notes = run_notes(server, tmp_path).notes
+    assert [p.name for p in notes.participants] == ["Kevin Walsh", "Maria Lopez"]
+    # SPEAKER_01 introduced herself: "I'll send you the job export" is hers.
+    assert next(n for n in notes.next_steps if "export" in n.action).owner == "Maria Lopez"

@@ -101,7 +101,7 @@ REQUEST = re.compile(r"\b(could you|can you|would you|will you|please|if you cou
 PROPOSAL = re.compile(r"\b(let's|let us|shall we)\b|ましょう", re.IGNORECASE)
 #: A plan called off or replaced: never a next step.
 CANCELLED = re.compile(
-    r"\b(cancel\w*|call(?:ed)? off|scrap\w*|no longer|was going to|were going to|had planned)\b"
+    r"\b(cancel\w*|call(?:ed)? off|scrap\w*|no longer|was going to|were going to|had planned|let's not|let us not)\b"
     r"|なしに|中止|取りやめ|キャンセル|見送|予定でしたが|はずでしたが|つもりでしたが",
     re.IGNORECASE,
 )
@@ -366,6 +366,8 @@ def _overlaps(a: str, b: str) -> bool:
     return na in nb or nb in na
 
 
+#: What only the seller says of their own side.
+SELLER_WORDS = re.compile(r"\b(here at|our product|our platform|our software|our pricing|our plans?)\b|弊社|私ども|当社", re.IGNORECASE)
 #: A role or department named where a company should be.
 ROLE_WORDS = re.compile(
     r"担当|部長|課長|社長|係長|総務|部$|課$|マネージャー|\b(manager|director|team|department|head of|executive|officer)\b",
@@ -393,6 +395,75 @@ def _japanese_company(texts: dict[int, str], seller: str) -> str:
         if "弊社" in name or (seller and _overlaps(name, seller)) or any(_overlaps(name, o) for o in own):
             del counts[name]
     return counts.most_common(1)[0][0] if counts else ""
+
+
+_NAME_EN = r"[A-Z][a-z'-]+(?:\s[A-Z][A-Za-z'-]+)?"
+#: "I'm Emma Lindqvist from Coursely", "This is Diane in New Jersey", "my name is ...".
+_EN_SELF = re.compile(
+    rf"\b(?:I'm|I am|[Mm]y name is|[Tt]his is)\s+(?P<name>{_NAME_EN})(?:,?\s+(?:from|at|with|here at)\s+(?P<company>[A-Z][\w&'-]*(?:\s[A-Z][\w&'-]*){{0,3}}))?"
+)
+#: "Hi all, Josh here.", "Karen O'Neill, VP of People at ...": a name that maps a speaker to a
+#: participant the people pass already found (never a new participant on its own).
+_EN_NAMED = re.compile(
+    rf"(?:^|[.!?,]\s+)(?:(?P<name>{_NAME_EN})\s+here\b|(?P<full>[A-Z][a-z'-]+\s[A-Z][A-Za-z'-]+),\s(?!you\b))"
+)
+#: 「株式会社ワークリンクの中村です。」「加藤です。」「…、松本です。」: a whole sentence.
+_JA_SELF = re.compile(
+    r"^(?:.{0,30}、)?(?:(?P<company>[一-龥ぁ-んァ-ヴーA-Za-z0-9]{2,16})の)?(?P<name>[一-龥]{1,4}|[ァ-ヴー]{2,8})(?:です|と申します|といいます)[。！]?$"
+)
+#: Words the Japanese pattern catches that are not names (「大丈夫です。」).
+_JA_NOT_NAMES = frozenset("大丈夫 必要 問題 可能 結構 本当 了解 承知 確認 以上 同じ 無理 十分 簡単 大変 残念 賛成 反対 決裁 予定 以上 最高 安心 心配 不要 今日 本日 次回 前回".split())
+_EN_NOT_NAMES = frozenset(
+    "The Then And But So She He They It We I Our Your Their This That Anything Okay Hi Hello Yes Sure Great Thanks "
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)
+#: Segments of each speaker searched for a self-introduction (the first ones they say).
+INTRO_SEGMENTS = 2
+
+
+@dataclass(frozen=True)
+class Introduction:
+    speaker: str  # SPEAKER label
+    name: str
+    company: str
+    seg: int
+    self_named: bool  # "I'm X" / 「Xです」 rather than a name merely said first
+
+
+def self_introductions(run: PassRun) -> list[Introduction]:
+    """Names the speakers give themselves in their first lines, by rule."""
+    seen: dict[str, int] = {}
+    out: list[Introduction] = []
+    for sid in sorted(run.texts):
+        label = run.speakers.get(sid, "")
+        if not label or seen.get(label, 0) >= INTRO_SEGMENTS:
+            continue
+        seen[label] = seen.get(label, 0) + 1
+        text = run.texts[sid]
+        found: list[Introduction] = []
+        for sent in sentences(text):
+            m = _JA_SELF.match(sent.strip())
+            if m and m.group("name") not in _JA_NOT_NAMES:
+                found.append(Introduction(label, m.group("name"), m.group("company") or "", sid, True))
+        for m in _EN_SELF.finditer(text):
+            if m.group("name").split()[0] not in _EN_NOT_NAMES:
+                found.append(Introduction(label, m.group("name"), m.group("company") or "", sid, True))
+        for m in _EN_NAMED.finditer(text):
+            name = m.group("name") or m.group("full")
+            if name.split()[0] not in _EN_NOT_NAMES:
+                found.append(Introduction(label, name, "", sid, False))
+        out.extend(found[:1])
+    return out
+
+
+def _same_person(a: str, b: str) -> bool:
+    na, nb = normalize(a), normalize(b)
+    if len(na) < 2 or len(nb) < 2:
+        return False
+    if na == nb:
+        return True
+    ta, tb = a.split(), b.split()
+    return bool(ta and tb) and (ta[0] == tb[0] or ta[-1] == tb[-1]) if (len(ta) > 1 or len(tb) > 1) else (na in nb or nb in na)
 
 
 @dataclass
@@ -427,6 +498,32 @@ def people_pass(run: PassRun) -> PeopleResult:
         )
         if p.speaker:
             speakers.setdefault(p.speaker, p.name)
+    # Names the model copied from its example are never said: out before sides and owners.
+    people = [p for p in people if _said(p.name, run.texts)]
+    speakers = {k: v for k, v in speakers.items() if any(p.name == v for p in people)}
+    if seller and not _said(seller, run.texts):
+        seller = ""
+    # Who is who by the speakers' own introductions, which beat the model's speaker labels.
+    for intro in self_introductions(run):
+        match = next((p for p in people if _same_person(p.name, intro.name)), None)
+        if match is None and intro.self_named:
+            match = Participant(
+                name=intro.name, company=intro.company, side="unknown",
+                evidence=[Evidence(segment_ids=[intro.seg], quote=quote_from(run.texts[intro.seg], intro.name))],
+            )
+            people.append(match)
+        if match is None or match.name in [v for k, v in speakers.items() if k != intro.speaker]:
+            continue
+        if intro.self_named or intro.speaker not in speakers:
+            speakers[intro.speaker] = match.name
+    # A speaker who says 弊社 / "here at" / "our product" is the seller.
+    own = {run.speakers.get(i, "") for i, t in run.texts.items() if SELLER_WORDS.search(t)} - {""}
+    for i, p in enumerate(people):
+        label = next((k for k, v in speakers.items() if v == p.name), "")
+        if label in own and p.side == "unknown":
+            people[i] = p.model_copy(update={"side": "seller"})
+            if not seller and p.company and _said(p.company, run.texts):
+                seller = p.company
     account_name = out.account.strip()
     if account_name and seller and _overlaps(account_name, seller):
         account_name = ""  # the seller is never the account
@@ -796,13 +893,27 @@ def _future_dates(run: PassRun, text: str) -> list[tuple[str, str]]:
     return out
 
 
+#: "can Josh record a walkthrough": a request made of someone by name.
+_NAMED_REQUEST = re.compile(r"\b(?:[Cc]an|[Cc]ould|[Ww]ould|[Ww]ill) (?!I\b|[Ww]e\b)([A-Z][a-z]+) [a-z]")
+_QUESTION = re.compile(r"[?？]\s*$|か[。]?\s*$")
+
+
+def _is_request(sentence: str) -> bool:
+    return bool(REQUEST.search(sentence) or _NAMED_REQUEST.search(sentence)) and not FIRST_PERSON.search(sentence)
+
+
 def _is_step_cue(sentence: str, ja: bool, dated: bool) -> bool:
-    if FIRST_PERSON.search(sentence) or REQUEST.search(sentence) or PROPOSAL.search(sentence):
+    """Whether a sentence may hold a commitment: first person, a request, a proposal, the
+    pass's cue words; in Japanese also a dated plan in the polite future (「来週水曜の午後、
+    オンラインデモに切り替えます」). A question without a date is one only as a request
+    ("Dave, could you send me an export?"), never in Japanese (「資料はご覧いただけましたか」)."""
+    if _QUESTION.search(sentence) and not dated and (ja or not _is_request(sentence)):
+        return False
+    if FIRST_PERSON.search(sentence) or _is_request(sentence) or PROPOSAL.search(sentence):
         return True
     if prefilter.CUES["next_steps"]["ja" if ja else "en"].search(sentence):
         return True
-    # 「来週水曜の午後、オンラインデモに切り替えます」: a dated plan in the polite future.
-    return dated and (not ja or bool(re.search(r"ます[。！]?$|ましょう", sentence)))
+    return dated and ja and bool(re.search(r"ます[。！]?$|ましょう", sentence))
 
 
 def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
@@ -916,7 +1027,7 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
             (r for r in cands[i + 1 :] if r.seg == c.seg + 1 and labels.get(r.id) == "step" and r.id not in used),
             None,
         )
-        is_request = bool(REQUEST.search(c.sentence)) and not FIRST_PERSON.search(c.sentence)
+        is_request = _is_request(c.sentence)
         if is_request and reply is not None and run.speakers.get(reply.seg) != run.speakers.get(c.seg):
             # "Dave, could you send me an export?" - "Yeah, I can pull that by Monday."
             used.update({c.id, reply.id})
