@@ -412,3 +412,26 @@ def test_names_copied_from_the_prompt_example_give_way_to_the_introductions(serv
     assert [p.name for p in notes.participants] == ["Kevin Walsh", "Maria Lopez"]
     # SPEAKER_01 introduced herself: "I'll send you the job export" is hers.
     assert next(n for n in notes.next_steps if "export" in n.action).owner == "Maria Lopez"
+
+
+def test_japanese_deciders_by_rule() -> None:
+    import datetime as dt
+
+    from meeting_notes.notes.passes import PassRun, PeopleResult, deciders_by_rule
+    from meeting_notes.notes.schema import Account, Participant
+
+    lines = [
+        ("SPEAKER_00", "決裁はどなたになりますか。"),  # the seller's question
+        ("SPEAKER_01", "最終的には社長の丸山が決めます。社長がうんと言えば決まりです。"),
+        ("SPEAKER_01", "私が稟議を上げて、工場長の承認を経て、最後は役員会です。"),
+        ("SPEAKER_01", "最終的には社長の決裁です。"),  # 「社長の決裁」: no name, and 社長 is already there
+        ("SPEAKER_00", "弊社では部長の判断で決めています。"),  # the seller's own side
+    ]
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language="ja",  # type: ignore[arg-type]
+        texts={i: t for i, (_, t) in enumerate(lines)}, anchor=dt.date(2026, 3, 6), anchor_guessed=False,
+        max_tokens=1, speakers={i: s for i, (s, _) in enumerate(lines)},
+    )
+    people = PeopleResult(True, "ゲンバテック", Account(), [Participant(name="森", side="seller")], [], {"SPEAKER_00": "森"})
+    got = [(d.name, d.role, d.evidence[0].segment_ids) for d in deciders_by_rule(run, people)]
+    assert got == [("丸山", "社長", [1]), ("工場長", "", [2]), ("役員会", "", [2])]

@@ -628,7 +628,7 @@ def deciders_by_rule(run: PassRun, people: PeopleResult) -> list[DecisionMaker]:
             continue
         found = _decider_entities(" ".join(cues), persons) or _decider_entities(text, persons)
         for name, role, _ in found:
-            if any(_overlaps(name, d.name) or normalize(name) == normalize(d.name) for d in out):
+            if any(_overlaps(name, d.name) or normalize(name) in (normalize(d.name), normalize(d.role)) for d in out):
                 continue
             out.append(DecisionMaker(name=name[:80], role=role[:120], evidence=[Evidence(segment_ids=[sid], quote=quote_from(text, name))]))
     return out
