@@ -525,6 +525,8 @@ def people_pass(run: PassRun) -> PeopleResult:
             if not seller and p.company and _said(p.company, run.texts):
                 seller = p.company
     account_name = out.account.strip()
+    if account_name and not _said(account_name, run.texts):
+        account_name = ""  # copied from the prompt's example, or made up
     if account_name and seller and _overlaps(account_name, seller):
         account_name = ""  # the seller is never the account
     if account_name and ROLE_WORDS.search(account_name):
