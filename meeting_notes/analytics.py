@@ -51,6 +51,17 @@ class SpeakerLabel(BaseModel):
 
     name: str | None = None
     side: Side = "unknown"
+    label: str | None = Field(None, description="What outputs show: the name, else 'Speaker N'.")
+
+
+def speaker_map_labels(transcript: Transcript) -> dict[str, SpeakerLabel]:
+    """Labels from the speaker map in ``transcript.json`` (``names`` stage): every speaker's
+    display label (name, else "Speaker N"), name and side."""
+    out = {}
+    for i, s in enumerate(transcript.speakers):
+        side = s.side if s.side in SIDES else "unknown"
+        out[s.id] = SpeakerLabel(name=s.name, side=side, label=s.label)
+    return out
 
 
 class _Stats(BaseModel):
@@ -70,6 +81,7 @@ class _Stats(BaseModel):
 class SpeakerStats(_Stats):
     speaker: str
     name: str | None = None
+    label: str | None = Field(None, description="The speaker map's label: the name, else 'Speaker N'.")
     side: Side = "unknown"
 
 
@@ -350,6 +362,7 @@ def compute_analytics(
             SpeakerStats(
                 speaker=s,
                 name=labels[s].name if s in labels else None,
+                label=labels[s].label if s in labels else None,
                 side=side_of[s],
                 talk_seconds=_r(t),
                 talk_share=_r(_ratio(t, total_talk)),

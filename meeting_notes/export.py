@@ -6,7 +6,8 @@ from pathlib import Path
 
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.markdown import escape_markdown, escape_vtt
-from meeting_notes.schema import Segment, SpeakerTurn, Transcript
+from meeting_notes.naming import display_labels
+from meeting_notes.schema import Segment, Speaker, SpeakerTurn, Transcript
 from meeting_notes.workspace import MeetingWorkspace
 
 MAX_CUE_SECONDS = 7.0
@@ -45,22 +46,27 @@ def _timestamp(seconds: float, sep: str) -> str:
 UNSPACED_LANGUAGES = {"ja", "zh", "th", "lo", "my", "km", "yue"}
 
 
-def subtitle_cues(segments: list[Segment], language: str) -> list[tuple[float, float, str | None, str]]:
-    """Segments cut into readable cues (at most ~7 s / 84 characters), on word boundaries."""
+def subtitle_cues(
+    segments: list[Segment], language: str, labels: dict[str, str] | None = None
+) -> list[tuple[float, float, str | None, str]]:
+    """Segments cut into readable cues (at most ~7 s / 84 characters), on word boundaries; the
+    speaker as its label in ``labels`` (the speaker map) when given."""
     spaced = language not in UNSPACED_LANGUAGES
+    labels = labels or {}
     cues = []
     for seg in segments:
         if not seg.words:
             continue
         chunk: list = []
+        who = labels.get(seg.speaker, seg.speaker) if seg.speaker else None
         for w in seg.words:
             if chunk:
                 text = _join([*chunk, w], spaced)
                 if w.end - chunk[0].start > MAX_CUE_SECONDS or len(text) > MAX_CUE_CHARS:
-                    cues.append((chunk[0].start, chunk[-1].end, seg.speaker, _join(chunk, spaced)))
+                    cues.append((chunk[0].start, chunk[-1].end, who, _join(chunk, spaced)))
                     chunk = []
             chunk.append(w)
-        cues.append((chunk[0].start, chunk[-1].end, seg.speaker, _join(chunk, spaced)))
+        cues.append((chunk[0].start, chunk[-1].end, who, _join(chunk, spaced)))
     return cues
 
 
@@ -74,14 +80,14 @@ def _label(speaker: str | None) -> str:
 
 def to_srt(transcript: Transcript) -> str:
     blocks = []
-    for i, (start, end, speaker, text) in enumerate(subtitle_cues(transcript.segments, transcript.language), 1):
+    for i, (start, end, speaker, text) in enumerate(subtitle_cues(transcript.segments, transcript.language, display_labels(transcript)), 1):
         blocks.append(f"{i}\n{_timestamp(start, ',')} --> {_timestamp(end, ',')}\n{_label(speaker)}{text}\n")
     return "\n".join(blocks)
 
 
 def to_vtt(transcript: Transcript) -> str:
     lines = ["WEBVTT", ""]
-    for start, end, speaker, text in subtitle_cues(transcript.segments, transcript.language):
+    for start, end, speaker, text in subtitle_cues(transcript.segments, transcript.language, display_labels(transcript)):
         voice = f"<v {escape_vtt(speaker)}>" if speaker else ""
         lines += [f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}", f"{voice}{escape_vtt(_label(speaker) + text)}", ""]
     return "\n".join(lines)
@@ -90,22 +96,30 @@ def to_vtt(transcript: Transcript) -> str:
 def to_markdown(transcript: Transcript) -> str:
     """A readable transcript: header, speakers with talk time, then one paragraph per segment."""
     a = transcript.audio
+    labels = display_labels(transcript)
     lines = [
         f"# Transcript: {escape_markdown(transcript.meeting_id)}",
         "",
         f"- Recording: {escape_markdown(Path(a.path).name)} ({_clock(a.duration)})",
         f"- Language: {escape_markdown(transcript.language)}",
         "- Speakers: "
-        + (", ".join(f"{escape_markdown(s.id)} ({_clock(s.speech_seconds)})" for s in transcript.speakers) or "none detected"),
+        + (", ".join(_speaker_entry(s, labels[s.id]) for s in transcript.speakers) or "none detected"),
         "",
     ]
     if not transcript.segments:
         lines.append("_No speech was detected in this recording._")
     for seg in transcript.segments:
         mark = ", overlapping speech" if seg.overlap >= OVERLAP_MARK_SHARE else ""
-        lines.append(f"**{escape_markdown(seg.speaker or 'unknown')}** [{_clock(seg.start)}{mark}]: {escape_markdown(seg.text)}")
+        who = labels.get(seg.speaker, seg.speaker) if seg.speaker else "unknown"
+        lines.append(f"**{escape_markdown(who)}** [{_clock(seg.start)}{mark}]: {escape_markdown(seg.text)}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _speaker_entry(s: Speaker, label: str) -> str:
+    """``Kenji Sato (seller, enrolled; 0:01:02)`` / ``Speaker 2 (0:00:40)``."""
+    what = ", ".join(x for x in (s.side if s.side != "unknown" else "", s.source or "") if x)
+    return f"{escape_markdown(label)} ({escape_markdown(what) + '; ' if what else ''}{_clock(s.speech_seconds)})"
 
 
 def _clock(seconds: float) -> str:

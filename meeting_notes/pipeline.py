@@ -65,7 +65,11 @@ def transcribe_params(ctx: MeetingContext) -> dict[str, Any]:
 
 
 def diarize_params(ctx: MeetingContext) -> dict[str, Any]:
-    o = ctx.options
+    """The speaker-count hints, ``min_speakers`` raised to the enrolled reps the sidecar names
+    (:func:`meeting_notes.naming.speaker_count_hint`)."""
+    from meeting_notes.naming import speaker_count_hint
+
+    o = speaker_count_hint(ctx.options, ctx.settings)
     return {
         "num_speakers": o.num_speakers,
         "min_speakers": o.min_speakers,
@@ -156,15 +160,16 @@ def diarize_stage(ctx: MeetingContext, waveform: Waveform | None = None) -> Stag
         result = diarize(
             _waveform(ctx, waveform),
             settings=ctx.settings,
-            num_speakers=ctx.options.num_speakers,
-            min_speakers=ctx.options.min_speakers,
-            max_speakers=ctx.options.max_speakers,
+            num_speakers=params["num_speakers"],
+            min_speakers=params["min_speakers"],
+            max_speakers=params["max_speakers"],
             device=ctx.device,
         )
         write_json(result, ws.diarization_json)
         write_rttm(result.turns, ctx.meeting_id, ws.rttm)
 
-    return run_cached(ctx, "diarize", diarize_params(ctx), [ws.diarization_json, ws.rttm], body)
+    params = diarize_params(ctx)
+    return run_cached(ctx, "diarize", params, [ws.diarization_json, ws.rttm], body)
 
 
 def align_stage(ctx: MeetingContext) -> StageRecord:
@@ -184,7 +189,7 @@ def align_stage(ctx: MeetingContext) -> StageRecord:
 
 
 def export_stage(ctx: MeetingContext) -> StageRecord:
-    """Subtitle and reading formats (``transcript.srt``, ``.vtt``, ``.md``)."""
+    """Subtitle and reading formats (``transcript.srt``, ``.vtt``, ``.md``), speakers by their labels."""
     ws = ctx.workspace
 
     def body() -> None:
@@ -192,48 +197,42 @@ def export_stage(ctx: MeetingContext) -> StageRecord:
 
         write_exports(read_json(Transcript, ws.transcript_json), ws)
 
-    return run_cached(ctx, "export", {}, [ws.srt, ws.vtt, ws.markdown], body, upstream=("align",))
+    return run_cached(ctx, "export", {}, [ws.srt, ws.vtt, ws.markdown], body, upstream=("align", "names"))
+
+
+def names_stage(ctx: MeetingContext, run: RunInfo, waveform: Waveform | None = None) -> StageRecord:
+    """The speaker map in ``transcript.json``; see :mod:`meeting_notes.naming`."""
+    from meeting_notes.naming import names_stage as run_names
+
+    return run_names(ctx, run, lambda: _waveform(ctx, waveform))
 
 
 def analytics_stage(ctx: MeetingContext, run: RunInfo, waveform: Waveform | None = None) -> StageRecord:
-    """Conversation analytics (``analytics.json``), with speakers named after the enrolled
-    profiles they match (``meeting-notes enroll``); a damaged profile store is reported in
-    ``run.json`` and the speakers stay unnamed."""
-    from meeting_notes.speakers import SpeakerStore, SpeakerStoreError
-
+    """Conversation analytics (``analytics.json``), speakers named and sided by the map in
+    ``transcript.json`` (the ``names`` stage)."""
     ws = ctx.workspace
-    try:
-        profiles = SpeakerStore(ctx.settings.speakers.store_path).profiles()
-    except SpeakerStoreError as exc:
-        run.extra["speakers"] = {"error": str(exc)}
-        profiles = []
-    params = {
-        "analytics": ctx.settings.analytics.model_dump(),
-        "speakers": ctx.settings.speakers.model_dump(mode="json", exclude={"store_path"}),
-        "profiles": sorted((p.id, p.model) for p in profiles),
-    }
 
     def body() -> None:
-        from meeting_notes.analytics import compute_analytics
-        from meeting_notes.speakers import identify_speakers, speaker_labels
+        from meeting_notes.analytics import compute_analytics, speaker_map_labels
 
         transcript = read_json(Transcript, ws.transcript_json)
         diarization = read_json(Diarization, ws.diarization_json)
-        labels = None
-        if profiles:
-            matches = identify_speakers(_waveform(ctx, waveform), diarization, ctx.settings, profiles)
-            labels = speaker_labels(matches)
-            run.extra["speakers"] = {s: m.model_dump() for s, m in matches.items()}
+        labels = speaker_map_labels(transcript)
         write_json(compute_analytics(transcript, diarization, labels, ctx.settings.analytics), ws.analytics_json)
 
-    return run_cached(ctx, "analytics", params, [ws.analytics_json], body, upstream=("align", "diarize"))
+    params = {"analytics": ctx.settings.analytics.model_dump()}
+    return run_cached(ctx, "analytics", params, [ws.analytics_json], body, upstream=("align", "diarize", "names"))
 
 
 def report_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
-    """The rep's page (``report.html``), rebuilt on every run from what the folder holds."""
+    """The rep's page (``report.html``), rebuilt on every run from what the folder holds; first
+    ``notes.md`` is re-rendered with the speaker map's names (the notes stage stays cached)."""
     from meeting_notes.report import write_report
 
+    from meeting_notes.naming import name_notes_md
+
     t0 = time.perf_counter()
+    name_notes_md(ctx.workspace)
     write_report(ctx.workspace.root, ctx.settings.crm)
     return stage_record(t0, ctx.audio.duration)
 
@@ -275,6 +274,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("transcribe", lambda ctx, run, wav: transcribe_stage(ctx, wav), uses_model=True, retry_transient=False),
     StageSpec("diarize", lambda ctx, run, wav: diarize_stage(ctx, wav), uses_model=True, retry_transient=False),
     StageSpec("align", lambda ctx, run, wav: align_stage(ctx), retry_transient=False),
+    StageSpec("names", lambda ctx, run, wav: names_stage(ctx, run, wav), retry_transient=False),
     StageSpec("export", lambda ctx, run, wav: export_stage(ctx)),
     StageSpec("analytics", lambda ctx, run, wav: analytics_stage(ctx, run, wav), retry_transient=False),
     StageSpec("notes", lambda ctx, run, wav: notes_stage(ctx, run), wanted=lambda options: options.notes),
@@ -454,6 +454,7 @@ __all__ = [
     "deliver_stage",
     "diarize_stage",
     "export_stage",
+    "names_stage",
     "finish_run",
     "notes_stage",
     "prepare_meeting",

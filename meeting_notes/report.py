@@ -195,16 +195,16 @@ class _Speakers:
 
 
 def _labels(transcript_raw: Mapping[str, Any], analytics: Analytics | None) -> dict[str, SpeakerLabel]:
-    """Names and sides: from ``transcript.json`` speakers (``name``/``side`` when present), else
-    from ``analytics.json``."""
+    """Names and sides: from the speaker map in ``transcript.json`` (``label``/``name``/``side``),
+    else from ``analytics.json``."""
     out: dict[str, SpeakerLabel] = {}
     if analytics is not None:
         for s in analytics.speakers:
             out[s.speaker] = SpeakerLabel(name=s.name, side=s.side)
     for s in transcript_raw.get("speakers") or []:
-        if isinstance(s, dict) and s.get("id") and (s.get("name") or s.get("side")):
+        if isinstance(s, dict) and s.get("id") and (s.get("label") or s.get("name") or s.get("side") in ("seller", "customer")):
             side = s.get("side") if s.get("side") in ("seller", "customer") else "unknown"
-            out[str(s["id"])] = SpeakerLabel(name=s.get("name") or None, side=side)
+            out[str(s["id"])] = SpeakerLabel(name=s.get("label") or s.get("name") or None, side=side)
     return out
 
 
@@ -598,8 +598,13 @@ def write_report(meeting_dir: Path, crm_settings: Any = None) -> Path:
         analytics = compute_analytics(Transcript.model_validate(transcript_raw), diarization)
     audio_path = str((transcript_raw.get("audio") or {}).get("path") or "")
     url, _resolved = audio_src(meeting_dir, audio_path) if audio_path else (None, Path())
+    notes = _read(meeting_dir / "notes.json")
+    if notes is not None:  # owners said as SPEAKER_01 read as the speaker map's labels
+        from meeting_notes.naming import display_labels, name_notes
+
+        notes = name_notes(notes, display_labels(Transcript.model_validate(transcript_raw)))
     html_text = render_report(
-        transcript_raw, diarization, _read(meeting_dir / "notes.json"), analytics, _read(meeting_dir / "run.json"),
+        transcript_raw, diarization, notes, analytics, _read(meeting_dir / "run.json"),
         url, Path(audio_path).name if audio_path else "",
         crm_previews(meeting_dir, crm_settings) if crm_settings is not None else None,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -96,9 +96,25 @@ class Segment(BaseModel):
     overlap: float = Field(0.0, description="Share of the segment's word time said during overlap (0-1).")
 
 
+class SpeakerEvidence(BaseModel):
+    """Where a speaker's name comes from in the meeting: the segment where that speaker says it."""
+
+    segment_id: int
+    quote: str
+
+
 class Speaker(BaseModel):
+    """A diarized speaker, and (after the ``names`` stage) the one speaker map every output uses:
+    its name, side, where the name comes from and how sure that is."""
+
     id: str
     speech_seconds: float = 0.0
+    label: str | None = Field(None, description="What every output shows: the name, else 'Speaker N' / '話者N'.")
+    name: str | None = None
+    side: Literal["seller", "customer", "unknown"] = "unknown"
+    source: Literal["enrolled", "introduced", "sidecar", "manual"] | None = None
+    score: float | None = Field(None, description="enrolled: cosine similarity; introduced: 1.0 by rule; manual: 1.0.")
+    evidence: SpeakerEvidence | None = None
 
 
 class Transcript(BaseModel):
@@ -109,6 +125,18 @@ class Transcript(BaseModel):
     language: str
     speakers: list[Speaker]
     segments: list[Segment]
+    naming: dict[str, Any] | None = Field(
+        None, description="Inputs of the speaker map (sidecar participants, seller companies), kept for relabel."
+    )
+
+    def label_of(self, speaker: str | None) -> str | None:
+        """The display label of ``speaker`` (its id when the map has none)."""
+        if speaker is None:
+            return None
+        for s in self.speakers:
+            if s.id == speaker:
+                return s.label or s.id
+        return speaker
 
     @property
     def words(self) -> list[Word]:

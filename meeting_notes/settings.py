@@ -533,6 +533,14 @@ class SpeakerSettings(BaseModel):
         description="CPU threads for speaker embeddings (a small model: one thread is as fast and avoids "
         "thread contention on a busy machine; 0: torch's default).",
     )
+    seller_companies: list[str] = Field(
+        default_factory=list,
+        description="Your own company names: a sidecar participant or a self-introduction from one of them "
+        "is on the seller side (the companies of enrolled reps count too), e.g. '[\"Helix Analytics\"]'.",
+    )
+    intro_segments: int = Field(
+        8, description="Self-introductions are looked for in each speaker's first this many segments."
+    )
 
 
 class Settings(BaseSettings):

@@ -317,6 +317,30 @@ def enroll(
     return store.add(name, emb, embedder.identity, total, len(clips), role=role, company=company, replace=replace)
 
 
+def enroll_from_meeting(
+    name: str, waveform: np.ndarray, diarization: Diarization, speaker: str, settings: Any,
+    role: Role | None = None, company: str | None = None, replace: bool = False, sr: int = 16000,
+) -> Profile:
+    """Learn a voice from one diarized speaker of a meeting (``relabel --enroll``): the speaker's
+    one-speaker-at-a-time turns (no overlapped speech), at least ``min_speech_s`` of them."""
+    cfg = speaker_settings(settings)
+    store = SpeakerStore(cfg.store_path)
+    store.profiles()  # a corrupt store is reported before any model work
+    turns = [t for t in diarization.exclusive_turns if t.speaker == speaker]
+    speech = _speech(waveform, turns, sr, cfg.max_embed_s) if turns else np.zeros(0, dtype=np.float32)
+    seconds = len(speech) / sr
+    if seconds < cfg.min_speech_s:
+        raise EnrollmentError(
+            f"{speaker} has only {seconds:.1f} s of speech without overlap; at least {cfg.min_speech_s:g} s "
+            "are needed to enroll a voice"
+        )
+    embedder = load_embedder(settings)
+    emb = embed_speech(speech, embedder, cfg, sr)
+    if emb is None:
+        raise EnrollmentError(f"{speaker}: the speech is too fragmented to make a voice profile")
+    return store.add(name, emb, embedder.identity, seconds, 1, role=role, company=company, replace=replace)
+
+
 def assign(
     scores: dict[str, dict[int, float]], threshold: float
 ) -> dict[str, tuple[int, float]]:

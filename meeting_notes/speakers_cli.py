@@ -1,4 +1,5 @@
-"""``meeting-notes enroll`` and ``meeting-notes speakers list|remove``: the voice-profile store
+"""``meeting-notes enroll``, ``meeting-notes speakers list|remove`` (and ``relabel``, from
+:mod:`meeting_notes.relabel`): the voice-profile store
 (:mod:`meeting_notes.speakers`). ``add_parser(subparsers)`` registers them; each command sets
 ``func(args) -> int``."""
 
@@ -84,3 +85,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     rm = ssub.add_parser("remove", help="Remove an enrolled speaker.")
     rm.add_argument("name", metavar="NAME_OR_ID")
     rm.set_defaults(func=_remove)
+
+    from meeting_notes.relabel import add_parser as add_relabel
+
+    add_relabel(subparsers)

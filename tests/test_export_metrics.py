@@ -22,7 +22,7 @@ def _transcript(language: str = "en") -> Transcript:
                       speakers=[Speaker(id="SPEAKER_00"), Speaker(id="SPEAKER_01")], segments=segs)
 
 
-SRT_CUE = re.compile(r"^(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(SPEAKER_\d\d): (.+)$")
+SRT_CUE = re.compile(r"^(\d+)\n(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(Speaker \d): (.+)$")
 
 
 def _secs(ts: str) -> float:
@@ -45,9 +45,9 @@ def test_srt_parses_and_cues_are_short_and_ordered() -> None:
 def test_vtt_has_header_and_voice_tags() -> None:
     text = to_vtt(_transcript())
     assert text.startswith("WEBVTT\n\n")
-    cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n<v (SPEAKER_\d\d)>\3: (.+)", text)
+    cues = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n<v (Speaker \d)>\3: (.+)", text)
     assert len(cues) == text.count("-->")
-    assert {c[2] for c in cues} == {"SPEAKER_00", "SPEAKER_01"}
+    assert {c[2] for c in cues} == {"Speaker 1", "Speaker 2"}  # unnamed speakers, by position
 
 
 def test_japanese_cues_are_not_spaced() -> None:
@@ -57,7 +57,7 @@ def test_japanese_cues_are_not_spaced() -> None:
 
 def test_markdown_lists_speakers_and_segments() -> None:
     md = to_markdown(_transcript())
-    assert md.startswith("# Transcript: m") and md.count("**SPEAKER_0") == 2
+    assert md.startswith("# Transcript: m") and md.count("**Speaker 1**") == 1 and md.count("**Speaker 2**") == 1
 
 
 def test_rttm_round_trip(tmp_path: Path) -> None:

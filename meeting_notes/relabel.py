@@ -1,0 +1,170 @@
+"""``meeting-notes relabel MEETING_DIR SPEAKER_01="Kenji Sato" [--side customer] [--enroll]``.
+
+Names a speaker by hand (source ``manual``, kept in the meeting folder's ``speaker_names.json``)
+and re-renders every output from the folder: the speaker map (``names`` stage), the exports,
+``analytics.json``, ``notes.md`` and ``report.html``. Transcription, diarization, alignment and
+the notes LLM are not run (their records in ``.stages.json`` stay as they are, so a later
+``process`` finds them finished); ``--enroll`` first learns the voice from that speaker's
+one-speaker-at-a-time speech in this recording.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from meeting_notes.errors import InputError, MeetingNotesError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ROLE_OF_SIDE = {"seller": "rep", "customer": "customer"}
+
+
+class RelabelError(InputError):
+    """A relabel that cannot be done (no such speaker, no transcript, a bad assignment)."""
+
+
+def _speaker_list(transcript: Any) -> str:
+    return ", ".join(f"{s.id} ({s.label or s.name or '-'})" for s in transcript.speakers) or "none"
+
+
+def parse_assignments(items: list[str], transcript: Any) -> dict[str, str]:
+    """``SPEAKER_01=Kenji Sato`` (or the current label: ``"Speaker 2=Kenji Sato"``) -> id: name.
+    An unknown speaker is refused with the list of speakers."""
+    out: dict[str, str] = {}
+    for item in items:
+        who, sep, name = item.partition("=")
+        who, name = who.strip(), name.strip()
+        if not sep or not who:
+            raise RelabelError(f"{item!r}: write SPEAKER=NAME, e.g. SPEAKER_01=\"Kenji Sato\"")
+        hits = [s.id for s in transcript.speakers if who in (s.id, s.label)]
+        if len(hits) != 1:
+            raise RelabelError(f"no speaker {who!r} in this meeting; its speakers: {_speaker_list(transcript)}")
+        out[hits[0]] = name
+    return out
+
+
+def relabel(
+    meeting_dir: Path,
+    names: dict[str, str],
+    settings: Any,
+    side: str | None = None,
+    enroll: bool = False,
+    company: str | None = None,
+    replace: bool = False,
+) -> Any:
+    """Apply ``names`` (speaker id -> name; an empty name drops that speaker's manual name) and
+    re-render the meeting's outputs; returns the new transcript. ``enroll`` learns each named
+    voice first (role from ``side``)."""
+    from meeting_notes.context import MeetingContext, ProcessOptions
+    from meeting_notes.naming import Override, read_overrides, write_overrides
+    from meeting_notes.pipeline import analytics_stage, export_stage, names_stage, report_stage
+    from meeting_notes.schema import Diarization, RunInfo, Transcript, read_json
+    from meeting_notes.workspace import MeetingWorkspace
+
+    ws = MeetingWorkspace(Path(meeting_dir))
+    if not ws.transcript_json.is_file():
+        raise RelabelError(f"{meeting_dir}: no transcript.json (is this a processed meeting folder?)")
+    transcript = read_json(Transcript, ws.transcript_json)
+    unknown = [s for s in names if s not in {x.id for x in transcript.speakers}]
+    if unknown:
+        raise RelabelError(f"no speaker {unknown[0]!r} in this meeting; its speakers: {_speaker_list(transcript)}")
+    ctx = MeetingContext(
+        audio_path=Path(transcript.audio.path),
+        audio=transcript.audio,
+        workspace=ws,
+        options=ProcessOptions(language=transcript.language, hints=_hints(transcript)),
+        settings=settings,
+    )
+    waveform_cache: dict[str, Any] = {}
+
+    def waveform() -> Any:
+        if "w" not in waveform_cache:
+            from meeting_notes.audio import load_audio
+
+            if not ctx.audio_path.is_file():
+                raise RelabelError(f"the recording {ctx.audio_path} is not there")
+            waveform_cache["w"] = load_audio(ctx.audio_path, settings.audio)
+        return waveform_cache["w"]
+
+    lease = ws.lease(settings.orchestration.lock_lease_s)
+    lease.acquire()
+    try:
+        if enroll:
+            from meeting_notes.speakers import enroll_from_meeting
+
+            diarization = read_json(Diarization, ws.diarization_json)
+            for spk, name in names.items():
+                if name:
+                    enroll_from_meeting(
+                        name, waveform(), diarization, spk, settings, role=ROLE_OF_SIDE.get(side or ""),
+                        company=company, replace=replace,
+                    )
+        overrides = read_overrides(ws.root)
+        for spk, name in names.items():
+            if name:
+                overrides[spk] = Override(name, side if side in ("seller", "customer", "unknown") else None)
+            else:
+                overrides.pop(spk, None)
+        write_overrides(ws.root, overrides)
+        run = RunInfo(meeting_id=ctx.meeting_id, started_at="relabel")
+        names_stage(ctx, run, waveform)
+        export_stage(ctx)
+        analytics_stage(ctx, run)
+        report_stage(ctx, run)
+        if isinstance(run.extra.get("speakers"), dict) and "error" in run.extra["speakers"]:
+            print(f"warning: {run.extra['speakers']['error']}", file=sys.stderr)
+    finally:
+        lease.release()
+    return read_json(Transcript, ws.transcript_json)
+
+
+def _hints(transcript: Any) -> dict[str, Any]:
+    """The sidecar facts the last speaker map was made with (``transcript.naming``)."""
+    naming = transcript.naming or {}
+    out: dict[str, Any] = {}
+    if naming.get("participants"):
+        out["participants"] = naming["participants"]
+    if naming.get("account"):
+        out["account"] = naming["account"]
+    return out
+
+
+def _run(args: argparse.Namespace) -> int:
+    from meeting_notes.schema import Transcript, read_json
+    from meeting_notes.settings import get_settings
+
+    folder = Path(args.meeting_dir)
+    try:
+        if not (folder / "transcript.json").is_file():
+            raise RelabelError(f"{folder}: no transcript.json (is this a processed meeting folder?)")
+        names = parse_assignments(args.assignments, read_json(Transcript, folder / "transcript.json"))
+        transcript = relabel(folder, names, get_settings(), side=args.side, enroll=args.enroll,
+                             company=args.company, replace=args.replace)
+    except RelabelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except MeetingNotesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for s in transcript.speakers:
+        src = f"{s.source}" + (f" {s.score:.2f}" if s.source == "enrolled" and s.score is not None else "")
+        print(f"{s.id:<12} {s.label or '':<28} {s.side:<9} {src}")
+    return EXIT_OK
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "relabel",
+        help="Name a speaker of a processed meeting and re-render its outputs (no ASR, no diarization).",
+        description="Set SPEAKER=NAME (SPEAKER: its id, e.g. SPEAKER_01, or its current label; an empty NAME "
+        "drops a manual name) and re-render transcript.srt/.vtt/.md, analytics.json, notes.md and report.html.",
+    )
+    p.add_argument("meeting_dir", metavar="MEETING_DIR")
+    p.add_argument("assignments", metavar="SPEAKER=NAME", nargs="+")
+    p.add_argument("--side", choices=["seller", "customer", "unknown"], help="The side of the named speaker(s).")
+    p.add_argument("--enroll", action="store_true", help="Also enroll the voice from this speaker's clean speech here.")
+    p.add_argument("--company", help="With --enroll: the speaker's company.")
+    p.add_argument("--replace", action="store_true", help="With --enroll: replace an enrolled profile of that name.")
+    p.set_defaults(func=_run)
