@@ -388,7 +388,7 @@ def with_enrolled_min_speakers(options: Any, profiles: Sequence[Any]) -> Any:
         return options
     if options.max_speakers:
         n = min(n, options.max_speakers)
-    if options.min_speakers and options.min_speakers >= n:
+    if n < 2 or (options.min_speakers and options.min_speakers >= n):
         return options
     return replace(options, min_speakers=n)
 

@@ -92,8 +92,9 @@ def relabel(
     lease.acquire()
     try:
         if enroll:
-            from meeting_notes.speakers import enroll_from_meeting
+            from meeting_notes.speakers import SpeakerStore, enroll_from_meeting
 
+            SpeakerStore(settings.speakers.store_path).profiles()  # a corrupt store: reported, nothing changed
             diarization = read_json(Diarization, ws.diarization_json)
             for spk, name in names.items():
                 if name:
