@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -397,26 +398,12 @@ def _japanese_company(texts: dict[int, str], seller: str) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
-_NAME_EN = r"[A-Z][a-z'-]+(?:\s[A-Z][A-Za-z'-]+)?"
-#: "I'm Emma Lindqvist from Coursely", "This is Diane in New Jersey", "my name is ...".
-_EN_SELF = re.compile(
-    rf"\b(?:I'm|I am|[Mm]y name is|[Tt]his is)\s+(?P<name>{_NAME_EN})(?:,?\s+(?:from|at|with|here at)\s+(?P<company>[A-Z][\w&'-]*(?:\s[A-Z][\w&'-]*){{0,3}}))?"
-)
-#: "Hi all, Josh here.", "Karen O'Neill, VP of People at ...": a name that maps a speaker to a
-#: participant the people pass already found (never a new participant on its own).
+#: "Hi all, Josh here.", "Karen O'Neill, VP of People at ...": a name said first in a line, which
+#: maps a speaker to a participant the people pass already found (never a new participant).
 _EN_NAMED = re.compile(
-    rf"(?:^|[.!?,]\s+)(?:(?P<name>{_NAME_EN})\s+here\b|(?P<full>[A-Z][a-z'-]+\s[A-Z][A-Za-z'-]+),\s(?!you\b))"
+    r"(?:^|[.!?,]\s+)(?:(?P<name>[A-Z][a-z'-]+(?:\s[A-Z][A-Za-z'-]+)?)\s+here\b|(?P<full>[A-Z][a-z'-]+\s[A-Z][A-Za-z'-]+),\s(?!you\b))"
 )
-#: 「株式会社ワークリンクの中村です。」「加藤です。」「…、松本です。」: a whole sentence.
-_JA_SELF = re.compile(
-    r"^(?:.{0,30}、)?(?:(?P<company>[一-龥ぁ-んァ-ヴーA-Za-z0-9]{2,16})の)?(?P<name>[一-龥]{1,4}|[ァ-ヴー]{2,8})(?:です|と申します|といいます)[。！]?$"
-)
-#: Words the Japanese pattern catches that are not names (「大丈夫です。」).
-_JA_NOT_NAMES = frozenset("大丈夫 必要 問題 可能 結構 本当 了解 承知 確認 以上 同じ 無理 十分 簡単 大変 残念 賛成 反対 決裁 予定 以上 最高 安心 心配 不要 今日 本日 次回 前回".split())
-_EN_NOT_NAMES = frozenset(
-    "The Then And But So She He They It We I Our Your Their This That Anything Okay Hi Hello Yes Sure Great Thanks "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-)
+_EN_NOT_NAMES = frozenset("The Then And But So Okay Hi Hello Yes Sure Great Thanks Yeah".split())
 #: Segments of each speaker searched for a self-introduction (the first ones they say).
 INTRO_SEGMENTS = 2
 
@@ -430,24 +417,21 @@ class Introduction:
     self_named: bool  # "I'm X" / 「Xです」 rather than a name merely said first
 
 
-def self_introductions(run: PassRun) -> list[Introduction]:
-    """Names the speakers give themselves in their first lines, by rule."""
+def self_introductions(run: PassRun, known: Iterable[str] = ()) -> list[Introduction]:
+    """Names the speakers give themselves in their first lines (the rules of
+    :func:`meeting_notes.naming.introductions_in`, ``known`` names accepted in 「Xです」), and
+    names said first in a line ("Josh here", "Karen O'Neill, VP of ...")."""
+    from meeting_notes.naming import introductions_in
+
     seen: dict[str, int] = {}
     out: list[Introduction] = []
     for sid in sorted(run.texts):
         label = run.speakers.get(sid, "")
-        if not label or seen.get(label, 0) >= INTRO_SEGMENTS:
-            continue
+        if not label or seen.get(label, 0) >= INTRO_SEGMENTS or any(i.speaker == label for i in out):
+            continue  # each speaker's first introduction only (「隣にいるのが…の岡田です」 is a colleague)
         seen[label] = seen.get(label, 0) + 1
         text = run.texts[sid]
-        found: list[Introduction] = []
-        for sent in sentences(text):
-            m = _JA_SELF.match(sent.strip())
-            if m and m.group("name") not in _JA_NOT_NAMES:
-                found.append(Introduction(label, m.group("name"), m.group("company") or "", sid, True))
-        for m in _EN_SELF.finditer(text):
-            if m.group("name").split()[0] not in _EN_NOT_NAMES:
-                found.append(Introduction(label, m.group("name"), m.group("company") or "", sid, True))
+        found = [Introduction(label, n, c or "", sid, True) for n, c, _, _ in introductions_in(text, run.language, known)]
         for m in _EN_NAMED.finditer(text):
             name = m.group("name") or m.group("full")
             if name.split()[0] not in _EN_NOT_NAMES:
@@ -504,7 +488,7 @@ def people_pass(run: PassRun) -> PeopleResult:
     if seller and not _said(seller, run.texts):
         seller = ""
     # Who is who by the speakers' own introductions, which beat the model's speaker labels.
-    for intro in self_introductions(run):
+    for intro in self_introductions(run, [p.name for p in people]):
         match = next((p for p in people if _same_person(p.name, intro.name)), None)
         if match is None and intro.self_named:
             match = Participant(
