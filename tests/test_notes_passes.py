@@ -393,7 +393,7 @@ def test_self_introductions_by_rule() -> None:
         ("SPEAKER_00", "中村", "株式会社ワークリンク", True),
         ("SPEAKER_01", "伊藤", "さくら物流", True),
         ("SPEAKER_03", "Karen O'Neill", "", False),
-        ("SPEAKER_05", "Josh", "", False),
+        ("SPEAKER_05", "Josh", "", True),
     ]
 
 
