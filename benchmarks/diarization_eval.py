@@ -83,12 +83,22 @@ def turns_of(annotation) -> list[SpeakerTurn]:
 class CachedRunner:
     """Our pipeline with segmentation and embeddings cached per recording; re-clusters cheaply."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, frames: Path | None = None):
         from meeting_notes.diarize import load_pipeline
 
         self.settings = settings
         self.pipeline = load_pipeline(settings, "cpu")
         self.files: dict[str, dict] = {}
+        #: folder of CAM++ backbone frames per recording (tune_diarization.py --frames): the
+        #: multi-scale short windows are pooled from them instead of re-running CAM++
+        self.frames = frames
+
+    def add_frames(self, uri: str) -> None:
+        import torch
+
+        path = self.frames / f"{uri}.pt" if self.frames else None
+        if path is not None and path.is_file():
+            self.files[uri]["training_cache/frame_features"] = torch.load(path)
 
     def load_or_first_pass(self, rec: Recording, cache: Path | None) -> float:
         """Segmentation + embeddings from ``cache/<uri>.pkl`` when there (returns 0 s), else
@@ -96,6 +106,7 @@ class CachedRunner:
         path = cache / f"{rec.uri}.pkl" if cache else None
         if path is not None and path.is_file():
             self.files[rec.uri] = dict(pickle.loads(path.read_bytes())[1], **pipeline_file(rec))
+            self.add_frames(rec.uri)
             return 0.0
         _, seconds = self.first_pass(rec)
         if path is not None:
@@ -105,9 +116,9 @@ class CachedRunner:
 
     def first_pass(self, rec: Recording) -> tuple[list[SpeakerTurn], float]:
         """Full default pipeline (timed), caching segmentation and embeddings for later variants."""
-        from meeting_notes.diarize import make_clustering
+        from meeting_notes.diarize import configure
 
-        self.pipeline.clustering = make_clustering(self.settings.diarization)
+        configure(self.pipeline, self.settings.diarization)
         self.pipeline.training = True
         f = pipeline_file(rec)
         t0 = time.perf_counter()
@@ -116,8 +127,11 @@ class CachedRunner:
         self.files[rec.uri] = f
         return turns_of(out.speaker_diarization), seconds
 
-    def run(self, rec: Recording, clustering, num_speakers: int | None = None) -> tuple[list[SpeakerTurn], float]:
-        self.pipeline.clustering = clustering
+    def run(self, rec: Recording, cfg, num_speakers: int | None = None) -> tuple[list[SpeakerTurn], float]:
+        """Re-cluster with these DiarizationSettings (clustering + multi-scale windows)."""
+        from meeting_notes.diarize import configure
+
+        configure(self.pipeline, cfg)
         self.pipeline.training = True
         t0 = time.perf_counter()
         out = self.pipeline(self.files[rec.uri], num_speakers=num_speakers)
@@ -175,12 +189,12 @@ def run_senko(recs: list[Recording], threads: int, cache: Path | None = None) ->
 
 
 def variants(settings: Settings) -> dict[str, object]:
-    """Clustering variants compared on the same embeddings (name -> pyannote clustering step)."""
-    from meeting_notes.diarize import make_clustering
-
+    """Clustering variants compared on the same embeddings (name -> DiarizationSettings)."""
     base = settings.diarization.model_copy(
-        update={"clustering_refine_iterations": 0, "clustering_constrained_assignment": False, "clustering_window_lower_bound": 0}
+        update={"clustering_refine_iterations": 0, "clustering_constrained_assignment": False, "clustering_window_lower_bound": 0,
+                "multiscale_window_s": 0.0}
     )
+    ms = settings.diarization.model_copy(update={"multiscale_window_s": settings.diarization.multiscale_window_s or 1.0})
     window = {"clustering_window_lower_bound": 2}
     specs = {
         "agglomerative (old)": {"clustering_method": "agglomerative"},
@@ -192,7 +206,11 @@ def variants(settings: Settings) -> dict[str, object]:
         "spectral+window+constrained": {"clustering_method": "spectral", "clustering_constrained_assignment": True, **window},
         "spectral+centred": {"clustering_method": "spectral", "clustering_center": True, "clustering_merge_threshold": -0.1},
     }
-    return {name: make_clustering(base.model_copy(update=upd)) for name, upd in specs.items()}
+    out = {name: base.model_copy(update=upd) for name, upd in specs.items()}
+    out["agglomerative+window+constrained (previous default)"] = settings.diarization.model_copy(update={"multiscale_window_s": 0.0})
+    out["multiscale, no frame relabel"] = ms.model_copy(update={"multiscale_frame_relabel": False})
+    out["multiscale 1.5 s windows"] = ms.model_copy(update={"multiscale_window_s": 1.5, "multiscale_hop_s": 0.75})
+    return out
 
 
 def pct(x: float) -> str:
@@ -208,6 +226,7 @@ def main() -> None:
     ap.add_argument("--train-excerpts", action="store_true", help="also score trn00-09 one by one")
     ap.add_argument("--long", action="store_true", help="also the 5-minute trn00-09 file")
     ap.add_argument("--json", default="")
+    ap.add_argument("--frames", default="", help="folder of cached CAM++ frames (tune_diarization.py --frames) for the multi-scale windows")
     ap.add_argument("--cache", default="", help="folder of cached segmentation+embeddings (tune_diarization.py's); no RTF for cached ones")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -223,20 +242,19 @@ def main() -> None:
     if args.senko_only:
         run_senko(recs, args.threads, cache)
         return
-    runner = CachedRunner(settings)
+    runner = CachedRunner(settings, Path(args.frames) if args.frames else None)
     runner.pipeline(pipeline_file(replace(recs[0], waveform=recs[0].waveform[: 16000 * 10])))  # warm-up
-    default = settings.diarization.clustering_method
+    d = settings.diarization
+    default = f"{d.clustering_method}+multiscale {d.multiscale_window_s:g} s" if d.multiscale_window_s > 0 else d.clustering_method
     results: dict[str, dict[str, Score]] = {r.uri: {} for r in recs}
-    from meeting_notes.diarize import make_clustering
-
     for rec in recs:
         first_s = runner.load_or_first_pass(rec, cache)
-        hyp, sec = runner.run(rec, make_clustering(settings.diarization))
+        hyp, sec = runner.run(rec, settings.diarization)
         results[rec.uri][f"ours ({default})"] = Score.of(rec, hyp, first_s)
-        for name, clustering in variants(settings).items():
-            hyp, sec = runner.run(rec, clustering)
+        for name, cfg in variants(settings).items():
+            hyp, sec = runner.run(rec, cfg)
             results[rec.uri][name] = Score.of(rec, hyp, sec)
-        hyp, sec = runner.run(rec, make_clustering(settings.diarization), num_speakers=rec.num_speakers)
+        hyp, sec = runner.run(rec, settings.diarization, num_speakers=rec.num_speakers)
         results[rec.uri][f"ours ({default}), count given"] = Score.of(rec, hyp, sec)
         print(f"done {rec.uri}", file=sys.stderr, flush=True)
     if not args.no_senko:
@@ -245,14 +263,14 @@ def main() -> None:
             results[uri]["senko"] = Score.of(rec, hyp, sec)
 
     # ---- table 1: ours vs senko per recording
-    main_systems = [f"ours ({default})", "agglomerative (old)"] + ([] if args.no_senko else ["senko"])
+    main_systems = [f"ours ({default})", "agglomerative+window+constrained (previous default)"] + ([] if args.no_senko else ["senko"])
     print(f"\n## Diarization per recording (DER %, overlap scored; {args.threads} CPU threads)\n")
     print("| recording | kind | dur s | system | spk ref/hyp | DER c=0 | DER c=0.25 | missed | false alarm | confusion | RTF | note |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for rec in recs:
         for sys_name in main_systems:
             s = results[rec.uri][sys_name]
-            rtf = f"{rec.duration / s.seconds:.1f}x" if s.seconds and sys_name != "agglomerative (old)" else ""
+            rtf = f"{rec.duration / s.seconds:.1f}x" if s.seconds and not sys_name.startswith("agglomerative") else ""
             print(
                 f"| {rec.uri} | {rec.kind} | {rec.duration:.0f} | {sys_name} | {rec.num_speakers}/{s.hyp_speakers} | {pct(s.der0)} | {pct(s.der25)} | "
                 f"{pct(s.missed)} | {pct(s.false_alarm)} | {pct(s.confusion)} | {rtf} | {tuned_label(rec)} |"

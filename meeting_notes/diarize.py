@@ -18,6 +18,7 @@ import math
 import os
 import threading
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,6 +42,142 @@ from meeting_notes.speaker_clustering import ClusteringConfig, SpeakerClustering
 _LOCK = threading.Lock()
 
 
+@dataclass
+class ShortWindows:
+    """Short sub-windows of the file (multi-scale embeddings): where each starts, which
+    (10 s chunk, local speaker) pairs talk alone in it, and its CAM++ embedding."""
+
+    window_s: float
+    starts: np.ndarray  # (windows,) seconds
+    #: (links, 3) rows of (window, chunk, local speaker): in that chunk, that speaker talks
+    #: alone in at least ``min_alone`` of the window
+    links: np.ndarray
+    #: (windows, 4): chunk, local speaker, first and last-plus-one segmentation frame of the
+    #: chunk whose centre is nearest the window's: its mask weights the pooling
+    source: np.ndarray
+    embeddings: np.ndarray  # (windows, dimension), NaN until pooled
+    done: int = 0
+
+    def weights(self, clean: np.ndarray, w: int) -> np.ndarray:
+        c, s, i0, i1 = self.source[w]
+        return clean[c, i0:i1, s]
+
+
+def plan_short_windows(clean: np.ndarray, chunks, window_s: float, hop_s: float, min_alone: float, dimension: int = 192) -> ShortWindows:
+    """Windows of ``window_s`` every ``hop_s`` over the file; a window is kept when, in some 10 s
+    chunk that contains it, one local speaker talks alone (``clean``: (chunks, frames, speakers)
+    0/1) for at least ``min_alone`` of its frames; it is linked to that speaker in every such
+    chunk, and embedded with the mask of the chunk it is most central in."""
+    num_chunks, num_frames, _ = clean.shape
+    d, step, start0 = chunks.duration, chunks.step, chunks.start
+    per_s = num_frames / d
+    width = max(1, int(round(window_s * per_s)))
+    end = start0 + (num_chunks - 1) * step + d
+    starts, links, source = [], [], []
+    for t in np.arange(start0, end - window_s + 1e-9, hop_s):
+        c_lo = max(0, int(math.ceil((t + window_s - d - start0) / step - 1e-9)))
+        c_hi = min(num_chunks - 1, int(math.floor((t - start0) / step + 1e-9)))
+        best = None
+        w = len(starts)
+        for c in range(c_lo, c_hi + 1):
+            cs = start0 + c * step
+            i0 = min(num_frames - width, max(0, int(round((t - cs) * per_s))))
+            frac = clean[c, i0 : i0 + width].mean(axis=0)
+            s = int(np.argmax(frac))
+            if frac[s] < min_alone:
+                continue
+            links.append((w, c, s))
+            off = abs(t + window_s / 2 - (cs + d / 2))
+            if best is None or off < best[0]:
+                best = (off, c, s, i0)
+        if best is not None:
+            starts.append(float(t))
+            source.append((best[1], best[2], best[3], best[3] + width))
+    return ShortWindows(
+        window_s=window_s,
+        starts=np.asarray(starts, dtype=np.float64),
+        links=np.asarray(links, dtype=np.int64).reshape(-1, 3),
+        source=np.asarray(source, dtype=np.int64).reshape(-1, 4),
+        embeddings=np.full((len(starts), dimension), np.nan, dtype=np.float32),
+    )
+
+
+class BlockFrameFeatures:
+    """CAM++ backbone frames (channels x frames, one frame per ``model.frame_hop_samples``) of one
+    waveform, computed on demand in blocks of ``block_s`` seconds (each with ``context_s`` of real
+    audio on both sides) and kept only until :meth:`release_before` drops them: memory grows with
+    the span asked for, not with the file. The frames are the same whichever order or span they
+    are asked in; frames past the end of the audio are zeros."""
+
+    def __init__(self, model: CamPlusPlus, waveform: torch.Tensor | None, device, block_s: float, context_s: float):
+        self.model = model
+        self.device = device
+        self.sr = model.hparams.sample_rate
+        self.hop = model.frame_hop_samples
+        self.waveform = waveform
+        n = 0 if waveform is None else int(waveform.shape[0])
+        self.num_samples = n
+        self.num_frames = n // self.hop + 1
+        self.block = max(self.hop, int(block_s * self.sr) // self.hop * self.hop)
+        self.context = int(context_s * self.sr) // self.hop * self.hop
+        self._blocks: dict[int, torch.Tensor] = {}
+        self._full: torch.Tensor | None = None
+        self.channels: int | None = None
+        self.dtype = torch.float32
+        self.peak_blocks = 0  # most blocks held at once (tests check the memory bound with it)
+
+    @classmethod
+    def precomputed(cls, model: CamPlusPlus, frames: torch.Tensor) -> "BlockFrameFeatures":
+        """Frames computed before (benchmark caches): served as they are."""
+        src = cls(model, None, frames.device, 1.0, 0.0)
+        src._full = frames
+        src.num_frames = frames.shape[1]
+        src.channels, src.dtype = frames.shape[0], frames.dtype
+        return src
+
+    def _compute(self, bi: int) -> torch.Tensor:
+        b0 = bi * self.block
+        b1 = min(self.num_samples, b0 + self.block)
+        s0, s1 = max(0, b0 - self.context), min(self.num_samples, b1 + self.context)
+        feats = self.model.frame_features(self.waveform[s0:s1][None, None].to(self.device))[0]
+        lo = (b0 - s0) // self.hop
+        want = min(self.num_frames, -(-b1 // self.hop)) - b0 // self.hop
+        self.channels, self.dtype = feats.shape[0], feats.dtype
+        return feats[:, lo : lo + want]
+
+    def frames(self, f0: int, f1: int) -> torch.Tensor:
+        """Frames [f0, f1) as (channels, f1 - f0)."""
+        if self._full is not None:
+            out = torch.zeros((self._full.shape[0], f1 - f0), dtype=self._full.dtype, device=self._full.device)
+            a, b = max(0, f0), min(self.num_frames, f1)
+            if b > a:
+                out[:, a - f0 : b - f0] = self._full[:, a:b]
+            return out
+        parts: list[tuple[int, torch.Tensor]] = []
+        last = min(f1, self.num_frames) - 1
+        if last >= max(0, f0) and self.num_samples > 0:
+            for bi in range(max(0, f0) * self.hop // self.block, last * self.hop // self.block + 1):
+                if bi * self.block >= self.num_samples:
+                    break
+                if bi not in self._blocks:
+                    self._blocks[bi] = self._compute(bi)
+                    self.peak_blocks = max(self.peak_blocks, len(self._blocks))
+                parts.append((bi * self.block // self.hop, self._blocks[bi]))
+        if self.channels is None:  # nothing computed yet (empty span): learn the channel count
+            self._blocks[0] = self._compute(0)
+        out = torch.zeros((self.channels, f1 - f0), dtype=self.dtype, device=self.device)
+        for start, data in parts:
+            a, b = max(f0, start), min(f1, start + data.shape[1])
+            if b > a:
+                out[:, a - f0 : b - f0] = data[:, a - start : b - start]
+        return out
+
+    def release_before(self, frame: int) -> None:
+        """Forget the blocks that end at or before ``frame`` (later requests start there)."""
+        for bi in [bi for bi in self._blocks if (bi + 1) * self.block // self.hop <= frame]:
+            del self._blocks[bi]
+
+
 class FastSpeakerDiarization(SpeakerDiarization):
     """pyannote's pipeline with the CAM++ backbone run once per stretch of audio and pooled per
     active (chunk, local speaker) pair; inactive pairs get NaN, which the clustering skips."""
@@ -50,6 +187,12 @@ class FastSpeakerDiarization(SpeakerDiarization):
     embedding_block_s: float = 0.0
     #: audio added on each side of a block so that its edge frames see real context
     embedding_block_context_s: float = 1.0
+    #: > 0: also embed short windows of this many seconds (multi-scale; the clustering groups
+    #: them and the (chunk, speaker) pairs take the speaker their windows vote for)
+    multiscale_window_s: float = 0.0
+    multiscale_hop_s: float = 0.75
+    #: a short window counts for a local speaker talking alone in at least this fraction of it
+    multiscale_min_alone: float = 0.6
 
     def get_embeddings(
         self,
@@ -60,31 +203,79 @@ class FastSpeakerDiarization(SpeakerDiarization):
     ) -> np.ndarray:
         # Hyper-parameter tuning (``pipeline.training = True``) re-clusters the same file many
         # times: reuse its embeddings, as pyannote does for powerset segmentation.
-        if self.training and "training_cache/embeddings" in file:
+        ms_key = f"training_cache/multiscale/{self.multiscale_window_s}/{self.multiscale_hop_s}/{self.multiscale_min_alone}"
+        if self.training and "training_cache/embeddings" in file and (self.multiscale_window_s <= 0 or ms_key in file):
+            file["multiscale"] = file.get(ms_key) if self.multiscale_window_s > 0 else None
             return file["training_cache/embeddings"]
         model: CamPlusPlus = self._embedding.model_
         num_chunks, num_frames, num_speakers = binary_segmentations.data.shape
         duration = binary_segmentations.sliding_window.duration
 
-        masks = np.nan_to_num(binary_segmentations.data, nan=0.0).astype(np.float32)
+        raw = np.nan_to_num(binary_segmentations.data, nan=0.0).astype(np.float32)
+        clean = raw * (raw.sum(axis=2, keepdims=True) < 2)
+        masks = raw
         if exclude_overlap:
             # pyannote's rule: drop overlapped frames unless too little clean speech is left
             min_num_samples = self._embedding.min_num_samples
             min_num_frames = math.ceil(num_frames * min_num_samples / (duration * model.hparams.sample_rate))
-            clean = masks * (masks.sum(axis=2, keepdims=True) < 2)
             use_clean = clean.sum(axis=1, keepdims=True) > min_num_frames
-            masks = np.where(use_clean, clean, masks)
+            masks = np.where(use_clean, clean, raw)
         active = masks.sum(axis=1) > 0  # (chunks, speakers)
 
+        short = None
+        if self.multiscale_window_s > 0:
+            short = plan_short_windows(
+                clean, binary_segmentations.sliding_window, self.multiscale_window_s, self.multiscale_hop_s,
+                self.multiscale_min_alone,
+            )
+        cached = file.get("training_cache/embeddings") if self.training else None
         embeddings = np.full((num_chunks, num_speakers, model.dimension), np.nan, dtype=np.float32)
         chunk_ids = [c for c in range(num_chunks) if active[c].any()]
-        if self.embedding_block_s > 0:
-            self._embed_from_file_features(file, binary_segmentations, masks, active, chunk_ids, embeddings, hook)
+        if cached is not None:  # only the short windows are missing
+            embeddings = cached
+            self._embed_short(self._frame_source(file), short, clean)
+        elif self.embedding_block_s > 0:
+            self._embed_from_file_features(file, binary_segmentations, masks, active, chunk_ids, embeddings, hook, short, clean)
         else:
             self._embed_per_chunk(file, binary_segmentations, masks, active, chunk_ids, embeddings, hook)
+            if short is not None:
+                self._embed_short(
+                    BlockFrameFeatures(model, self._audio(file)[0][0], self._embedding.device, 30.0,
+                                       self.embedding_block_context_s),
+                    short, clean,
+                )
+        file["multiscale"] = short
         if self.training:
             file["training_cache/embeddings"] = embeddings
+            if short is not None:
+                file[ms_key] = short
         return embeddings
+
+    def _embed_short(self, source: "BlockFrameFeatures", short: "ShortWindows | None", clean: np.ndarray, upto: int | None = None) -> None:
+        """Pool the planned short windows not done yet whose frames end at or before ``upto``
+        (all when None), in time order, from ``source``."""
+        if short is None:
+            return
+        model: CamPlusPlus = self._embedding.model_
+        sr, hop = model.hparams.sample_rate, model.frame_hop_samples
+        width = int(round(short.window_s * sr)) // hop
+        with torch.inference_mode():
+            while short.done < len(short.starts):
+                batch = []
+                for w in range(short.done, min(len(short.starts), short.done + 64)):
+                    f = int(round(short.starts[w] * sr)) // hop
+                    if upto is not None and f + width > upto:
+                        break
+                    batch.append((w, f))
+                if not batch:
+                    return
+                feats = torch.stack([source.frames(f, f + width) for _, f in batch])
+                weights = torch.from_numpy(np.stack([short.weights(clean, w) for w, _ in batch])).to(feats.device)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pooled = model.pool(feats, weights=weights).cpu().numpy()
+                short.embeddings[[w for w, _ in batch]] = pooled
+                short.done = batch[-1][0] + 1
 
     def _embed_per_chunk(self, file, segmentations, masks, active, chunk_ids, embeddings, hook) -> None:
         model: CamPlusPlus = self._embedding.model_
@@ -104,41 +295,59 @@ class FastSpeakerDiarization(SpeakerDiarization):
                 if hook is not None:
                     hook("embeddings", None, total=total, completed=b)
 
-    def _embed_from_file_features(self, file, segmentations, masks, active, chunk_ids, embeddings, hook) -> None:
+    def reconstruct(self, segmentations, hard_clusters, count):
+        """pyannote's reconstruction; with multi-scale frame labels from the clustering step, a
+        local speaker's frames go to the speaker of the short windows covering them."""
+        labels = getattr(self.clustering, "frame_labels", None)
+        if labels is None or labels.shape != segmentations.data.shape:
+            return super().reconstruct(segmentations, hard_clusters, count)
+        num_chunks, num_frames, num_local = segmentations.data.shape
+        num_clusters = max(int(np.max(hard_clusters)), int(labels.max())) + 1
+        clustered = np.full((num_chunks, num_frames, num_clusters), np.nan)
+        for c in range(num_chunks):
+            seg = segmentations.data[c]
+            for s in range(num_local):
+                if hard_clusters[c, s] == -2:
+                    continue
+                lab = np.where(labels[c, :, s] >= 0, labels[c, :, s], hard_clusters[c, s])
+                for k in np.unique(lab):
+                    vals = np.where(lab == k, seg[:, s], 0.0)
+                    clustered[c, :, k] = np.fmax(clustered[c, :, k], vals)
+        return self.to_diarization(SlidingWindowFeature(clustered, segmentations.sliding_window), count)
+
+    def _frame_source(self, file) -> "BlockFrameFeatures":
         model: CamPlusPlus = self._embedding.model_
-        device = self._embedding.device
+        if self.training and "training_cache/frame_features" in file:
+            return BlockFrameFeatures.precomputed(model, file["training_cache/frame_features"])
+        waveform, _ = self._audio(file)
+        return BlockFrameFeatures(
+            model, waveform[0], self._embedding.device, self.embedding_block_s, self.embedding_block_context_s
+        )
+
+    def _embed_from_file_features(self, file, segmentations, masks, active, chunk_ids, embeddings, hook, short=None, clean=None) -> None:
+        """Backbone frames block by block (only the blocks the current batch of chunks needs are
+        held: memory bounded by the batch span, not the file length), pooled per pair."""
+        model: CamPlusPlus = self._embedding.model_
         sr = model.hparams.sample_rate
         hop = model.frame_hop_samples
-        waveform, _ = self._audio(file)
-        waveform = waveform[0]
-        n = waveform.shape[0]
-        num_frames_total = n // hop + 1
+        source = self._frame_source(file)
         chunk_len = int(round(segmentations.sliding_window.duration * sr)) // hop
-        block = max(hop, int(self.embedding_block_s * sr) // hop * hop)
-        context = int(self.embedding_block_context_s * sr) // hop * hop
-        frames = None  # (channels, frames + one chunk of zero padding for the last windows)
+        num_speakers = masks.shape[2]
+        batch_size = max(1, self.embedding_batch_size)
+        total = math.ceil(len(chunk_ids) / batch_size)
         with torch.inference_mode():
-            for b0 in range(0, n, block):
-                b1 = min(n, b0 + block)
-                s0, s1 = max(0, b0 - context), min(n, b1 + context)
-                feats = model.frame_features(waveform[s0:s1][None, None].to(device))[0]
-                if frames is None:
-                    frames = torch.zeros((feats.shape[0], num_frames_total + chunk_len), dtype=feats.dtype, device=device)
-                lo = (b0 - s0) // hop
-                want = min(num_frames_total, -(-b1 // hop)) - b0 // hop
-                got = feats[:, lo : lo + want]
-                frames[:, b0 // hop : b0 // hop + got.shape[1]] = got
-            num_speakers = masks.shape[2]
-            batch_size = max(1, self.embedding_batch_size)
-            total = math.ceil(len(chunk_ids) / batch_size)
             for b, start in enumerate(range(0, len(chunk_ids), batch_size), 1):
                 ids = chunk_ids[start : start + batch_size]
                 firsts = [int(round(segmentations.sliding_window[c].start * sr)) // hop for c in ids]
-                features = torch.stack([frames[:, f : f + chunk_len] for f in firsts])
+                source.release_before(firsts[0])
+                features = torch.stack([source.frames(f, f + chunk_len) for f in firsts])
                 pairs = [(i, s) for i, c in enumerate(ids) for s in range(num_speakers) if active[c, s]]
                 self._pool_pairs(model, features, [(ids[i], s) for i, s in pairs], [i for i, _ in pairs], masks, embeddings)
+                # short windows inside this batch's span, before its blocks are released
+                self._embed_short(source, short, clean, upto=firsts[-1] + chunk_len)
                 if hook is not None:
                     hook("embeddings", None, total=total, completed=b)
+        self._embed_short(source, short, clean)
 
     @staticmethod
     def _pool_pairs(model, features, pairs, rows, masks, embeddings) -> None:
@@ -180,13 +389,37 @@ def clustering_config(cfg: DiarizationSettings) -> ClusteringConfig:
     )
 
 
+def short_clustering_config(cfg: DiarizationSettings) -> ClusteringConfig | None:
+    """How the multi-scale short windows are clustered (None: multi-scale off)."""
+    if cfg.multiscale_window_s <= 0:
+        return None
+    return ClusteringConfig(
+        method="spectral_pval",
+        merge_threshold=cfg.multiscale_merge_threshold,
+        min_cluster_size=cfg.multiscale_min_cluster_size,
+        max_speakers=cfg.clustering_max_speakers,
+        max_embeddings=cfg.clustering_max_embeddings,
+    )
+
+
 def make_clustering(cfg: DiarizationSettings) -> SpeakerClustering:
     """pyannote clustering step for these settings (replaces ``SpeakerDiarization.clustering``)."""
     return SpeakerClustering(
         clustering_config(cfg),
         constrained_assignment=cfg.clustering_constrained_assignment,
         window_min_windows=cfg.clustering_window_lower_bound,
+        short_config=short_clustering_config(cfg),
+        vote_weight=cfg.multiscale_vote_weight,
+        frame_relabel=cfg.multiscale_frame_relabel,
     )
+
+
+def configure(pipeline: "FastSpeakerDiarization", cfg: DiarizationSettings) -> None:
+    """Put these settings' clustering step and multi-scale windows into a built pipeline."""
+    pipeline.clustering = make_clustering(cfg)
+    pipeline.multiscale_window_s = cfg.multiscale_window_s
+    pipeline.multiscale_hop_s = cfg.multiscale_hop_s
+    pipeline.multiscale_min_alone = cfg.multiscale_min_alone
 
 
 def _pipeline_params(cfg: DiarizationSettings) -> dict[str, Any]:
@@ -218,7 +451,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
         segmentation_batch_size=cfg.segmentation_batch_size,
     )
     # our clustering step (speaker count estimated, hints as bounds) in place of pyannote's
-    pipeline.clustering = make_clustering(cfg)
+    configure(pipeline, cfg)
     pipeline.embedding_block_s = cfg.embedding_block_s
     pipeline.instantiate(_pipeline_params(cfg))
     return pipeline
@@ -310,4 +543,6 @@ def describe_diarization(settings: Settings) -> dict[str, str]:
         "embedding": cfg.embedding_model,
         "clustering": clustering_config(cfg).__repr__(),
         "segmentation_step": str(cfg.segmentation_step),
+        "multiscale": f"short windows {cfg.multiscale_window_s} s every {cfg.multiscale_hop_s} s"
+        if cfg.multiscale_window_s > 0 else "off",
     }

@@ -167,6 +167,32 @@ class DiarizationSettings(BaseModel):
         "who both talk alone >= 2 s, the count estimate is at least that many speakers (stops a "
         "two-person call collapsing into one speaker); 0 disables it.",
     )
+    multiscale_window_s: float = Field(
+        1.0,
+        description="Multi-scale: also embed short windows of this many seconds where one local "
+        "speaker talks alone, cluster those (spectral, 3D-Speaker style), let each 10 s window's "
+        "local speaker take the speaker its short windows vote for, and relabel its frames by the "
+        "short windows covering them; 0 = off (10 s embeddings only). Chosen by cross-validation, "
+        "see docs/diarization.md.",
+    )
+    multiscale_hop_s: float = Field(0.5, description="Multi-scale: step between short windows (seconds).")
+    multiscale_min_alone: float = Field(
+        0.6, description="Multi-scale: a short window counts for a local speaker who talks alone in at least this fraction of it."
+    )
+    multiscale_merge_threshold: float = Field(
+        0.75, description="Multi-scale: short-window clusters whose centroids have at least this cosine similarity are merged."
+    )
+    multiscale_min_cluster_size: int = Field(
+        6, description="Multi-scale: short-window clusters smaller than this join the nearest larger one."
+    )
+    multiscale_vote_weight: float = Field(
+        0.5,
+        description="Multi-scale: weight of the short-window vote against the 10 s embedding's cosine "
+        "to the speaker centroid when a window's local speaker is assigned.",
+    )
+    multiscale_frame_relabel: bool = Field(
+        True, description="Multi-scale: frames covered by short windows take the speaker those windows were clustered into."
+    )
     segmentation_step: float = Field(
         0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
     )

@@ -31,7 +31,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-ClusteringMethod = Literal["spectral", "agglomerative_auto", "agglomerative"]
+ClusteringMethod = Literal["spectral", "agglomerative_auto", "agglomerative", "spectral_pval"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,10 @@ class ClusteringConfig:
     #: subtract the recording's mean embedding first (removes what all speakers share: channel,
     #: telephone band; on 8 kHz audio two callers' CAM++ embeddings had cosine 0.85-0.95)
     center: bool = False
+    #: spectral_pval: each row of the cosine affinity keeps its largest max(pval * N, min_pnum)
+    #: entries (weighted, not binarised; 3D-Speaker / senko's spectral clustering)
+    pval: float = 0.012
+    min_pnum: int = 6
     seed: int = 0
 
 
@@ -153,6 +157,32 @@ def nme_spectral(x: np.ndarray, lo: int, hi: int, max_p_ratio: float, seed: int 
         return np.zeros(n, dtype=np.int64)
     emb = vec[:, :k]
     return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(emb).astype(np.int64)
+
+
+def spectral_pval(x: np.ndarray, lo: int, hi: int, pval: float, min_pnum: int, seed: int = 0) -> np.ndarray:
+    """3D-Speaker's spectral clustering (as senko runs it) for unit-norm x: cosine affinity, each
+    row keeps its largest max(pval * n, min_pnum) similarities, symmetrised, unnormalised
+    Laplacian, the count at the largest eigengap within [lo, hi], k-means on the eigenvectors."""
+    n = len(x)
+    sim = np.clip(x @ x.T, -1.0, 1.0)
+    keep = min(n, max(int(round(pval * n)), min_pnum))
+    drop = np.argsort(sim, axis=1)[:, : n - keep]
+    pruned = sim.copy()
+    np.put_along_axis(pruned, drop, 0.0, axis=1)
+    a = 0.5 * (pruned + pruned.T)
+    np.fill_diagonal(a, 0.0)
+    lap = np.diag(np.abs(a).sum(1)) - a
+    eig, vec = np.linalg.eigh(lap)
+    hi = min(hi, n - 1)
+    if hi <= 1 and lo <= 1:
+        return np.zeros(n, dtype=np.int64)
+    gaps = np.diff(eig[: hi + 1])  # gaps[i]: between eigenvalue i and i+1 -> i+1 clusters
+    counts = np.arange(1, len(gaps) + 1)
+    mask = (counts >= lo) & (counts <= hi)
+    k = int(counts[mask][np.argmax(gaps[mask])]) if mask.any() else max(1, min(lo, n))
+    if k <= 1:
+        return np.zeros(n, dtype=np.int64)
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(vec[:, :k]).astype(np.int64)
 
 
 def _laplacian(sim: np.ndarray, order: np.ndarray, p: int) -> np.ndarray:
@@ -265,6 +295,13 @@ def _cluster_unit(x: np.ndarray, cfg: ClusteringConfig, lo: int, hi: int, num: i
         if num is None:
             labels = _merge_similar(labels, x, cfg.merge_threshold, lo)
         return _relabel(labels)
+    if cfg.method == "spectral_pval":
+        # short windows are many: the minimum cluster size is not capped at 10 % of them
+        labels = spectral_pval(x, lo, hi, cfg.pval, cfg.min_pnum, cfg.seed)
+        labels = _merge_small(labels, x, cfg.min_cluster_size, lo)
+        if num is None:
+            labels = _merge_similar(labels, x, cfg.merge_threshold, lo)
+        return _relabel(labels)
     if cfg.method == "agglomerative_auto":
         labels = agglomerative_auto(x, lo, hi, cfg.min_silhouette)
         return _relabel(_merge_small(labels, x, min_size, lo))
@@ -279,9 +316,35 @@ class SpeakerClustering(BaseClustering):
 
     expects_num_clusters: bool = False
 
-    def __init__(self, config: ClusteringConfig, constrained_assignment: bool = False, window_min_windows: int = 0):
+    def __init__(
+        self,
+        config: ClusteringConfig,
+        constrained_assignment: bool = False,
+        window_min_windows: int = 0,
+        short_config: ClusteringConfig | None = None,
+        vote_weight: float = 0.5,
+        min_short_windows: int = 10,
+        frame_relabel: bool = False,
+        relabel_min_votes: int = 1,
+    ):
         super().__init__(metric="cosine", constrained_assignment=constrained_assignment)
         self.config = config
+        #: multi-scale: when the pipeline put short-window embeddings in ``file["multiscale"]``,
+        #: they are clustered with this config and each (chunk, speaker) pair scores a speaker by
+        #: ``vote_weight`` x (share of its windows in that speaker) + (1 - ``vote_weight``) x
+        #: (cosine of its 10 s embedding to that speaker's centroid); None: 10 s embeddings only
+        self.short_config = short_config
+        self.vote_weight = vote_weight
+        self.min_short_windows = min_short_windows
+        #: multi-scale: inside a (chunk, local speaker) pair, frames covered by its short windows
+        #: take the speaker those windows were clustered into (a local speaker of the
+        #: segmentation can hold two voices: telephone band, similar voices)
+        self.frame_relabel = frame_relabel
+        #: (chunks, frames, local speakers) speaker per frame from the last multi-scale call
+        #: (-1: the pair's speaker), read by the pipeline's reconstruction; None otherwise
+        self.frame_labels: np.ndarray | None = None
+        #: a frame changes speaker only when at least this many of its short windows say so
+        self.relabel_min_votes = relabel_min_votes
         #: > 0: when at least this many 10 s windows each hold two (or more) local speakers who
         #: both talk alone >= 2 s, the recording has at least that many speakers (the
         #: segmentation model tells voices apart inside a window): a lower bound on the count.
@@ -303,6 +366,10 @@ class SpeakerClustering(BaseClustering):
     def __call__(self, embeddings, segmentations=None, num_clusters=None, min_clusters=None, max_clusters=None, **kwargs):
         num_chunks, num_speakers, dim = embeddings.shape
         train, chunk_idx, speaker_idx = self.filter_embeddings(embeddings, segmentations=segmentations)
+        self.frame_labels = None
+        short = (kwargs.get("file") or {}).get("multiscale") if self.short_config is not None else None
+        if short is not None and np.isfinite(short.embeddings).all(axis=1).sum() >= self.min_short_windows:
+            return self.multiscale(embeddings, short, chunk_idx, num_clusters, min_clusters, max_clusters, segmentations)
         if len(train) < 2:  # too little clean speech: cluster every valid embedding instead
             valid = np.isfinite(embeddings).all(axis=2)
             chunk_idx, speaker_idx = np.where(valid)
@@ -343,3 +410,92 @@ class SpeakerClustering(BaseClustering):
             cost = np.where(valid[..., None], np.nan_to_num(soft, nan=-1e6), -1e6)
             hard = self.constrained_argmax(cost)
         return hard, soft, centroids
+
+    def multiscale(self, embeddings, short, chunk_idx, num_clusters, min_clusters, max_clusters, segmentations=None):
+        """Cluster the short-window embeddings, then give every (chunk, local speaker) pair the
+        speaker its short windows vote for, fused with its 10 s embedding's cosine to the
+        speakers' 10 s centroids (pairs without windows: the cosine alone)."""
+        num_chunks, num_speakers, dim = embeddings.shape
+        if num_clusters is None:
+            bound = self.window_lower_bound(chunk_idx)
+            if max_clusters is not None and np.isfinite(max_clusters):
+                bound = min(bound, int(max_clusters))
+            min_clusters = max(min_clusters or 1, bound)
+        labels = cluster_embeddings(short.embeddings, self.short_config, num_clusters, min_clusters, max_clusters)
+        ok = labels >= 0
+        k = int(labels[ok].max()) + 1
+        w, c, s = short.links.T
+        keep = ok[w]
+        votes = np.zeros((num_chunks, num_speakers, k))
+        np.add.at(votes, (c[keep], s[keep], labels[w[keep]]), 1.0)
+        total = votes.sum(axis=2, keepdims=True)
+        share = np.divide(votes, total, out=np.zeros_like(votes), where=total > 0)
+
+        flat = embeddings.reshape(-1, dim).astype(np.float64)
+        valid = np.isfinite(flat).all(axis=1) & (np.linalg.norm(np.nan_to_num(flat), axis=1) > 0)
+        unit = np.zeros_like(flat)
+        unit[valid] = _unit(flat[valid])
+        voted = (total[..., 0] > 0).reshape(-1) & valid
+        pair_label = share.reshape(-1, k).argmax(axis=1)
+        centroids = np.zeros((k, dim))
+        for j in range(k):
+            members = voted & (pair_label == j)
+            if members.any():
+                centroids[j] = unit[members].mean(axis=0)
+            else:  # a speaker no pair voted for: the mean of its short windows
+                centroids[j] = np.nan_to_num(short.embeddings[labels == j]).mean(axis=0)
+        cos = (unit @ _unit(centroids).T).reshape(num_chunks, num_speakers, k)
+        score = np.where(total > 0, self.vote_weight * share + (1 - self.vote_weight) * cos, cos)
+        has = valid.reshape(num_chunks, num_speakers) | (total[..., 0] > 0)
+        score = np.where(has[..., None], score, -1e6)
+        if self.constrained_assignment:
+            hard = self.constrained_argmax(score)
+        else:
+            hard = np.argmax(score, axis=2)
+        hard = np.where(has, hard, -2).astype(np.int8)
+        # speakers no pair ended up with are dropped (labels stay 0..K-1)
+        used = np.unique(hard[hard >= 0])
+        remap = np.full(k, -2)
+        remap[used] = np.arange(len(used))
+        hard = np.where(hard >= 0, remap[np.clip(hard, 0, k - 1)], -2).astype(np.int8)
+        if self.frame_relabel and segmentations is not None:
+            self.frame_labels = frame_labels(
+                short, np.where(labels >= 0, remap[np.clip(labels, 0, k - 1)], -2), hard, segmentations, self.relabel_min_votes
+            )
+        return hard, score[..., used], centroids[used].astype(np.float32)
+
+
+def frame_labels(short, window_labels: np.ndarray, hard: np.ndarray, segmentations, min_votes: int = 1) -> np.ndarray:
+    """(chunks, frames, local speakers): for each frame of a pair covered by its short windows,
+    the speaker most of those windows were clustered into (ties: the pair's speaker); -1 elsewhere."""
+    num_chunks, num_frames, num_speakers = segmentations.data.shape
+    chunks = segmentations.sliding_window
+    per_s = num_frames / chunks.duration
+    width = max(1, int(round(short.window_s * per_s)))
+    out = np.full((num_chunks, num_frames, num_speakers), -1, dtype=np.int16)
+    k = int(max(window_labels.max(initial=-1), hard.max(initial=-1))) + 1
+    if k <= 1 or len(short.links) == 0:
+        return out
+    w, c, s = short.links.T
+    order = np.lexsort((w, s, c))
+    w, c, s = w[order], c[order], s[order]
+    bounds = np.flatnonzero(np.diff(c * num_speakers + s)) + 1
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(w)]):
+        cc, ss = c[lo], s[lo]
+        h = hard[cc, ss]
+        if h < 0:
+            continue
+        votes = np.zeros((num_frames, k))
+        cs = chunks.start + cc * chunks.step
+        for wi in w[lo:hi]:
+            lab = window_labels[wi]
+            if lab < 0:
+                continue
+            i0 = min(num_frames - width, max(0, int(round((short.starts[wi] - cs) * per_s))))
+            votes[i0 : i0 + width, lab] += 1
+        covered = votes.sum(axis=1) > 0
+        best = votes.argmax(axis=1)
+        top = votes[np.arange(num_frames), best]
+        best = np.where((top > votes[:, h]) & (top >= min_votes), best, h)
+        out[cc, :, ss] = np.where(covered, best, -1)
+    return out

