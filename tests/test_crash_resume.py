@@ -91,7 +91,7 @@ def test_killed_at_every_stage_then_resumed_gives_identical_outputs(tmp_path: Pa
     for name in OUTPUTS:
         assert (crashed / meeting_id / name).read_bytes() == (clean / name).read_bytes(), name
     stages = json.loads((crashed / meeting_id / ".stages.json").read_text())
-    assert set(stages) == {"transcribe", "diarize", "align", "export", "analytics"}
+    assert set(stages) == {"transcribe", "diarize", "align", "names", "export", "analytics"}
     run = json.loads((crashed / meeting_id / "run.json").read_text())
     assert run["status"] == "done"
     assert not (crashed / meeting_id / ".meeting.lease").exists()

@@ -93,7 +93,7 @@ def test_rerun_reuses_finished_stages(sample_run, sample_wav: Path) -> None:
     folder, first, settings = sample_run
     run = process_meeting(sample_wav, folder.parent, ProcessOptions(notes=False), settings)
     assert {k: v.status for k, v in run.stages.items() if k != "audio"} == {
-        "transcribe": "cached", "diarize": "cached", "align": "cached", "export": "cached",
+        "transcribe": "cached", "diarize": "cached", "align": "cached", "names": "cached", "export": "cached",
         "analytics": "cached", "report": "done",  # the page is rebuilt on every run
     }
     # the models that made the reused outputs, carried over without loading them again
