@@ -76,6 +76,7 @@ def fakes(prefect_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fa
         ("transcribe", "asr.json"),
         ("diarize", "diarization.json"),
         ("align", "transcript.json"),
+        ("names", "names.json"),
         ("export", "transcript.md"),
         ("analytics", "analytics.json"),
         ("report", "report.html"),
@@ -112,7 +113,7 @@ def test_flow_runs_every_stage_and_publishes_notes_and_timings(fakes: FakeStages
 
     run = process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"))
     assert run.status == "done"
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, analytics=1, notes=1, report=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, names=1, export=1, analytics=1, notes=1, report=1)
     saved = read_json(RunInfo, tmp_path / "out" / run.meeting_id / "run.json")
     statuses = {s: saved.stages[s].status for s in pipeline.STAGE_NAMES}
     assert statuses == {s: "skipped" if s == "deliver" else "done" for s in pipeline.STAGE_NAMES}  # no notes.json to deliver
@@ -143,7 +144,7 @@ def test_rerun_after_failed_stage_resumes_there(fakes: FakeStages, tmp_path: Pat
     del fakes.fail["align"]
     run = process_meeting(audio, str(tmp_path / "out"), notes=False)
     assert run.status == "done"
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=2, export=1, analytics=1, report=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=2, names=1, export=1, analytics=1, report=1)
     assert {s: run.stages[s].status for s in ("transcribe", "diarize", "align")} == {
         "transcribe": "cached",
         "diarize": "cached",
@@ -190,7 +191,7 @@ def test_two_concurrent_triggers_on_one_file_run_each_stage_once(
     for t in threads:
         t.join(timeout=120)
     assert all(isinstance(r, RunInfo) and r.status == "done" for r in results), results
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, analytics=1, report=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, names=1, export=1, analytics=1, report=1)
 
 
 def test_missing_gpu_limit_fails_with_a_clear_message(
@@ -234,7 +235,7 @@ def test_sweep_runs_a_file_dropped_twice_once_and_leaves_half_written_files(
         writer.join()
 
     assert sorted(r["status"] for r in results) == ["done", "duplicate"]
-    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, export=1, analytics=1, report=1)
+    assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, names=1, export=1, analytics=1, report=1)
     assert growing.exists()  # still being written: left for a later sweep
     done = sorted(p.name for p in inbox.layout.done.iterdir())
     assert "monday.wav" in done and "monday.wav.meeting.json" in done
