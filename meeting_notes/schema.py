@@ -129,15 +129,6 @@ class Transcript(BaseModel):
         None, description="Inputs of the speaker map (sidecar participants, seller companies), kept for relabel."
     )
 
-    def label_of(self, speaker: str | None) -> str | None:
-        """The display label of ``speaker`` (its id when the map has none)."""
-        if speaker is None:
-            return None
-        for s in self.speakers:
-            if s.id == speaker:
-                return s.label or s.id
-        return speaker
-
     @property
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
