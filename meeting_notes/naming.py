@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from meeting_notes.atomic import write_text_atomic
-from meeting_notes.errors import InputError
+from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.schema import Speaker, SpeakerEvidence, Transcript
 
 OVERRIDES_FILE = "speaker_names.json"
@@ -175,6 +175,111 @@ def find_introductions(transcript: Transcript, first_segments: int = 8, known_na
     return out
 
 
+# ---------------------------------------------------------------- introductions through the LLM
+
+LLM_PROMPT_VERSION = "speaker-intros-v1"
+LLM_SYSTEM = (
+    "You read the first lines of each speaker of a meeting transcript. A speaker introduces "
+    "themself when they say their own name (\"This is Diane\", \"I'm Tom from Acme\", "
+    "「丸山の佐藤です」, 「佐藤と申します」). For each speaker who does, return the speaker label, the name as "
+    "said, the segment id and a verbatim quote from that segment containing the name. A name said "
+    "about someone else is not an introduction. Never guess: no quote, no entry. Return JSON only."
+)
+
+
+def _llm_models() -> tuple[type, dict[str, Any]]:
+    from pydantic import BaseModel, Field
+
+    class Intro(BaseModel):
+        speaker: str
+        name: str = Field(max_length=80)
+        segment_id: int
+        quote: str = Field(max_length=200)
+
+    class Intros(BaseModel):
+        introductions: list[Intro] = Field(default_factory=list)
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "introductions": {
+                "type": "array",
+                "maxItems": 12,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "speaker": {"type": "string"},
+                        "name": {"type": "string", "maxLength": 80},
+                        "segment_id": {"type": "integer"},
+                        "quote": {"type": "string", "maxLength": 200},
+                    },
+                    "required": ["speaker", "name", "segment_id", "quote"],
+                },
+            }
+        },
+        "required": ["introductions"],
+    }
+    return Intros, schema
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def _name_in(name: str, quote: str) -> bool:
+    """``name`` is in ``quote`` as whole words (whole run for Japanese)."""
+    n, q = _squash(name), _squash(quote)
+    if not n:
+        return False
+    if re.search(r"[\u3040-\u9fff]", n):
+        return n.replace(" ", "") in q.replace(" ", "")
+    return re.search(r"(?<![\w])" + re.escape(n) + r"(?![\w])", q, re.I) is not None
+
+
+def check_llm_introductions(transcript: Transcript, proposed: Iterable[Any], speakers: Iterable[str]) -> dict[str, Introduction]:
+    """The LLM's proposals that hold: the segment is that speaker's, the quote is in the segment
+    verbatim (whitespace aside) and holds the name as whole words. Anything else is dropped."""
+    wanted = set(speakers)
+    by_id = {seg.id: seg for seg in transcript.segments}
+    out: dict[str, Introduction] = {}
+    for p in proposed:
+        seg = by_id.get(p.segment_id)
+        if p.speaker not in wanted or p.speaker in out or seg is None or seg.speaker != p.speaker:
+            continue
+        quote = _squash(p.quote)
+        name = _squash(p.name)
+        if not quote or quote not in _squash(seg.text) or not _name_in(name, quote):
+            continue
+        if name.casefold() in _NOT_NAMES or len(name) > 60:
+            continue
+        out[p.speaker] = Introduction(p.speaker, name, None, seg.id, quote)
+    return out
+
+
+def llm_introductions(
+    transcript: Transcript, client: Any, speakers: Iterable[str], first_segments: int = 8
+) -> dict[str, Introduction]:
+    """Ask the notes LLM (an :class:`~meeting_notes.notes.llm_client.LLMClient`) who of
+    ``speakers`` introduces themself in their first segments; only proposals that pass
+    :func:`check_llm_introductions` are kept."""
+    wanted = set(speakers)
+    seen: dict[str, int] = {}
+    lines = []
+    for seg in transcript.segments:
+        if seg.speaker in wanted and seen.get(seg.speaker, 0) < first_segments:
+            seen[seg.speaker] = seen.get(seg.speaker, 0) + 1
+            lines.append(f"[{seg.id}] {seg.speaker}: {seg.text.strip()}")
+    if not lines:
+        return {}
+    model, schema = _llm_models()
+    messages = [
+        {"role": "system", "content": LLM_SYSTEM},
+        {"role": "user", "content": "\n".join(lines)},
+    ]
+    result = client.complete(messages, model, schema, "speaker_introductions", LLM_PROMPT_VERSION, max_tokens=600)
+    return check_llm_introductions(transcript, result.value.introductions, wanted)
+
+
 # ---------------------------------------------------------------- participants and sides
 
 _LEGAL = re.compile(
@@ -279,14 +384,16 @@ def build_speaker_map(
     overrides: Mapping[str, Override] | None = None,
     intro_segments: int = 8,
     known_names: Iterable[str] = (),
+    more_intros: Mapping[str, Introduction] | None = None,
 ) -> list[Speaker]:
     """The speaker map (see the module docstring): ``transcript.speakers`` with label, name, side,
     source, score and evidence. ``matches``: :class:`~meeting_notes.speakers.SpeakerMatch` per
-    speaker id."""
+    speaker id. ``more_intros``: introductions found otherwise (the LLM's, checked), used where
+    the rules found none."""
     matches = dict(matches or {})
     overrides = dict(overrides or {})
     names_known = [p.name for p in participants] + list(known_names)
-    intros = find_introductions(transcript, intro_segments, names_known)
+    intros = {**(more_intros or {}), **find_introductions(transcript, intro_segments, names_known)}
     taken: set[str] = {m.name.casefold() for m in matches.values()} | {o.name.casefold() for o in overrides.values()}
 
     def participant_for(name: str) -> Participant | None:
@@ -451,6 +558,7 @@ def names_stage(ctx: Any, run: Any, waveform: Any) -> Any:
     participants = parse_participants(hints)
     sellers = seller_companies(settings, profiles)
     account = hints.get("account")
+    llm_identity = _llm_identity(settings) if settings.speakers.llm_introductions else None
     params = {
         "speakers": settings.speakers.model_dump(mode="json", exclude={"store_path"}),
         "profiles": sorted((p.id, p.model, p.name, p.role or "", p.company or "") for p in profiles),
@@ -459,6 +567,7 @@ def names_stage(ctx: Any, run: Any, waveform: Any) -> Any:
         "sellers": sellers,
         "overrides": overrides_param(overrides),
         "store_error": store_error,
+        "llm": llm_identity,
     }
 
     def body() -> None:
@@ -478,8 +587,10 @@ def names_stage(ctx: Any, run: Any, waveform: Any) -> Any:
                 matches = _previous_matches(transcript, {p.name for p in profiles})
         elif store_error:
             matches = _previous_matches(transcript, None)
+        more = _llm_step(ctx, run, transcript, matches, participants, overrides) if llm_identity else None
         transcript.speakers = build_speaker_map(
-            transcript, matches, participants, sellers, account, overrides, settings.speakers.intro_segments
+            transcript, matches, participants, sellers, account, overrides, settings.speakers.intro_segments,
+            more_intros=more,
         )
         transcript.naming = {
             "participants": [{k: v for k, v in vars(p).items() if v} for p in participants],
@@ -489,6 +600,39 @@ def names_stage(ctx: Any, run: Any, waveform: Any) -> Any:
         _restamp(ws, "align", [ws.transcript_json], lambda: write_json(transcript, ws.transcript_json))
 
     return run_cached(ctx, "names", params, [ws.transcript_json], body, upstream=("align", "diarize"))
+
+
+def _llm_identity(settings: Any) -> str | None:
+    """The notes endpoint's model identity when the LLM may read the transcript here: never an
+    off-machine endpoint that the settings say must get redacted text (names are the point here)."""
+    from meeting_notes.notes.generate import describe_endpoint, should_redact
+    from meeting_notes.notes.llm_client import LLMError
+
+    try:
+        endpoint = describe_endpoint(settings)
+    except (LLMError, MeetingNotesError, OSError):
+        return None
+    return None if should_redact(settings.llm, endpoint) else f"{endpoint.identity}|{LLM_PROMPT_VERSION}"
+
+
+def _llm_step(ctx: Any, run: Any, transcript: Transcript, matches: Mapping[str, Any], participants: Sequence[Participant],
+              overrides: Mapping[str, Override]) -> dict[str, Introduction]:
+    """Introductions through the notes LLM for the speakers the rules, voices and relabels left
+    unnamed; a failed call is recorded in ``run.json`` and names nobody."""
+    from meeting_notes.notes.generate import make_client, open_endpoint
+
+    rule = find_introductions(transcript, ctx.settings.speakers.intro_segments, [p.name for p in participants])
+    left = [s.id for s in transcript.speakers if s.id not in matches and s.id not in overrides and s.id not in rule]
+    if not left:
+        return {}
+    try:
+        client = make_client(ctx.settings, open_endpoint(ctx.settings))
+        found = llm_introductions(transcript, client, left, ctx.settings.speakers.intro_segments)
+    except Exception as exc:  # the names stage never fails for the LLM
+        run.extra["speaker_intros_llm"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        return {}
+    run.extra["speaker_intros_llm"] = {"asked": left, "named": sorted(found)}
+    return found
 
 
 def _previous_matches(transcript: Transcript, names: set[str] | None) -> dict[str, Any]:
@@ -529,6 +673,8 @@ __all__ = [
     "Override",
     "Participant",
     "build_speaker_map",
+    "check_llm_introductions",
+    "llm_introductions",
     "display_labels",
     "enrolled_reps_present",
     "find_introductions",

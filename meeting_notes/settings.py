@@ -567,6 +567,12 @@ class SpeakerSettings(BaseModel):
     intro_segments: int = Field(
         8, description="Self-introductions are looked for in each speaker's first this many segments."
     )
+    llm_introductions: bool = Field(
+        False,
+        description="Also ask the notes LLM for self-introductions of speakers still unnamed; a name is kept only "
+        "with a verbatim quote of that speaker's segment holding it. Off-machine endpoints that must get "
+        "redacted text are never asked.",
+    )
 
 
 class Settings(BaseSettings):

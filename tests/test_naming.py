@@ -241,7 +241,7 @@ NOTES = {
 }
 
 
-def _folder(tmp_path: Path, settings) -> tuple[Path, object]:
+def _folder(tmp_path: Path, settings, lines=EN, **speaker_settings) -> tuple[Path, object]:
     """A processed meeting as the stages leave it: asr/diarization/transcript with their records
     (fake keys), notes.json/notes.md with the notes record; then the naming stages run."""
     from meeting_notes.notes.render import render_markdown
@@ -251,7 +251,7 @@ def _folder(tmp_path: Path, settings) -> tuple[Path, object]:
     folder = tmp_path / "out" / "m-1234abcd"
     folder.mkdir(parents=True)
     ws = MeetingWorkspace(folder)
-    t = _transcript(EN)
+    t = _transcript(lines)
     turns = [SpeakerTurn(start=s.start, end=s.end, speaker=s.speaker) for s in t.segments]
     write_json(t, ws.transcript_json)
     write_json(Diarization(turns=turns, exclusive_turns=turns, speakers=[s.id for s in t.speakers]), ws.diarization_json)
@@ -262,7 +262,7 @@ def _folder(tmp_path: Path, settings) -> tuple[Path, object]:
     ws.notes_json.write_text(json.dumps(NOTES))
     ws.notes_md.write_text(render_markdown(SalesNotes.model_validate(NOTES)))
     ws.mark_done("notes", "k-notes", [ws.notes_json, ws.notes_md])
-    s = settings.model_copy(update={"speakers": SpeakerSettings(store_path=tmp_path / "speakers.sqlite")})
+    s = settings.model_copy(update={"speakers": SpeakerSettings(store_path=tmp_path / "speakers.sqlite", **speaker_settings)})
     relabel(folder, {}, s)  # the names, export, analytics and report stages, as a run would
     return folder, s
 
@@ -400,3 +400,73 @@ def test_sample_speakers_named_from_their_introductions_then_relabel_and_enroll(
     t = relabel(folder, {diane: ""}, s)
     x = next(x for x in t.speakers if x.id == diane)
     assert (x.name, x.source, x.side) == ("Diane Smith", "enrolled", "customer") and x.score >= s.speakers.match_threshold
+
+
+# ---------------------------------------------------------------- introductions through the LLM (fake server)
+
+
+def test_llm_introductions_are_kept_only_with_a_verbatim_quote_of_that_speaker(tmp_path: Path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_openai_server import FakeOpenAIServer, chat_reply
+
+    from meeting_notes.naming import llm_introductions
+    from meeting_notes.notes.llm_client import Endpoint, LLMClient
+    from meeting_notes.settings import LLMSettings
+
+    lines = [
+        (0.0, 3.0, "SPEAKER_00", "Good morning, Rachel speaking, from the finance team."),  # no rule matches this
+        (3.0, 6.0, "SPEAKER_01", "Morning. Marco on the line too."),
+        (6.0, 9.0, "SPEAKER_02", "Okay, let us start with the numbers."),
+        (9.0, 12.0, "SPEAKER_03", "Hello, Ines on my side."),
+    ]
+    t = _transcript(lines)
+    assert all(s.name is None for s in build_speaker_map(t))
+    proposals = {"introductions": [
+        {"speaker": "SPEAKER_00", "name": "Rachel", "segment_id": 0, "quote": "Rachel speaking,  from the finance team"},
+        {"speaker": "SPEAKER_01", "name": "Marco", "segment_id": 1, "quote": "Marco is on the line"},  # not verbatim
+        {"speaker": "SPEAKER_02", "name": "Marco", "segment_id": 1, "quote": "Marco on the line too"},  # not its segment
+        {"speaker": "SPEAKER_03", "name": "Inés", "segment_id": 3, "quote": "Ines on my side"},  # name not in the quote
+    ]}
+    with FakeOpenAIServer() as server:
+        server.script([chat_reply(content=json.dumps(proposals))])
+        settings = LLMSettings.model_validate({"base_url": server.base_url, "model": "fake-model", "timeout_s": 5.0,
+                                               "structured_output": "json_object", "cache": False})
+        client = LLMClient(Endpoint(server.base_url, "fake-model", "local-compatible", "test|fake-model"), settings)
+        found = llm_introductions(t, client, ["SPEAKER_00", "SPEAKER_01", "SPEAKER_02", "SPEAKER_03"])
+        sent = server.requests[0]["messages"][-1]["content"]
+    assert set(found) == {"SPEAKER_00"}
+    assert found["SPEAKER_00"].name == "Rachel" and found["SPEAKER_00"].segment_id == 0
+    assert "[0] SPEAKER_00: Good morning, Rachel speaking" in sent
+    m = {s.id: s for s in build_speaker_map(t, more_intros=found)}
+    assert (m["SPEAKER_00"].name, m["SPEAKER_00"].source, m["SPEAKER_00"].evidence.segment_id) == ("Rachel", "introduced", 0)
+    assert m["SPEAKER_01"].label == "Speaker 2"
+
+
+def test_names_stage_asks_the_llm_for_speakers_left_unnamed(tmp_path: Path, settings):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fake_openai_server import FakeOpenAIServer, chat_reply, error_reply
+
+    from meeting_notes.settings import LLMSettings
+
+    lines = [(0.0, 3.0, "SPEAKER_00", "Hi, I'm Tom from Acme."), (3.0, 6.0, "SPEAKER_01", "Morning, Rachel speaking.")]
+    reply = {"introductions": [{"speaker": "SPEAKER_01", "name": "Rachel", "segment_id": 1, "quote": "Rachel speaking."}]}
+    with FakeOpenAIServer() as server:
+        server.script([chat_reply(content=json.dumps(reply))])
+        llm = LLMSettings.model_validate({"base_url": server.base_url, "model": "fake-model", "timeout_s": 5.0,
+                                          "structured_output": "json_object", "cache": False, "max_retries": 0})
+        folder, _ = _folder(tmp_path, settings.model_copy(update={"llm": llm}), lines, llm_introductions=True)
+        asked = server.requests[0]["messages"][-1]["content"]
+    t = read_json(Transcript, folder / "transcript.json")
+    assert [(s.name, s.source) for s in t.speakers] == [("Tom", "introduced"), ("Rachel", "introduced")]
+    assert "SPEAKER_01" in asked and "SPEAKER_00" not in asked  # only the speaker the rules left unnamed
+    # a failing endpoint names nobody and fails nothing
+    with FakeOpenAIServer() as server:
+        server.responder = lambda request: error_reply(500, "down")
+        llm = llm.model_copy(update={"base_url": server.base_url})
+        folder, _ = _folder(tmp_path / "b", settings.model_copy(update={"llm": llm}), lines, llm_introductions=True)
+    t = read_json(Transcript, folder / "transcript.json")
+    assert [s.label for s in t.speakers] == ["Tom", "Speaker 2"]
