@@ -216,6 +216,20 @@ def _side_badge(side: str, t: Mapping[str, str]) -> str:
     return f'<span class="side {side}">{_e(t[side])}</span>'
 
 
+def _name_source(entry: Any) -> tuple[str, str] | None:
+    """Why a speaker has its name (the speaker map's source): a tooltip, and a link to the
+    segment where they said it."""
+    if entry is None or not entry.source:
+        return None
+    text = {"enrolled": f"enrolled voice (similarity {entry.score or 0:.2f})", "manual": "named by hand (relabel)"}.get(
+        entry.source, entry.source)
+    link = ""
+    if entry.evidence is not None:
+        text = f"{entry.source}: \u201c{entry.evidence.quote}\u201d"
+        link = f' <a class="intro" href="#seg-{int(entry.evidence.segment_id)}">\u2197</a>'
+    return text, link
+
+
 def _header(
     transcript: Transcript, notes: Mapping[str, Any] | None, run: Mapping[str, Any] | None,
     speakers: _Speakers, t: Mapping[str, str], lang: str,
@@ -232,10 +246,13 @@ def _header(
     meta.append(f"<li>{_e(t['duration'])}: <b>{fmt_time(transcript.audio.duration)}</b></li>")
     people = []
     any_side = any(speakers.side(s) != "unknown" for s in speakers.ids)
+    mapped = {x.id: x for x in transcript.speakers}
     for spk in speakers.ids:
         badge = _side_badge(speakers.side(spk), t) if any_side else ""
+        why = _name_source(mapped.get(spk))
         people.append(
-            f'<li><span class="sw b{speakers.index(spk) % N_COLOURS}"></span>{_e(speakers.name(spk, lang))} {badge}</li>'
+            f'<li{" title=" + chr(34) + _e(why[0]) + chr(34) if why else ""}><span class="sw b{speakers.index(spk) % N_COLOURS}"></span>'
+            f'{_e(speakers.name(spk, lang))} {badge}{why[1] if why else ""}</li>'
         )
     for p in notes.get("participants") or []:
         if not isinstance(p, dict) or not p.get("name"):

@@ -278,6 +278,8 @@ def test_relabel_rerenders_every_output_and_keeps_the_model_stages(tmp_path: Pat
     ws = MeetingWorkspace(folder)
     assert "**Tom**" in ws.markdown.read_text() and "Speaker 2: " in ws.srt.read_text()
     assert "owner: Speaker 2" in ws.notes_md.read_text()
+    report = ws.report_html.read_text()
+    assert 'class="intro" href="#seg-0"' in report and "introduced: \u201cHi, I&#x27;m Tom from Acme.\u201d" in report
     before = _state(folder)
     t = relabel(folder, {"SPEAKER_01": "Kenji Sato"}, s, side="customer")
     after = _state(folder)
