@@ -657,9 +657,12 @@ def name_notes_md(workspace: Any) -> bool:
     ws = workspace
     if not (ws.notes_json.is_file() and ws.transcript_json.is_file()):
         return False
-    transcript = read_json(Transcript, ws.transcript_json)
-    raw = json.loads(ws.notes_json.read_text(encoding="utf-8"))
-    named = SalesNotes.model_validate(name_notes(raw, display_labels(transcript)))
+    try:
+        transcript = read_json(Transcript, ws.transcript_json)
+        raw = json.loads(ws.notes_json.read_text(encoding="utf-8"))
+        named = SalesNotes.model_validate(name_notes(raw, display_labels(transcript)))
+    except (OSError, ValueError):  # notes from another version, damaged: left as the notes stage wrote them
+        return False
     text = render_markdown(named)
     if ws.notes_md.is_file() and ws.notes_md.read_text(encoding="utf-8") == text:
         return True

@@ -472,3 +472,13 @@ def test_names_stage_asks_the_llm_for_speakers_left_unnamed(tmp_path: Path, sett
         folder, _ = _folder(tmp_path / "b", settings.model_copy(update={"llm": llm}), lines, llm_introductions=True)
     t = read_json(Transcript, folder / "transcript.json")
     assert [s.label for s in t.speakers] == ["Tom", "Speaker 2"]
+
+
+def test_damaged_notes_are_left_alone(tmp_path: Path, settings):
+    from meeting_notes.naming import name_notes_md
+
+    folder, _ = _folder(tmp_path, settings)
+    ws = MeetingWorkspace(folder)
+    ws.notes_json.write_text('{"next_steps": "not a list"')
+    before = ws.notes_md.read_bytes()
+    assert name_notes_md(ws) is False and ws.notes_md.read_bytes() == before
