@@ -105,7 +105,8 @@ def relabel(
         overrides = read_overrides(ws.root)
         for spk, name in names.items():
             if name:
-                overrides[spk] = Override(name, side if side in ("seller", "customer", "unknown") else None)
+                kept = overrides[spk].side if spk in overrides else None  # a side given before stays
+                overrides[spk] = Override(name, side if side in ("seller", "customer", "unknown") else kept)
             else:
                 overrides.pop(spk, None)
         write_overrides(ws.root, overrides)
@@ -150,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     for s in transcript.speakers:
-        src = f"{s.source}" + (f" {s.score:.2f}" if s.source == "enrolled" and s.score is not None else "")
+        src = f"{s.source or '-'}" + (f" {s.score:.2f}" if s.source == "enrolled" and s.score is not None else "")
         print(f"{s.id:<12} {s.label or '':<28} {s.side:<9} {src}")
     return EXIT_OK
 

@@ -301,8 +301,8 @@ def test_relabel_rerenders_every_output_and_keeps_the_model_stages(tmp_path: Pat
     # the rendering stages re-ran under new keys
     for stage in ("names", "export", "analytics"):
         assert after[stage]["key"] != before[stage]["key"], stage
-    # the same relabel again changes nothing
-    relabel(folder, {"SPEAKER_01": "Kenji Sato"}, s, side="customer")
+    # the same relabel again changes nothing (a side given before stays when none is given)
+    relabel(folder, {"SPEAKER_01": "Kenji Sato"}, s)
     assert _state(folder) == after
     # dropping the manual name gives the speaker back its number
     t = relabel(folder, {"SPEAKER_01": ""}, s)
