@@ -47,9 +47,13 @@ GRIDS: dict[str, tuple[dict, str, list[float]]] = {
     "multiscale-min-cluster": ({}, "multiscale_min_cluster_size", [3, 4, 6, 8]),
     "multiscale-merge": ({}, "multiscale_merge_threshold", [0.6, 0.7, 0.75, 0.8, 0.875]),
     "multiscale-vote": ({}, "multiscale_vote_weight", [0.0, 0.25, 0.5, 0.75, 1.0]),
+    "multiscale-min-alone": ({}, "multiscale_min_alone", [0.4, 0.5, 0.6, 0.7, 0.8]),
+    "multiscale-hop": ({}, "multiscale_hop_s", [0.25, 0.5, 0.75]),
+    "multiscale-relabel": ({}, "multiscale_frame_relabel", [False, True]),
+    "multiscale-long-weight": ({}, "multiscale_long_weight", [0.0, 0.25, 0.5, 0.75]),
 }
 #: grids run when --methods is not given
-DEFAULT_METHODS = "multiscale,multiscale-min-cluster,multiscale-merge,multiscale-vote,agglomerative"
+DEFAULT_METHODS = "multiscale,multiscale-min-cluster,multiscale-merge,multiscale-vote,multiscale-min-alone,multiscale-hop,multiscale-relabel,multiscale-long-weight"
 
 
 def grid_update(name: str, value: float) -> dict:

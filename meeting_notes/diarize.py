@@ -411,6 +411,7 @@ def make_clustering(cfg: DiarizationSettings) -> SpeakerClustering:
         short_config=short_clustering_config(cfg),
         vote_weight=cfg.multiscale_vote_weight,
         frame_relabel=cfg.multiscale_frame_relabel,
+        long_weight=cfg.multiscale_long_weight,
     )
 
 

@@ -190,6 +190,11 @@ class DiarizationSettings(BaseModel):
         description="Multi-scale: weight of the short-window vote against the 10 s embedding's cosine "
         "to the speaker centroid when a window's local speaker is assigned.",
     )
+    multiscale_long_weight: float = Field(
+        0.0,
+        description="Multi-scale: share of the 10 s embedding's cosine in the short-window affinity "
+        "(each window fused with the 10 s embedding it was pooled from); 0 = short windows alone.",
+    )
     multiscale_frame_relabel: bool = Field(
         True, description="Multi-scale: frames covered by short windows take the speaker those windows were clustered into."
     )

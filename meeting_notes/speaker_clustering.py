@@ -326,6 +326,7 @@ class SpeakerClustering(BaseClustering):
         min_short_windows: int = 10,
         frame_relabel: bool = False,
         relabel_min_votes: int = 1,
+        long_weight: float = 0.0,
     ):
         super().__init__(metric="cosine", constrained_assignment=constrained_assignment)
         self.config = config
@@ -345,6 +346,10 @@ class SpeakerClustering(BaseClustering):
         self.frame_labels: np.ndarray | None = None
         #: a frame changes speaker only when at least this many of its short windows say so
         self.relabel_min_votes = relabel_min_votes
+        #: multi-scale affinity: each short window is clustered on its own embedding fused with
+        #: the 10 s embedding of the pair it was pooled from; cosine of the fused vector =
+        #: (1 - long_weight) x short-window cosine + long_weight x 10 s cosine
+        self.long_weight = long_weight
         #: > 0: when at least this many 10 s windows each hold two (or more) local speakers who
         #: both talk alone >= 2 s, the recording has at least that many speakers (the
         #: segmentation model tells voices apart inside a window): a lower bound on the count.
@@ -421,7 +426,10 @@ class SpeakerClustering(BaseClustering):
             if max_clusters is not None and np.isfinite(max_clusters):
                 bound = min(bound, int(max_clusters))
             min_clusters = max(min_clusters or 1, bound)
-        labels = cluster_embeddings(short.embeddings, self.short_config, num_clusters, min_clusters, max_clusters)
+        x = short.embeddings
+        if self.long_weight > 0:
+            x = fuse_scales(short, embeddings, self.long_weight)
+        labels = cluster_embeddings(x, self.short_config, num_clusters, min_clusters, max_clusters)
         ok = labels >= 0
         k = int(labels[ok].max()) + 1
         w, c, s = short.links.T
@@ -463,6 +471,21 @@ class SpeakerClustering(BaseClustering):
                 short, np.where(labels >= 0, remap[np.clip(labels, 0, k - 1)], -2), hard, segmentations, self.relabel_min_votes
             )
         return hard, score[..., used], centroids[used].astype(np.float32)
+
+
+def fuse_scales(short, embeddings: np.ndarray, long_weight: float) -> np.ndarray:
+    """(windows, 2 x dim): each short window's unit embedding x sqrt(1 - w) next to the unit 10 s
+    embedding of its source pair x sqrt(w) (zeros where that pair has none), so that the cosine of
+    two fused rows is the weighted sum of the two scales' cosines."""
+    dim = embeddings.shape[2]
+    s_unit = np.nan_to_num(short.embeddings.astype(np.float64))
+    s_unit = s_unit / np.maximum(np.linalg.norm(s_unit, axis=1, keepdims=True), 1e-12)
+    c, sp = short.source[:, 0], short.source[:, 1]
+    long = np.nan_to_num(embeddings[c, sp].astype(np.float64)).reshape(-1, dim)
+    long = long / np.maximum(np.linalg.norm(long, axis=1, keepdims=True), 1e-12)
+    out = np.concatenate([np.sqrt(1 - long_weight) * s_unit, np.sqrt(long_weight) * long], axis=1)
+    out[~np.isfinite(short.embeddings).all(axis=1)] = np.nan
+    return out
 
 
 def frame_labels(short, window_labels: np.ndarray, hard: np.ndarray, segmentations, min_votes: int = 1) -> np.ndarray:
