@@ -276,6 +276,8 @@ class FastSpeakerDiarization(SpeakerDiarization):
                     pooled = model.pool(feats, weights=weights).cpu().numpy()
                 short.embeddings[[w for w, _ in batch]] = pooled
                 short.done = batch[-1][0] + 1
+                if upto is None and short.done < len(short.starts):  # on its own: keep memory bounded
+                    source.release_before(int(round(short.starts[short.done] * sr)) // hop)
 
     def _embed_per_chunk(self, file, segmentations, masks, active, chunk_ids, embeddings, hook) -> None:
         model: CamPlusPlus = self._embedding.model_
