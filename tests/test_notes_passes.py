@@ -435,3 +435,40 @@ def test_japanese_deciders_by_rule() -> None:
     people = PeopleResult(True, "ゲンバテック", Account(), [Participant(name="森", side="seller")], [], {"SPEAKER_00": "森"})
     got = [(d.name, d.role, d.evidence[0].segment_ids) for d in deciders_by_rule(run, people)]
     assert got == [("丸山", "社長", [1]), ("工場長", "", [2]), ("役員会", "", [2])]
+
+
+def test_sides_follow_the_companies_people_name_not_the_models_guess(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    """The 1.5B model put the customer's people on the seller's side; their own introductions
+    and the account's name put them back, so their budget stays a budget and their decision
+    line is read."""
+    lines = [
+        ("SPEAKER_00", "本日はお時間いただきありがとうございます。株式会社テーブルスマートの小川です。"),
+        ("SPEAKER_01", "みどり亭の高橋です。経営企画部の部長をしています。"),
+        ("SPEAKER_01", "今期の設備投資の枠として、全店で二千万を確保しています。"),
+        ("SPEAKER_01", "財務担当の藤田専務が最終的に判断します。"),
+        ("SPEAKER_00", "弊社の料金は月額六十万円です。来週水曜に本店でデモをいたします。"),
+    ]
+
+    def responder(request: dict[str, Any]) -> Reply:
+        props = _schema(request).get("properties", {})
+        if "seller_company" in props:
+            return chat_reply(json.dumps({
+                "sales": True, "seller_company": "テーブルスマート", "account": "みどり亭",
+                "people": [
+                    {"name": "小川", "company": "テーブルスマート", "role": "", "side": "seller", "speaker": "SPEAKER_00", "seg": 0},
+                    {"name": "高橋", "company": "", "role": "部長", "side": "seller", "speaker": "", "seg": 1},
+                ],
+                "deciders": [],
+            }))
+        if all(re.fullmatch(r"[MN]\d+", k) for k in props):
+            return chat_reply(json.dumps({k: ("budget" if k.startswith("M") else "step") for k in props}))
+        if "competitors" in props:
+            return chat_reply(json.dumps({"competitors": []}))
+        return chat_reply(json.dumps({"title": "", "summary": "", "needs": [], "objections": [], "process": [], "risks": [], "questions": [], "stage": "unknown", "stage_reason": "", "stage_seg": -1}))
+
+    server.responder = responder
+    notes = run_notes(server, tmp_path, make_transcript(lines, "ja")).notes
+    sides = {p.name: (p.company, p.side) for p in notes.participants}
+    assert sides == {"小川": ("株式会社テーブルスマート", "seller"), "高橋": ("みどり亭", "customer")}
+    assert [b.text for b in notes.budget] == ["今期の設備投資の枠として、全店で二千万を確保しています。"]
+    assert [d.name for d in notes.decision_makers] == ["藤田"]

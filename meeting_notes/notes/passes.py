@@ -442,10 +442,10 @@ def self_introductions(run: PassRun, known: Iterable[str] = ()) -> list[Introduc
 
 def _same_person(a: str, b: str) -> bool:
     na, nb = normalize(a), normalize(b)
+    if na and na == nb:
+        return True  # also one-character names (「森」)
     if len(na) < 2 or len(nb) < 2:
         return False
-    if na == nb:
-        return True
     ta, tb = a.split(), b.split()
     return bool(ta and tb) and (ta[0] == tb[0] or ta[-1] == tb[-1]) if (len(ta) > 1 or len(tb) > 1) else (na in nb or nb in na)
 
@@ -500,6 +500,10 @@ def people_pass(run: PassRun) -> PeopleResult:
             continue
         if intro.self_named or intro.speaker not in speakers:
             speakers[intro.speaker] = match.name
+        if intro.company and _said(intro.company, run.texts) and not ROLE_WORDS.search(intro.company):
+            # 「丸山建設の西村です」: the company they name beats the model's guess.
+            k = people.index(match)
+            people[k] = match.model_copy(update={"company": intro.company})
     # A speaker who says 弊社 / "here at" / "our product" is the seller.
     own = {run.speakers.get(i, "") for i, t in run.texts.items() if SELLER_WORDS.search(t)} - {""}
     for i, p in enumerate(people):
@@ -522,10 +526,15 @@ def people_pass(run: PassRun) -> PeopleResult:
             p.company for p in people if p.company and p.side == "customer" and not (seller and _overlaps(p.company, seller))
         )
         account_name = next((c for c, _ in companies.most_common() if _said(c, run.texts)), "")
-    if account_name:
-        for i, p in enumerate(people):
-            if p.side == "unknown" and p.company and _overlaps(p.company, account_name):
-                people[i] = p.model_copy(update={"side": "customer"})
+    # Sides by company where the company says it: the 1.5B model put customers who named the
+    # customer's company on the seller's side (ja_restaurant_order, ja_construction_site).
+    for i, p in enumerate(people):
+        if not p.company:
+            continue
+        is_seller = bool(seller) and _overlaps(p.company, seller)
+        is_customer = bool(account_name) and _overlaps(p.company, account_name)
+        if is_seller != is_customer:
+            people[i] = p.model_copy(update={"side": "seller" if is_seller else "customer"})
     account = Account(name=account_name, evidence=run.evidence(-1, account_name) if account_name else [])
     seller_names = {normalize(p.name) for p in people if p.side == "seller"}
     deciders = [
