@@ -154,7 +154,7 @@ class PeopleOut(_Out):
 
 
 class MoneyOut(_Out):
-    """One label per candidate amount: {"M1": "price", "M2": "budget", ...}."""
+    """One label per candidate: {"M1": "price", "M2": "budget", ...} (money, next steps)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -325,6 +325,20 @@ class PassRun:
             raise
         self.statuses[name] = "ok"
         return result.value
+
+    def label(self, name: str, question: str, ids: list[str], values: tuple[str, ...]) -> dict[str, str] | None:
+        """One pass that gives each candidate id one of ``values`` (every id required); None
+        (recorded) when the answer stays invalid."""
+        schema = {
+            "type": "object",
+            "properties": {i: {"enum": list(values)} for i in ids},
+            "required": list(ids),
+            "additionalProperties": False,
+        }
+        out: MoneyOut | None = self.ask(name, question, MoneyOut, schema)
+        if out is None:
+            return None
+        return {k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]}
 
     # evidence --------------------------------------------------------------------------
     def find_segment(self, key: str, prefer: int = -1) -> int:
@@ -708,16 +722,10 @@ def money_pass(run: PassRun, people: PeopleResult | None = None) -> tuple[list[T
     run.info["money_rule_labels"] = dict(labels)
     if undecided:
         question = run.prompts.questions["money"].replace("{candidates}", _candidate_lines(undecided, False))
-        schema = {
-            "type": "object",
-            "properties": {c.id: {"enum": list(MONEY_LABELS)} for c in undecided},
-            "required": [c.id for c in undecided],
-            "additionalProperties": False,
-        }
-        out: MoneyOut | None = run.ask("money", question, MoneyOut, schema)
-        if out is None:
+        answer = run.label("money", question, [c.id for c in undecided], MONEY_LABELS)
+        if answer is None:
             return [], []
-        labels.update({k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]})
+        labels.update(answer)
     else:
         run.statuses["money"] = "rules"
     seller_names = {p.name for p in people.participants if p.side == "seller"} if people else set()
@@ -995,15 +1003,7 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
             who = people.speakers.get(run.speakers.get(c.seg, ""), "") or run.speakers.get(c.seg, "") or "?"
             lines.append(f'{c.id} [{c.seg}] {who}{sep}"{_context(c.sentence, c.due or c.sentence[:20])}"')
         question = run.prompts.questions["next_steps"].replace("{candidates}", "\n".join(lines))
-        schema = {
-            "type": "object",
-            "properties": {c.id: {"enum": list(STEP_LABELS)} for c in undecided},
-            "required": [c.id for c in undecided],
-            "additionalProperties": False,
-        }
-        out: MoneyOut | None = run.ask("next_steps", question, MoneyOut, schema)
-        if out is not None:
-            labels.update({k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]})
+        labels.update(run.label("next_steps", question, [c.id for c in undecided], STEP_LABELS) or {})
     else:
         run.statuses["next_steps"] = "rules"
     run.info["step_labels"] = {k: v for k, v in labels.items()}
