@@ -153,7 +153,7 @@ class PeopleOut(_Out):
     deciders: list[DeciderOut] = _lim(4)
 
 
-class MoneyOut(_Out):
+class LabelsOut(_Out):
     """One label per candidate: {"M1": "price", "M2": "budget", ...} (money, next steps)."""
 
     model_config = ConfigDict(extra="allow")
@@ -167,17 +167,6 @@ class CompetitorOut(_Out):
 
 class CompetitorsOut(_Out):
     competitors: list[CompetitorOut] = _lim(6)
-
-
-class StepOut(_Out):
-    action: str
-    owner: str = ""
-    due: str = ""
-    seg: int = -1
-
-
-class StepsOut(_Out):
-    steps: list[StepOut] = _lim(8)
 
 
 class ItemOut(_Out):
@@ -335,7 +324,7 @@ class PassRun:
             "required": list(ids),
             "additionalProperties": False,
         }
-        out: MoneyOut | None = self.ask(name, question, MoneyOut, schema)
+        out: LabelsOut | None = self.ask(name, question, LabelsOut, schema)
         if out is None:
             return None
         return {k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]}
