@@ -581,14 +581,9 @@ def _decider_entities(text: str, persons: list[str]) -> list[tuple[str, str, int
     a role next to each other are one decider."""
     found: list[tuple[str, str, int]] = []
     for name in persons:
-        for form in dict.fromkeys([name, name.split()[0]]):
-            if len(form) < 2:
-                continue
-            pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
-            m = re.search(pattern, text)
-            if m:
-                found.append((name, "", m.start()))
-                break
+        at = _name_position(text, name)
+        if at >= 0:
+            found.append((name, "", at))
     for m in (*_JA_TITLED.finditer(text), *_EN_TITLED.finditer(text)):
         name = m.group(1) or m.group(2)
         if name not in _NOT_NAMES and name.split()[0] not in _STOP_TITLE_WORDS and not any(_overlaps(name, f[0]) for f in found):
@@ -946,16 +941,20 @@ def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
 def _first_name_in(text: str, names: list[str], skip: str = "") -> str:
     """The first participant named in ``text`` (full name or first word, on word boundaries;
     as a whole token in Japanese), other than ``skip``."""
-    for name in names:
-        if not name or name == skip:
+    return next((name for name in names if name and name != skip and _name_position(text, name) >= 0), "")
+
+
+def _name_position(text: str, name: str) -> int:
+    """Where ``name`` (whole, else its first word) is said in ``text``, on word boundaries (as
+    a whole token in Japanese); -1 when it is not."""
+    for form in dict.fromkeys([name, name.split()[0]] if name.split() else []):
+        if len(form) < 2:
             continue
-        for form in dict.fromkeys([name, name.split()[0]]):
-            if len(form) < 2:
-                continue
-            pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
-            if re.search(pattern, text):
-                return name
-    return ""
+        pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
+        m = re.search(pattern, text)
+        if m:
+            return m.start()
+    return -1
 
 
 _LEAD_FILLER = re.compile(
