@@ -329,7 +329,7 @@ def side_of_company(company: str | None, seller_companies: Sequence[str], accoun
     return "unknown"
 
 
-def _same_person(said: str, full: str) -> bool:
+def same_person(said: str, full: str) -> bool:
     """``said`` (an introduced name) is ``full`` (a participant's name) or a whole part of it."""
     a = unicodedata.normalize("NFKC", said).casefold().replace(" ", "")
     b_tokens = [unicodedata.normalize("NFKC", t).casefold() for t in _name_tokens(full)]
@@ -397,7 +397,7 @@ def build_speaker_map(
     taken: set[str] = {m.name.casefold() for m in matches.values()} | {o.name.casefold() for o in overrides.values()}
 
     def participant_for(name: str) -> Participant | None:
-        found = [p for p in participants if _same_person(name, p.name)]
+        found = [p for p in participants if same_person(name, p.name)]
         return found[0] if len(found) == 1 else None
 
     def side_for_name(name: str) -> str:
@@ -483,7 +483,7 @@ def enrolled_reps_present(hints: Mapping[str, Any] | None, profiles: Sequence[An
     """Names of enrolled reps (role ``rep``) that the sidecar lists as participants."""
     people = parse_participants(hints)
     reps = [p for p in profiles if getattr(p, "role", None) == "rep"]
-    return sorted({r.name for r in reps if any(_same_person(x.name, r.name) or _same_person(r.name, x.name) for x in people)})
+    return sorted({r.name for r in reps if any(same_person(x.name, r.name) or same_person(r.name, x.name) for x in people)})
 
 
 def with_enrolled_min_speakers(options: Any, profiles: Sequence[Any]) -> Any:
@@ -682,6 +682,7 @@ __all__ = [
     "enrolled_reps_present",
     "find_introductions",
     "introductions_in",
+    "same_person",
     "name_notes",
     "name_notes_md",
     "names_stage",

@@ -30,6 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from meeting_notes.naming import introductions_in, same_person
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.llm_client import LLMClient, LLMError
@@ -424,8 +425,6 @@ def self_introductions(run: PassRun, known: Iterable[str] = ()) -> list[Introduc
     """Names the speakers give themselves in their first lines (the rules of
     :func:`meeting_notes.naming.introductions_in`, ``known`` names accepted in 「Xです」), and
     names said first in a line ("Josh here", "Karen O'Neill, VP of ...")."""
-    from meeting_notes.naming import introductions_in
-
     seen: dict[str, int] = {}
     out: list[Introduction] = []
     for sid in sorted(run.texts):
@@ -441,16 +440,6 @@ def self_introductions(run: PassRun, known: Iterable[str] = ()) -> list[Introduc
                 found.append(Introduction(label, name, "", sid, False))
         out.extend(found[:1])
     return out
-
-
-def _same_person(a: str, b: str) -> bool:
-    na, nb = normalize(a), normalize(b)
-    if na and na == nb:
-        return True  # also one-character names (「森」)
-    if len(na) < 2 or len(nb) < 2:
-        return False
-    ta, tb = a.split(), b.split()
-    return bool(ta and tb) and (ta[0] == tb[0] or ta[-1] == tb[-1]) if (len(ta) > 1 or len(tb) > 1) else (na in nb or nb in na)
 
 
 @dataclass
@@ -492,7 +481,7 @@ def people_pass(run: PassRun) -> PeopleResult:
         seller = ""
     # Who is who by the speakers' own introductions, which beat the model's speaker labels.
     for intro in self_introductions(run, [p.name for p in people]):
-        match = next((p for p in people if _same_person(p.name, intro.name)), None)
+        match = next((p for p in people if same_person(intro.name, p.name) or same_person(p.name, intro.name)), None)
         if match is None and intro.self_named:
             match = Participant(
                 name=intro.name, company=intro.company, side="unknown",
