@@ -983,7 +983,7 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
         labels.update(run.label("next_steps", question, [c.id for c in undecided], STEP_LABELS) or {})
     else:
         run.statuses["next_steps"] = "rules"
-    run.info["step_labels"] = {k: v for k, v in labels.items()}
+    run.info["step_labels"] = dict(labels)
 
     names = [p.name for p in people.participants if p.name]
 
