@@ -17,7 +17,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.deployments import run_deployment
 
 from meeting_notes.audio import AUDIO_EXTENSIONS
-from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate, read_sidecar
+from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate, options_with_sidecar
 from meeting_notes.model_registry import file_sha256
 from meeting_notes.context import ProcessOptions
 from meeting_notes.schema import RunInfo, read_json
@@ -80,11 +80,10 @@ def handle_ready_file(
     if item is None:
         return {"file": str(path), "status": outcome}
     try:
-        sidecar = read_sidecar(item.path)
+        options = options_with_sidecar(item.path, base)
     except Exception as exc:
         inbox.fail(item, f"{type(exc).__name__}: {exc}")
         return {"file": str(path), "status": "failed", "error": str(exc)}
-    options = sidecar.apply(base) if sidecar else base
     params = flow_parameters(item.path, out_dir, options, str(inbox.layout.root), item.claim_id)
     return dispatch(params, item.idempotency_key, deployment)
 
@@ -157,11 +156,10 @@ def nightly_batch(
     results = []
     for path in batch_candidates(Path(source_dir)):
         try:
-            sidecar = read_sidecar(path)
+            options = options_with_sidecar(path, ProcessOptions(notes=notes))
         except Exception as exc:
             results.append({"file": str(path), "status": "failed", "error": str(exc)})
             continue
-        options = sidecar.apply(ProcessOptions(notes=notes)) if sidecar else ProcessOptions(notes=notes)
         meeting_id, done = already_done(path, out, options)
         if done:
             results.append({"file": str(path), "status": "skipped", "meeting_id": meeting_id})

@@ -30,7 +30,8 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
         help="Transcribe, diarize and (unless --no-notes) write sales notes for recordings.",
         description="Process one or more recordings. Each one gets a folder DIR/<meeting_id>/ "
         "with transcript.json, diarization.rttm, transcript.srt/.vtt/.md and run.json "
-        "(and notes.json/notes.md unless --no-notes). A failed file does not stop the others; "
+        "(and notes.json/notes.md unless --no-notes). A recording's sidecar AUDIO.meeting.json (title, date, "
+        "participants, account, language, speaker count, CRM ids) is read as the inbox reads it. A failed file does not stop the others; "
         "re-running resumes after the last finished stage.",
     )
     p.add_argument("audio", nargs="+", type=Path, metavar="AUDIO", help="Recording(s): wav, flac, mp3, m4a, ogg, opus, webm, mp4, ...")
@@ -42,17 +43,24 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="NAME_OR_PATH", help="Whisper model: registry name (base, tiny.en), CTranslate2 folder, or hub name.")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None)
     p.add_argument("--no-notes", action="store_true", help="Skip the LLM sales-notes step.")
+    p.add_argument("--sidecar", type=Path, metavar="FILE",
+                   help="The meeting's sidecar (participants, account, date, CRM ids...) when it is not AUDIO.meeting.json "
+                   "beside the recording (read by default); one AUDIO only. Flags given here win over its language and speaker count.")
     p.add_argument("--json", action="store_true", help="JSON lines on stdout even on a terminal.")
     p.set_defaults(func=_process)
 
 
 def _process(args: argparse.Namespace) -> int:
+    from meeting_notes.inbox import options_with_sidecar
     from meeting_notes.pipeline import ProcessOptions, process_meeting
     from meeting_notes.progress import make_progress
     from meeting_notes.settings import get_settings
 
     if args.min_speakers and args.max_speakers and args.min_speakers > args.max_speakers:
         print("error: --min-speakers is larger than --max-speakers", file=sys.stderr)
+        return EXIT_USAGE
+    if args.sidecar is not None and len(args.audio) > 1:
+        print("error: --sidecar names the sidecar of one recording: give one AUDIO", file=sys.stderr)
         return EXIT_USAGE
     settings = get_settings()
     options = ProcessOptions(
@@ -71,7 +79,9 @@ def _process(args: argparse.Namespace) -> int:
         progress.start_file(index, total, str(path))
         result: dict[str, object] = {"input": str(path)}
         try:
-            run = process_meeting(path, args.out, options, settings, on_stage=progress.stage)
+            # the sidecar beside the recording (or --sidecar), read as the inbox and the batch read it
+            run = process_meeting(path, args.out, options_with_sidecar(path, options, args.sidecar), settings,
+                                  on_stage=progress.stage)
         except InputError as exc:
             failures += 1
             result.update(status="failed", error=str(exc), error_type=type(exc).__name__)

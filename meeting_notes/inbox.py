@@ -109,11 +109,14 @@ class MeetingSidecar(BaseModel):
         return {k: v for k, v in out.items() if v not in (None, [], {})}
 
     def apply(self, options: ProcessOptions) -> ProcessOptions:
-        """``options`` with the sidecar's language, speaker count and hints filled in."""
+        """``options`` with the sidecar's language, speaker count and hints filled in. What
+        ``options`` already says wins (a CLI flag over the sidecar): its language, and any speaker
+        count it gives (``num``/``min``/``max``) over the sidecar's ``num_speakers``."""
+        counted = options.num_speakers or options.min_speakers or options.max_speakers
         return replace(
             options,
-            language=self.language or options.language,
-            num_speakers=self.expected_speakers or options.num_speakers,
+            language=options.language or self.language,
+            num_speakers=options.num_speakers if counted else self.expected_speakers,
             hints={**options.hints, **self.hints()},
         )
 
@@ -132,15 +135,40 @@ def read_sidecar(audio: Path) -> MeetingSidecar | None:
     if kind == "other":
         raise SidecarError(f"{path.name} is not a regular file (a symbolic link?): not read.")
     try:
-        raw = path.read_text(encoding="utf-8")
+        return read_sidecar_file(path)
     except FileNotFoundError:
         return None
+
+
+def read_sidecar_file(path: Path) -> MeetingSidecar:
+    """The sidecar in the file ``path`` (one named by hand: ``process --sidecar``);
+    :class:`FileNotFoundError` when there is none, :class:`SidecarError` when it is invalid."""
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise
     except (OSError, UnicodeDecodeError) as exc:
         raise SidecarError(f"{path.name} cannot be read: {exc}") from exc
     try:
         return MeetingSidecar.model_validate(json.loads(raw))
     except (json.JSONDecodeError, ValidationError) as exc:
         raise SidecarError(f"{path.name} is not a valid meeting sidecar: {exc}") from exc
+
+
+def options_with_sidecar(audio: Path, options: ProcessOptions, sidecar: Path | None = None) -> ProcessOptions:
+    """``options`` for the recording ``audio`` with its sidecar applied (:meth:`MeetingSidecar.apply`):
+    the ``<audio>.meeting.json`` beside it, or the file ``sidecar`` when one is named (then it
+    must exist). Unchanged when there is none; :class:`SidecarError` when it is invalid. The one
+    way a sidecar is read: ``meeting-notes process``, the inbox and the nightly batch."""
+    if sidecar is not None:
+        try:
+            found: MeetingSidecar | None = read_sidecar_file(sidecar)
+        except FileNotFoundError as exc:
+            raise SidecarError(f"the sidecar {sidecar} does not exist.") from exc
+    else:
+        found = read_sidecar(Path(audio))
+    return found.apply(options) if found is not None else options
 
 
 def is_regular_file(path: Path) -> bool:

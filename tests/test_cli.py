@@ -61,3 +61,81 @@ def test_models_command_lists_the_registry(tmp_path: Path) -> None:
     for name in ("tiny.en", "base", "segmentation-3.0", "campplus"):
         line = next(line for line in proc.stdout.splitlines() if line.startswith(name + " "))
         assert "UNAVAILABLE" not in line
+
+
+def _fake_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[Path, object]]:
+    """``process_meeting`` replaced by a recorder of what the CLI asked for (no models run)."""
+    from meeting_notes import pipeline
+    from meeting_notes.schema import RunInfo
+
+    calls: list[tuple[Path, object]] = []
+
+    def fake(path, out_dir, options, settings, on_stage=None):  # type: ignore[no-untyped-def]
+        calls.append((Path(path), options))
+        return RunInfo(meeting_id=Path(path).stem, started_at="now", status="done")
+
+    monkeypatch.setattr(pipeline, "process_meeting", fake)
+    monkeypatch.setenv("MEETING_NOTES_CACHE_DIR", str(tmp_path / "cache"))
+    return calls
+
+
+SIDECAR = {
+    "meeting_id": "acme-2026-11-20", "title": "Acme renewal", "date": "2026-11-20", "account": "Acme KK",
+    "participants": ["Kenji Sato (Acme)", {"name": "Ann Lee", "company": "Helix", "role": "AE"}],
+    "num_speakers": 3, "language": "ja", "crm_ids": {"opportunity_id": "006XX"},
+}
+
+
+def test_process_reads_the_sidecar_beside_each_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    from meeting_notes.cli import main
+    from meeting_notes.naming import with_enrolled_min_speakers
+
+    calls = _fake_process(monkeypatch, tmp_path)
+    with_sidecar, plain, broken = tmp_path / "acme.m4a", tmp_path / "other.wav", tmp_path / "broken.wav"
+    for audio in (with_sidecar, plain, broken):
+        audio.write_bytes(b"audio")
+    (tmp_path / "acme.m4a.meeting.json").write_text(json.dumps(SIDECAR), encoding="utf-8")
+    (tmp_path / "broken.wav.meeting.json").write_text('{"langauge": "en"}', encoding="utf-8")
+
+    code = main(["process", str(with_sidecar), str(broken), str(plain), "--out", str(tmp_path / "out"), "--json"])
+    assert code == 1  # the broken sidecar fails its recording alone
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["status"] for r in results] == ["done", "failed", "done"]
+    assert results[1]["error_type"] == "SidecarError" and "broken.wav.meeting.json" in results[1]["error"]
+    assert [c[0] for c in calls] == [with_sidecar, plain]
+    options = calls[0][1]
+    assert options.language == "ja" and options.num_speakers == 3  # type: ignore[attr-defined]
+    hints = options.hints  # type: ignore[attr-defined]
+    assert hints["meeting_id"] == "acme-2026-11-20" and hints["account"] == "Acme KK"
+    assert hints["participants"][0] == "Kenji Sato (Acme)" and hints["crm_ids"] == {"opportunity_id": "006XX"}
+    assert calls[1][1].hints == {} and calls[1][1].language is None  # type: ignore[attr-defined]
+    # the sidecar's participants reach the enrolled-rep speaker-count bound (no exact count given)
+    reps = [type("P", (), {"name": n, "role": "rep"})() for n in ("Kenji Sato", "Ann Lee")]
+    from dataclasses import replace
+
+    assert with_enrolled_min_speakers(replace(options, num_speakers=None), reps).min_speakers == 2
+
+
+def test_process_flags_win_over_the_sidecar_and_sidecar_names_another_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from meeting_notes.cli import main
+
+    calls = _fake_process(monkeypatch, tmp_path)
+    audio = tmp_path / "call.wav"
+    audio.write_bytes(b"audio")
+    elsewhere = tmp_path / "calendar" / "acme.json"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(json.dumps(SIDECAR), encoding="utf-8")
+    (tmp_path / "call.wav.meeting.json").write_text(json.dumps({"title": "beside"}), encoding="utf-8")
+
+    assert main(["process", str(audio), "--out", str(tmp_path / "o"), "--json", "--sidecar", str(elsewhere),
+                 "--language", "en", "--min-speakers", "2"]) == 0
+    options = calls[-1][1]
+    assert options.hints["title"] == "Acme renewal"  # type: ignore[attr-defined]  # --sidecar, not the one beside
+    assert options.language == "en" and options.num_speakers is None and options.min_speakers == 2  # type: ignore[attr-defined]
+    assert main(["process", str(audio), "--out", str(tmp_path / "o"), "--json"]) == 0
+    assert calls[-1][1].hints == {"title": "beside"}  # type: ignore[attr-defined]
+    assert main(["process", str(audio), "--out", str(tmp_path / "o"), "--json", "--sidecar", str(tmp_path / "nope.json")]) == 1
+    assert "does not exist" in json.loads(capsys.readouterr().out.splitlines()[-1])["error"]
+    assert main(["process", str(audio), str(audio), "--out", str(tmp_path / "o"), "--sidecar", str(elsewhere)]) == 2
