@@ -2,7 +2,8 @@
 
 Names a speaker by hand (source ``manual``, kept in the meeting folder's ``speaker_names.json``)
 and re-renders every output from the folder: the speaker map (``names`` stage), the exports,
-``analytics.json``, ``notes.md`` and ``report.html``. Transcription, diarization, alignment and
+``analytics.json``, ``notes.md`` and ``report.html`` (CRM payloads read the map when they are
+built: ``crm preview``/``push`` name owners the same way). Transcription, diarization, alignment and
 the notes LLM are not run (their records in ``.stages.json`` stay as they are, so a later
 ``process`` finds them finished); ``--enroll`` first learns the voice from that speaker's
 one-speaker-at-a-time speech in this recording.

@@ -68,6 +68,25 @@ def test_owner_mapping_by_name(tmp_path: Path) -> None:
     assert _fields(plan.records[2])["OwnerId"].value == SF_IDS["owner_id"]  # Lee: not mapped -> the rep
 
 
+def test_speaker_ids_read_as_the_speaker_maps_names(tmp_path: Path) -> None:
+    from meeting_notes.notes.schema import NextStep
+
+    step = NextStep(action="SPEAKER_01 sends the quote", owner="SPEAKER_01", due="", evidence=[])
+    folder = make_meeting(tmp_path, en_notes(next_steps=[step]), SF_IDS)
+    transcript = json.loads((folder / "transcript.json").read_text())
+    transcript["speakers"] = [{"id": "SPEAKER_00", "label": "Speaker 1"}, {"id": "SPEAKER_01", "label": "Kenji Sato", "name": "Kenji Sato"}]
+    (folder / "transcript.json").write_text(json.dumps(transcript))
+    settings = CRMSettings(salesforce={"user_ids": {"Kenji Sato": "005000000000009AAA"}})
+    task = _fields(preview(folder, "salesforce", settings).records[1])
+    assert task["Subject"].value == "Kenji Sato sends the quote"
+    assert task["OwnerId"].value == "005000000000009AAA" and "Kenji Sato" in task["OwnerId"].evidence[0]
+    # a damaged transcript.json: the notes as written, and a warning saying why
+    (folder / "transcript.json").write_text("{broken")
+    plan = preview(folder, "salesforce", settings)
+    assert _fields(plan.records[1])["Subject"].value == "SPEAKER_01 sends the quote"
+    assert any("transcript.json is not readable" in w for w in plan.warnings)
+
+
 def test_field_map_renames_and_drops(tmp_path: Path) -> None:
     folder = make_meeting(tmp_path, en_notes(), SF_IDS)
     plan = preview(folder, "salesforce", CRMSettings(salesforce={"field_map": {"Description": "Call_Notes__c", "WhoId": ""}}))

@@ -310,6 +310,41 @@ def test_relabel_rerenders_every_output_and_keeps_the_model_stages(tmp_path: Pat
     assert "Kenji Sato" not in ws.srt.read_text()
 
 
+def test_crm_payloads_carry_the_speaker_map_names_after_a_relabel(tmp_path: Path, settings):
+    """The CRM previews (and so what a push sends) name owners as notes.md and report.html do;
+    a relabel changes the payload, so an approval given before it no longer holds."""
+    from meeting_notes.crm.service import approval_problem, approve, preview
+    from meeting_notes.relabel import relabel
+    from meeting_notes.settings import CRMSettings
+
+    folder, s = _folder(tmp_path, settings)
+    (folder / "notes.json").write_text(json.dumps({**NOTES, "date": "2026-11-24"}))  # a dated call can be approved
+    (folder / "crm.json").write_text(json.dumps({"crm_ids": {"account_id": "001000000000001AAA"}}))
+    crm = CRMSettings(salesforce={"user_ids": {"Kenji Sato": "005000000000009AAA"}},
+                      hubspot={"owner_ids": {"Kenji Sato": "909"}}, webhook={"url": "http://127.0.0.1:9/hook"})
+
+    def owner_texts(plan) -> list[str]:
+        task = plan.records[1].body()
+        return [str(v) for k, v in task.items() if k in ("Description", "hs_task_body")]
+
+    sf = preview(folder, "salesforce", crm)
+    assert "Owner: Speaker 2" in owner_texts(sf)[0] and "SPEAKER_01" not in json.dumps(sf.model_dump())
+    approve(folder, sf, by="tester")
+    relabel(folder, {"SPEAKER_01": "Kenji Sato"}, s)
+    sf = preview(folder, "salesforce", crm)
+    assert "Owner: Kenji Sato" in owner_texts(sf)[0] and "Speaker 2" not in owner_texts(sf)[0]
+    assert "owner: Kenji Sato" in sf.records[0].body()["Description"]  # the meeting's notes.md text
+    assert sf.records[1].body()["OwnerId"] == "005000000000009AAA"  # the named owner maps to a CRM user
+    assert "will send the quote" in owner_texts(sf)[0]  # quotes stay verbatim
+    assert approval_problem(folder, sf) and "names" in approval_problem(folder, sf)
+    hs = preview(folder, "hubspot", crm, crm_ids={"account_id": "101"})
+    assert "Kenji Sato" in owner_texts(hs)[0] and hs.records[1].body()["hubspot_owner_id"] == "909"
+    hook = preview(folder, "webhook", crm).records[0].body()
+    assert hook["notes"]["next_steps"][0]["owner"] == "Kenji Sato"
+    assert json.loads((folder / "notes.json").read_text())["next_steps"][0]["owner"] == "SPEAKER_01"  # as written
+    assert "Owner: Kenji Sato" in (folder / "report.html").read_text()  # the report's CRM preview too
+
+
 def _cli(argv, settings, monkeypatch) -> int:
     import meeting_notes.settings as settings_module
     from meeting_notes import speakers_cli

@@ -35,6 +35,7 @@ class MeetingInputs:
     notes_hash: str
     duration_s: float | None
     crm_ids: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def normalise_ids(ids: dict[str, Any]) -> dict[str, str]:
@@ -111,6 +112,29 @@ def _duration(meeting_dir: Path) -> float | None:
     return None
 
 
+def named_notes(meeting_dir: Path, notes: SalesNotes, warnings: list[str]) -> SalesNotes:
+    """``notes`` as every rendered output shows them: speaker ids said in a field (an owner
+    "SPEAKER_01") read as the labels of the speaker map in ``transcript.json`` (after
+    ``meeting-notes relabel SPEAKER_01="Kenji Sato"``: "Kenji Sato"), quotes verbatim, as in
+    ``notes.md`` and ``report.html``. ``notes.json`` itself is not changed. Without a readable
+    speaker map the notes are used as written (a warning when ``transcript.json`` is damaged)."""
+    from meeting_notes.naming import display_labels, name_notes
+    from meeting_notes.schema import Transcript
+
+    path = Path(meeting_dir) / "transcript.json"
+    try:
+        transcript = Transcript.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return notes
+    except (OSError, ValueError) as exc:
+        warnings.append(f"transcript.json is not readable ({type(exc).__name__}): speakers are shown by id, not by name.")
+        return notes
+    labels = display_labels(transcript)
+    if not labels:
+        return notes
+    return SalesNotes.model_validate(name_notes(notes.model_dump(mode="json"), labels))
+
+
 def sidecar_ids(path: Path) -> dict[str, str]:
     """The ``crm_ids`` of a sidecar file (``<recording>.meeting.json``)."""
     from meeting_notes.inbox import MeetingSidecar
@@ -135,16 +159,19 @@ def recording_sidecar(meeting_dir: Path) -> Path | None:
 
 
 def load_inputs(meeting_dir: Path, crm_ids: dict[str, Any] | None = None) -> MeetingInputs:
-    """The meeting's notes, duration and CRM ids: those recorded in crm.json (by the ``deliver``
-    task or an earlier ``--crm-id``/``--sidecar``), else the sidecar still beside the recording;
-    ``crm_ids`` override them."""
+    """The meeting's notes (speakers named by the speaker map: :func:`named_notes`), duration and
+    CRM ids: those recorded in crm.json (by the ``deliver`` task or an earlier
+    ``--crm-id``/``--sidecar``), else the sidecar still beside the recording; ``crm_ids`` override
+    them."""
     meeting_dir = Path(meeting_dir)
     if not meeting_dir.is_dir():
         raise CRMInputError(f"{meeting_dir} is not a meeting folder.")
     notes, notes_hash = load_notes(meeting_dir)
+    warnings: list[str] = []
+    notes = named_notes(meeting_dir, notes, warnings)
     ids = normalise_ids(read_state(meeting_dir).get("crm_ids") or {})
     if not ids:
         found = recording_sidecar(meeting_dir)
         ids = sidecar_ids(found) if found else {}
     ids.update(normalise_ids(crm_ids or {}))
-    return MeetingInputs(meeting_dir, notes, notes_hash, _duration(meeting_dir), ids)
+    return MeetingInputs(meeting_dir, notes, notes_hash, _duration(meeting_dir), ids, warnings)

@@ -223,7 +223,7 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
     sf = settings.salesforce
     notes, ids = inputs.notes, inputs.crm_ids
     problems: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(inputs.warnings)
     _common_problems(inputs, problems, warnings)
     _needs_ids(inputs, "salesforce", problems, warnings)
     _check_salesforce_ids(ids, problems)
@@ -314,7 +314,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     hs = settings.hubspot
     notes, ids = inputs.notes, inputs.crm_ids
     problems: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(inputs.warnings)
     _common_problems(inputs, problems, warnings)
     _needs_ids(inputs, "hubspot", problems, warnings)
     _check_hubspot_ids(ids, problems)
@@ -387,7 +387,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
 def webhook_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     """One JSON document: the notes as in notes.json, the CRM ids, the key and the link."""
     problems: list[str] = []
-    warnings: list[str] = []
+    warnings: list[str] = list(inputs.warnings)
     _common_problems(inputs, problems, warnings)
     if not settings.webhook.url:
         problems.append("No webhook URL: set MEETING_NOTES_CRM__WEBHOOK__URL.")

@@ -93,7 +93,7 @@ def approval_problem(meeting_dir: Path, plan: DeliveryPlan) -> str | None:
                 "preview the new notes and approve again.")
     if approval.get("plan_hash") != plan.plan_hash:
         return (f"what would be sent to {plan.target} changed since {approval.get('by')} approved it (CRM ids or the "
-                "mapping settings changed): preview and approve again.")
+                "mapping settings or the speakers' names changed): preview and approve again.")
     return None
 
 
