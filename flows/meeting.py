@@ -238,7 +238,7 @@ def run_meeting(
     finally:
         pipeline.finish_run(ctx, run, t_start)
         lease.release()
-        publish_artifacts(run, ctx.workspace)
+        publish_artifacts(run, ctx.workspace, settings)
     return run
 
 
@@ -271,15 +271,31 @@ def notes_markdown(run: RunInfo, ws: MeetingWorkspace) -> str:
     return f"# {escape_markdown_block(run.meeting_id)}\n\nNo notes: {why}. Transcript: {escape_markdown(str(ws.markdown))}\n"
 
 
-def publish_artifacts(run: RunInfo, ws: MeetingWorkspace) -> None:
+def report_artifact_link(ws: MeetingWorkspace, settings: Settings | None = None) -> tuple[str, str]:
+    """The link artifact's target and its note: the served report (``crm.report_base_url``, the
+    address CRM records link to; a browser follows it from the Prefect UI), else the file:// URI
+    (browsers do not open file:// links from an http page: copy it on a machine that sees the
+    output folder)."""
+    from meeting_notes.crm.mapping import served_report_url
+
+    served = served_report_url(ws.root, settings.crm) if settings is not None else None
+    if served:
+        return served, "served under crm.report_base_url"
+    return ws.report_html.resolve().as_uri(), (
+        "a file:// link: copy it into the address bar on a machine that sees the output folder, "
+        "or set crm.report_base_url to where the meeting folders are served")
+
+
+def publish_artifacts(run: RunInfo, ws: MeetingWorkspace, settings: Settings | None = None) -> None:
     """A markdown artifact with the notes, a table artifact with the per-stage timings and a
-    link artifact to the meeting's ``report.html``."""
+    link artifact to the meeting's ``report.html`` (:func:`report_artifact_link`)."""
     if ws.report_html.is_file():
+        link, note = report_artifact_link(ws, settings)
         create_link_artifact(
-            link=ws.report_html.resolve().as_uri(),
+            link=link,
             link_text=f"report.html of {escape_markdown(run.meeting_id)}",
             key=artifact_key("report", run.meeting_id),
-            description=f"The meeting page of {escape_markdown(run.meeting_id)} (open it on a machine that sees the output folder)",
+            description=f"The meeting page of {escape_markdown(run.meeting_id)} ({note})",
         )
     create_markdown_artifact(
         markdown=notes_markdown(run, ws),

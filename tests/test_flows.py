@@ -254,3 +254,17 @@ def test_inbox_file_whose_run_fails_lands_in_failed_with_the_reason(fakes: FakeS
     assert [r["status"] for r in results] == ["failed"]
     assert (inbox.layout.failed / "broken.wav").read_bytes() == b"not audio"
     assert "cannot be decoded" in (inbox.layout.failed / "broken.wav.error.json").read_text()
+
+
+def test_report_link_artifact_is_served_when_reports_are(tmp_path: Path) -> None:
+    """The link artifact opens from the Prefect UI where the meeting folders are served
+    (``crm.report_base_url``, the address CRM records link to); else it is the file:// URI."""
+    from flows.meeting import report_artifact_link
+
+    from meeting_notes.settings import CRMSettings, Settings
+
+    ws = MeetingWorkspace(tmp_path / "out" / "acme-1a2b3c4d")
+    link, note = report_artifact_link(ws, Settings(cache_dir=tmp_path / "c"))
+    assert link == (tmp_path / "out" / "acme-1a2b3c4d" / "report.html").resolve().as_uri() and "file://" in note
+    served = Settings(cache_dir=tmp_path / "c", crm=CRMSettings(report_base_url="https://meetings.example/out/"))
+    assert report_artifact_link(ws, served)[0] == "https://meetings.example/out/acme-1a2b3c4d/report.html"

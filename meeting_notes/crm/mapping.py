@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,12 +60,18 @@ def _ev(path: str, item: BaseModel | None = None) -> str:
     return f'notes.{path}: "{quote}"' + (f" (segments {where})" if where else "")
 
 
+def served_report_url(meeting_dir: Path, settings: CRMSettings) -> str | None:
+    """The meeting's ``report.html`` at ``report_base_url``/<meeting folder>/report.html; None
+    when the meeting folders are not served (no ``report_base_url``)."""
+    if settings.report_base_url:
+        return f"{settings.report_base_url.rstrip('/')}/{Path(meeting_dir).name}/report.html"
+    return None
+
+
 def report_link(inputs: MeetingInputs, settings: CRMSettings) -> str:
     """Where the full notes are: the meeting's ``report.html`` (every run of the pipeline writes
     it, last), at ``report_base_url``/<meeting_id>/report.html, else its local path."""
-    if settings.report_base_url:
-        return f"{settings.report_base_url.rstrip('/')}/{inputs.meeting_dir.name}/report.html"
-    return str((inputs.meeting_dir / "report.html").resolve())
+    return served_report_url(inputs.meeting_dir, settings) or str((inputs.meeting_dir / "report.html").resolve())
 
 
 class MeetingTime(BaseModel):
