@@ -113,6 +113,17 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+@pytest.fixture()
+def artifacts() -> Path:
+    """Where the screenshots are kept after the run: ``$MEETING_NOTES_TEST_ARTIFACTS``, else
+    ``out/test-artifacts/`` in the checkout (git-ignored)."""
+    import os
+
+    folder = Path(os.environ.get("MEETING_NOTES_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / "out" / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium (own throwaway profile) for the browser tests of this module."""
@@ -137,7 +148,7 @@ def _open(context, path: Path):
 
 
 @needs_chromium
-def test_report_in_chromium(browser, meeting: Path, tmp_path: Path):
+def test_report_in_chromium(browser, meeting: Path, artifacts: Path):
     report = write_report(meeting)
     page, errors, dialogs = _open(browser, report)
     page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
@@ -166,15 +177,17 @@ def test_report_in_chromium(browser, meeting: Path, tmp_path: Path):
     top = page.evaluate("document.getElementById('seg-4').getBoundingClientRect().top")
     assert 0 <= top < page.evaluate("window.innerHeight")
     page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    shot = artifacts / "report.png"
+    shot.unlink(missing_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
     page.emulate_media(media="print")
     assert page.evaluate("getComputedStyle(document.querySelector('.player')).display") == "none"
     assert errors == []
-    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert shot.stat().st_size > 10_000
 
 
 @needs_chromium
-def test_report_without_audio_in_chromium(browser, tmp_path: Path):
+def test_report_without_audio_in_chromium(browser, tmp_path: Path, artifacts: Path):
     folder = build_meeting(tmp_path / "m", audio=None, language="ja", lines=[
         (0.0, 3.0, "S0", "本日はありがとうございます。"), (3.5, 7.0, "S1", "よろしくお願いします。")])
     report = write_report(folder)
@@ -183,7 +196,7 @@ def test_report_without_audio_in_chromium(browser, tmp_path: Path):
     assert page.evaluate("document.documentElement.lang") == "ja"
     page.click("#seg-1 .ts")  # no player: the timestamp is a link to its segment
     page.wait_for_function("location.hash === '#seg-1'")
-    page.screenshot(path=str(tmp_path / "report-ja.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "report-ja.png"), full_page=True)
     assert errors == [] and dialogs == []
 
 
