@@ -1,5 +1,5 @@
 """Speaker store, one-to-one matching, the enroll/speakers commands, and enrollment refusals
-with the real models (silence, under 5 s of speech, two voices)."""
+with the real models (silence, music, under 5 s of speech, two voices)."""
 
 from __future__ import annotations
 
@@ -125,6 +125,32 @@ def test_enrolling_silence_is_refused(tmp_path: Path, settings, monkeypatch):
     sf.write(quiet, np.zeros(16000 * 8, dtype=np.float32), 16000)
     with pytest.raises(EnrollmentError, match="silence"):
         enroll("Nobody", [quiet], s)
+    assert SpeakerStore(speaker_settings(s).store_path).profiles() == []
+
+
+def _music(seconds: float, sr: int = 16000) -> np.ndarray:
+    """Instrumental music, synthesised (seeded): a plucked melody with harmonics over a chord
+    and a noise drum on every beat, 120 bpm."""
+    rng = np.random.default_rng(0)
+    out = np.zeros(int(seconds * sr))
+    notes = [220.0, 277.18, 329.63, 440.0, 392.0, 349.23, 293.66, 246.94]
+    beat = int(0.5 * sr)
+    for i in range(len(out) // beat):
+        f, t = notes[i % len(notes)], np.arange(beat) / sr
+        tone = sum(0.5**k * np.sin(2 * np.pi * f * (k + 1) * t) for k in range(6))
+        chord = sum(0.3 * np.sin(2 * np.pi * f * r * t) for r in (1.25, 1.5))
+        out[i * beat:(i + 1) * beat] += np.exp(-3 * t) * (tone + chord)
+        out[i * beat:i * beat + 800] += 0.5 * rng.standard_normal(800) * np.exp(-np.arange(800) / 200)
+    return (0.2 * out / np.abs(out).max()).astype(np.float32)
+
+
+@pytest.mark.slow
+def test_enrolling_music_is_refused(tmp_path: Path, settings, monkeypatch):
+    s = _settings_with_store(settings, tmp_path / "speakers.sqlite", monkeypatch)
+    song = tmp_path / "music.wav"
+    sf.write(song, _music(12.0), 16000)
+    with pytest.raises(EnrollmentError, match="no speech found"):
+        enroll("Jingle", [song], s)
     assert SpeakerStore(speaker_settings(s).store_path).profiles() == []
 
 
