@@ -160,7 +160,7 @@ def main() -> None:
 
     print("\n| excerpt | enrolled from | diarized speakers | named right | named wrong | enrolled, not named | time s |")
     print("|---|---|---|---|---|---|---|")
-    tot = {"right": 0, "wrong": 0, "missed": 0, "speakers": 0}
+    tot = {"right": 0, "wrong": 0, "missed": 0, "speakers": 0, "false": 0, "strangers": 0}
     for target in sorted(ref):
         partners = [u for u in ref if u != target and any(
             k[0] == u and k[1] in {t.speaker for t in ref[target]} and v[1] >= ENROLL_MIN_S for k, v in emb.items())]
@@ -196,9 +196,15 @@ def main() -> None:
         tot["wrong"] += wrong
         tot["missed"] += missed
         tot["speakers"] += len(d.speakers)
+        # false names: a name on a diarized speaker who is mostly someone not enrolled
+        strangers = [s for s in d.speakers if truth.get(s) not in {p.name for p in profiles}]
+        tot["strangers"] += len(strangers)
+        tot["false"] += sum(1 for s in strangers if s in matches)
         print(f"| {target} | {source} ({', '.join(p.name for p in profiles)}) | {len(d.speakers)} | {right} | {wrong} "
               f"| {missed} | {took:.1f} |")
     print(f"| all | | {tot['speakers']} | {tot['right']} | {tot['wrong']} | {tot['missed']} | |")
+    print(f"\nfalse names on diarized speakers who are mostly a person not enrolled: {tot['false']} of {tot['strangers']}; "
+          f"an enrolled person named as another: {tot['wrong'] - tot['false']}")
 
 
 if __name__ == "__main__":
