@@ -377,6 +377,15 @@ class LLMSettings(BaseModel):
         "lower on a host where other busy processes share the cores: llama.cpp slows down several-fold "
         "when its threads compete for them.",
     )
+    local_runtime: Literal["auto", "llama-server", "llama-cpp-python"] = Field(
+        "auto",
+        description="Server program of the embedded model: 'llama-server' (llama.cpp's C++ server, "
+        "built by scripts/install_local_llm.sh from the sources llama-cpp-python ships; faster JSON "
+        "sampling), 'llama-cpp-python' (its Python server), 'auto': llama-server when installed.",
+    )
+    llama_server_path: Path | None = Field(
+        None, description="The llama-server program; None: 'llama-server' beside this Python (the venv's bin/)."
+    )
     local_context: int = Field(16384, description="Context window the embedded server is started with.")
     local_startup_timeout_s: float = Field(180.0, description="How long to wait for the embedded server to answer.")
 

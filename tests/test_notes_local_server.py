@@ -86,6 +86,18 @@ def test_key_and_host_never_come_from_the_environment(monkeypatch: pytest.Monkey
     assert not {"HOST", "PORT", "CONFIG_FILE", "SSL_KEYFILE", "N_GPU_LAYERS", "ROOT_PATH"} & set(env)
 
 
+def test_llama_server_takes_neither_its_settings_nor_a_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # llama-server reads LLAMA_ARG_HOST, LLAMA_ARG_PORT, ... and LLAMA_API_KEY from its environment.
+    for name in ("LLAMA_ARG_HOST", "LLAMA_ARG_PORT", "LLAMA_ARG_API_KEY_FILE", "LLAMA_API_KEY", "LLAMA_ARG_N_PARALLEL"):
+        monkeypatch.setenv(name, "0.0.0.0")
+    monkeypatch.setenv("GGML_SCHED_MAX_COPIES", "1")
+    env = server_env("k" * 43, "llama-server")
+    assert env["LLAMA_API_KEY"] == "k" * 43 and "API_KEY" not in env
+    assert not [k for k in env if k.startswith("LLAMA_ARG_")]
+    assert env["GGML_SCHED_MAX_COPIES"] == "1"
+    assert not [k for k in server_env("k" * 43) if k.startswith("LLAMA_")]
+
+
 def test_foreign_server_on_the_configured_port_gets_no_transcript(fake_llama: Settings) -> None:
     with FakeOpenAIServer(model_id="m") as foreign:  # answers /v1/models with our alias, takes any key
         settings = fake_llama.model_copy(update={"llm": fake_llama.llm.model_copy(update={"local_port": foreign.port})})
@@ -237,8 +249,42 @@ def test_server_that_dies_at_start_reports_its_log(tmp_path: Path) -> None:
     assert "bad model file" in str(info.value)
 
 
+def _fake_llama_server(tmp_path: Path) -> Path:
+    binary = tmp_path / "llama-server"
+    binary.write_text("#!/bin/sh\nexit 0\n")
+    binary.chmod(0o755)
+    return binary
+
+
+def test_llama_server_command_binds_loopback_only_with_one_slot(tmp_path: Path) -> None:
+    binary = _fake_llama_server(tmp_path)
+    settings = Settings(llm=LLMSettings(local_threads=3, local_context=8192, llama_server_path=binary))
+    cmd = server_command(LocalModel("m", Path("/x/m.gguf"), "0" * 64), settings, 9999)
+    assert cmd[0] == str(binary) and local_server._runtime_of(cmd) == "llama-server"
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == "9999"
+    assert cmd[cmd.index("--threads") + 1] == "3" and cmd[cmd.index("--threads-batch") + 1] == "3"
+    assert cmd[cmd.index("--ctx-size") + 1] == "8192" and cmd[cmd.index("--alias") + 1] == "m"
+    assert cmd[cmd.index("--parallel") + 1] == "1"  # one KV cache: the passes share their prefix
+    assert not [a for a in cmd if "api-key" in a]  # the key goes in the environment
+
+
+def test_runtime_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = _fake_llama_server(tmp_path)
+    auto = Settings(llm=LLMSettings(llama_server_path=binary))
+    assert local_server.server_runtime(auto) == ("llama-server", binary)
+    python = Settings(llm=LLMSettings(local_runtime="llama-cpp-python", llama_server_path=binary))
+    monkeypatch.setattr(local_server.importlib.util, "find_spec", lambda n, *a: object())
+    assert local_server.server_runtime(python) == ("llama-cpp-python", None)
+    missing = tmp_path / "nowhere" / "llama-server"
+    assert local_server.server_runtime(Settings(llm=LLMSettings(llama_server_path=missing)))[0] == "llama-cpp-python"
+    with pytest.raises(LocalLLMError, match="no executable llama-server"):
+        local_server.server_runtime(Settings(llm=LLMSettings(local_runtime="llama-server", llama_server_path=missing)))
+    binary.chmod(0o644)  # not executable: not used
+    assert local_server.find_llama_server(auto) is None
+
+
 def test_server_command_binds_loopback_only() -> None:
-    settings = Settings(llm=LLMSettings(local_threads=3, local_context=8192))
+    settings = Settings(llm=LLMSettings(local_threads=3, local_context=8192, local_runtime="llama-cpp-python"))
     cmd = server_command(LocalModel("m", Path("/x/m.gguf"), "0" * 64), settings, 9999)
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--port") + 1] == "9999"
@@ -248,7 +294,7 @@ def test_server_command_binds_loopback_only() -> None:
 
 
 def test_server_threads_default_to_the_cpu_threads_setting() -> None:
-    settings = Settings(cpu_threads=5)
+    settings = Settings(cpu_threads=5, llm=LLMSettings(local_runtime="llama-cpp-python"))
     cmd = server_command(LocalModel("m", Path("/x/m.gguf"), "0" * 64), settings, 1)
     assert cmd[cmd.index("--n_threads") + 1] == "5" and cmd[cmd.index("--n_threads_batch") + 1] == "5"
 
@@ -257,7 +303,7 @@ def test_missing_llama_cpp_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp
     real = importlib.util.find_spec
     monkeypatch.setattr(local_server.importlib.util, "find_spec", lambda n, *a: None if n == "llama_cpp" else real(n, *a))
     monkeypatch.setattr(local_server, "resolve_local_model", lambda s: LocalModel("m", tmp_path / "m.gguf", "0" * 64))
-    settings = Settings(cache_dir=tmp_path)
+    settings = Settings(cache_dir=tmp_path, llm=LLMSettings(llama_server_path=tmp_path / "no-llama-server"))
     with pytest.raises(LocalLLMError, match="install_local_llm.sh"):
         ensure_local_server(settings)
 

@@ -45,7 +45,7 @@ def test_embedded_model_writes_verified_notes(tmp_path: Path) -> None:
     try:
         record = notes_stage(ctx, run)
         started = list(local_server._SERVERS.values())
-        # llama-cpp-python's server demands the per-server key: nothing is served without it.
+        # The server (llama-server or llama-cpp-python's) demands the per-server key: nothing is served without it.
         assert started and all(local_server._probe(s.port) == (401, []) for s in started)
         assert all(local_server._probe(s.port, s.api_key)[0] == 200 for s in started)  # type: ignore[index]
     finally:

