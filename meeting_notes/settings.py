@@ -262,7 +262,7 @@ def _default_prices() -> dict[str, ModelPrice]:
     }
 
 
-StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "json_object"]
+StructuredOutput = Literal["auto", "json_schema", "tool", "llama_json_schema", "llama_grammar", "json_object"]
 
 
 def public_url(url: str) -> str:
@@ -321,7 +321,8 @@ class LLMSettings(BaseModel):
         "auto",
         description="How JSON is requested: 'json_schema' (OpenAI response_format), 'tool' (forced "
         "tool call; OpenAI, Azure, vLLM, Ollama), 'llama_json_schema' (llama.cpp's json_object + "
-        "schema), 'json_object' (JSON mode, schema in the prompt). 'auto': llama_json_schema for "
+        "schema), 'llama_grammar' (llama.cpp: the schema as a compact GBNF grammar, no pretty-printing "
+        "whitespace), 'json_object' (JSON mode, schema in the prompt). 'auto': llama_grammar for "
         "the embedded server, tool elsewhere; a server that rejects it gets JSON mode.",
     )
     context_tokens: int | None = Field(

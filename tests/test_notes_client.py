@@ -170,6 +170,7 @@ def test_cache_key_follows_prompt_version_and_model(server: FakeOpenAIServer, tm
     [
         ("tool", "tools"),
         ("llama_json_schema", "json_object+schema"),
+        ("llama_grammar", "grammar"),
         ("json_schema", "json_schema"),
         ("json_object", "json_object"),
     ],
@@ -188,6 +189,13 @@ def test_structured_output_request_shapes(server: FakeOpenAIServer, mode: str, e
         assert req["response_format"]["type"] == "json_object"
         sent = req["response_format"]["schema"]
         assert sent["properties"]["name"] == {"type": "string"} and sent["required"] == SCHEMA["required"]
+    elif expect == "grammar":
+        # the schema as a GBNF grammar whose only whitespace is an optional single space
+        # (llama-server's own conversion allows newlines and indentation: slower answers)
+        assert "response_format" not in req
+        rules = dict(line.split(" ::= ", 1) for line in req["grammar"].splitlines() if " ::= " in line)
+        assert rules["space"] == '" "?' and "\\n" not in req["grammar"]  # no newline anywhere
+        assert rules["name-kv"].startswith('"\\"name\\""') and "root" in rules
     elif expect == "json_schema":
         assert req["response_format"]["type"] == "json_schema"
         assert req["response_format"]["json_schema"]["schema"] == SCHEMA
@@ -205,9 +213,9 @@ def test_auto_mode_uses_tools_remotely_and_falls_back_to_json_mode(server: FakeO
     assert client.mode == "json_object" and client.usage.format_fallbacks == 1
 
 
-def test_auto_mode_for_the_embedded_server_is_llama_schema(server: FakeOpenAIServer) -> None:
+def test_auto_mode_for_the_embedded_server_is_a_compact_grammar(server: FakeOpenAIServer) -> None:
     client, _ = make_client(server, kind="local-embedded", structured_output="auto")
-    assert client.mode == "llama_json_schema"
+    assert client.mode == "llama_grammar"
 
 
 def test_connection_refused_is_retryable_then_fails(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ repair with the validation error, and caches valid responses.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -156,6 +157,23 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     return delay
 
 
+@functools.lru_cache(maxsize=64)
+def _gbnf(schema_json: str) -> str | None:
+    try:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+    except ImportError:  # llama-cpp-python not installed: the server converts the schema itself
+        return None
+    return str(json_schema_to_gbnf(schema_json))
+
+
+def compact_json_grammar(schema: dict[str, Any]) -> str | None:
+    """A GBNF grammar for ``schema`` that allows no whitespace but single spaces (None without
+    llama-cpp-python). llama-server's own schema conversion lets the model write newlines and
+    up to 20 spaces of indentation between tokens, and the coder model pretty-prints: about
+    40 % more tokens generated for the same answer on a 2-core CPU, where each costs ~0.1 s."""
+    return _gbnf(json.dumps(schema))  # key order kept: the grammar writes properties in this order
+
+
 def strip_keys(node: Any, keys: set[str]) -> Any:
     """A copy of a JSON schema without the given keywords."""
     if isinstance(node, dict):
@@ -225,7 +243,7 @@ class LLMClient:
         mode = self.settings.structured_output
         if mode != "auto":
             return mode
-        return "llama_json_schema" if self.endpoint.kind == "local-embedded" else "tool"
+        return "llama_grammar" if self.endpoint.kind == "local-embedded" else "tool"
 
     # -- one HTTP call -------------------------------------------------------------------
     def _request(
@@ -243,7 +261,9 @@ class LLMClient:
                 "type": "json_schema",
                 "json_schema": {"name": name, "schema": schema, "strict": False},
             }
-        elif self.mode == "llama_json_schema":
+        elif self.mode == "llama_grammar" and (grammar := compact_json_grammar(strip_keys(schema, {"maxLength"}))):
+            kwargs["extra_body"] = {"grammar": grammar}
+        elif self.mode in ("llama_json_schema", "llama_grammar"):
             # llama.cpp unrolls maxLength into nested grammar rules; long limits crash its
             # grammar parser, so string lengths are left to the prompt and max_tokens.
             kwargs["response_format"] = {"type": "json_object", "schema": strip_keys(schema, {"maxLength"})}
