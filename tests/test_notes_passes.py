@@ -17,7 +17,7 @@ from fake_openai_server import FakeOpenAIServer, Reply, chat_reply
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.generate import describe_endpoint, generate_notes, make_client
-from meeting_notes.notes.passes import quote_from
+from meeting_notes.notes.passes import Candidate, money_rule, quote_from
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript
 from meeting_notes.settings import LLMSettings, Settings
@@ -472,3 +472,27 @@ def test_sides_follow_the_companies_people_name_not_the_models_guess(server: Fak
     assert sides == {"小川": ("株式会社テーブルスマート", "seller"), "高橋": ("みどり亭", "customer")}
     assert [b.text for b in notes.budget] == ["今期の設備投資の枠として、全店で二千万を確保しています。"]
     assert [d.name for d in notes.decision_makers] == ["藤田"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "said", "label"),
+    [
+        # a loss, a variance or revenue is neither budget nor price
+        ("前回の棚卸では差異が800万円くらい出ました。", "800万円", "other"),
+        ("We lost about 40,000 dollars to no-shows last year.", "40,000 dollars", "other"),
+        ("We have set aside 18,000 dollars, and our revenue is 5 million dollars.", "5 million dollars", "other"),
+        ("We have set aside 18,000 dollars, and our revenue is 5 million dollars.", "18,000 dollars", "budget"),
+        # a rate worked out into a total is the price's arithmetic, both amounts
+        ("月45万円だと年間540万円ですね。", "540万円", "price"),
+        ("月九万八千円だと、年間で百十七万六千円ですね。", "九万八千円", "price"),
+        ("At 30 dollars per user that comes to 10,800 dollars a year.", "10,800 dollars", "price"),
+        # what the customer is thinking of spending is their budget
+        ("年間で600万円程度を考えています。", "600万円", "budget"),
+        ("We're thinking around 50,000 dollars for the first year.", "50,000 dollars", "budget"),
+        # plain words as before; no words: the model decides
+        ("The list price is 49 dollars per seat.", "49 dollars", "price"),
+        ("That was 300 dollars.", "300 dollars", ""),
+    ],
+)
+def test_money_rules_label_amounts_whose_words_are_clear(sentence: str, said: str, label: str) -> None:
+    assert money_rule(Candidate("M1", 0, said, sentence)) == label

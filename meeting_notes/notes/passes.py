@@ -82,6 +82,28 @@ PRICE_WORDS = re.compile(
     r"plan is|costs? you|onboarding|subscription)\b|価格|料金|月額|年額|見積|初期費用|割引|値引|プラン|単価|税別|税込",
     re.IGNORECASE,
 )
+#: Words that make an amount neither budget nor price: losses, variances, revenue, penalties
+#: (「差異が800万円」, "we lost 40k to no-shows"); the clause must not also be about spending or price.
+OTHER_AMOUNT_WORDS = re.compile(
+    r"\b(loss\w*|lost|losing|variance|discrepanc\w*|shrinkage|waste\w*|spoil\w*|damage\w*|penalt\w*|fined|"
+    r"revenue|turnover|sales of|write-?offs?|overtime)\b|差異|誤差|損失|ロス|廃棄|被害|売上|売り上げ|赤字|違約金|罰金|残業代",
+    re.IGNORECASE,
+)
+#: A rate worked out into a total (「月45万円だと年間540万円」, "at 9 a seat that comes to 10,800 a
+#: year"): the arithmetic of a price, whoever says it, not a budget.
+PRICE_ARITHMETIC = re.compile(
+    r"(?:月|年|人|台|件|ユーザー|ライセンス)[^。？！]{0,12}円(?:だと|なら|で計算すると)[^。？！]{0,20}(?:年間|月|合計|トータル|全部で)"
+    r"|\b(?:that(?:'s| is)|comes? to|works? out (?:to|at)|adds up to|totals?)\b[^.?!]{0,40}\b(?:a|per|each|every) (?:year|month)\b"
+    r"|\b(?:a|per) (?:seat|user|license|month)\b[^.?!]{0,30}\b(?:comes? to|works? out (?:to|at)|adds up to)\b",
+    re.IGNORECASE,
+)
+#: An amount the customer says they are thinking of or expecting to spend (「年間で600万円程度を
+#: 考えています」, "we're thinking around 50k"): their budget.
+BUDGET_EXPECTATION = re.compile(
+    r"円(?:程度|くらい|ぐらい|前後|ほど)?(?:まで)?を?(?:考えて|想定して|見込んで|見て)(?:い|お)"
+    r"|\b(?:we're|we are|i'm|i am)\s+(?:thinking|looking at|expecting)\s+(?:something\s+)?(?:around|about|in the range of|roughly)\b",
+    re.IGNORECASE,
+)
 #: Smallest bare number taken as an amount in such a sentence.
 MIN_BARE_AMOUNT = 100
 #: The labels the money pass gives each candidate amount.
@@ -645,12 +667,21 @@ _CLAUSE = re.compile(r"[^,、，;；]+")
 
 
 def money_rule(c: Candidate) -> str:
-    """'budget' or 'price' when the words around the amount say so (its clause first, then its
-    sentence), '' when they do not: the model decides those. Measured on the eval set, the
-    1.5B model labelled "what we've set aside ... eighteen thousand" as other and a price as
-    budget, so the words win where they are clear."""
+    """'budget', 'price' or 'other' when the words around the amount say so, '' when they do
+    not: the model decides those. A rate worked out into a total is price arithmetic; an
+    amount in a clause about a loss, variance or revenue (and not about spending or price) is
+    neither; an amount the speaker is "thinking of" spending is budget; else spending words
+    against price words, in the amount's clause first, then its sentence. Measured on the eval
+    set, the 1.5B model labelled "what we've set aside ... eighteen thousand" as other and a
+    price as budget, so the words win where they are clear."""
     at = c.sentence.find(c.said)
     clause = next((m.group(0) for m in _CLAUSE.finditer(c.sentence) if m.start() <= at < m.end()), "") if at >= 0 else ""
+    if PRICE_ARITHMETIC.search(c.sentence):
+        return "price"
+    if clause and OTHER_AMOUNT_WORDS.search(clause) and not (SPENDING_WORDS.search(clause) or PRICE_WORDS.search(clause)):
+        return "other"
+    if BUDGET_EXPECTATION.search(clause or c.sentence):
+        return "budget"
     for text in (clause, c.sentence):
         budget, price = bool(SPENDING_WORDS.search(text)), bool(PRICE_WORDS.search(text))
         if budget != price:
