@@ -17,7 +17,7 @@ from fake_openai_server import FakeOpenAIServer, Reply, chat_reply
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.generate import describe_endpoint, generate_notes, make_client
-from meeting_notes.notes.passes import Candidate, money_rule, quote_from
+from meeting_notes.notes.passes import Candidate, _integration_only, money_rule, quote_from
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript
 from meeting_notes.settings import LLMSettings, Settings
@@ -496,3 +496,20 @@ def test_sides_follow_the_companies_people_name_not_the_models_guess(server: Fak
 )
 def test_money_rules_label_amounts_whose_words_are_clear(sentence: str, said: str, label: str) -> None:
     assert money_rule(Candidate("M1", 0, said, sentence)) == label
+
+
+def test_a_system_the_product_connects_to_is_not_a_competitor_candidate() -> None:
+    texts = {
+        0: "Our payroll runs on Paylocity, and whatever we buy has to sync hours into Paylocity.",
+        1: "We already integrate with Paylocity through their API.",
+        2: "Honestly we're also looking at Deputy, they quoted a bit lower.",
+        3: "Deputy also connects to Paylocity, I believe.",
+        4: "勤怠データは給与ソフトの弥生給与に連携したいです。",
+        5: "ジョブカンさんとも比較しています。ジョブカンも弥生給与と連携できるそうです。",
+        6: "We keep schedules in Excel today.",
+    }
+    assert _integration_only("Paylocity", texts)  # said only as what the product connects to
+    assert not _integration_only("Deputy", texts)  # weighed against the seller, though it connects too
+    assert _integration_only("弥生給与", texts)
+    assert not _integration_only("ジョブカン", texts)
+    assert not _integration_only("Excel", texts)  # no word either way: the model decides

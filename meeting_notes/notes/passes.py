@@ -104,6 +104,20 @@ BUDGET_EXPECTATION = re.compile(
     r"|\b(?:we're|we are|i'm|i am)\s+(?:thinking|looking at|expecting)\s+(?:something\s+)?(?:around|about|in the range of|roughly)\b",
     re.IGNORECASE,
 )
+#: A product named in a sentence with these words is a system the seller's product connects to
+#: (the customer's TMS, payroll, identity provider, POS), not a competitor ...
+INTEGRATION_WORDS = re.compile(
+    r"\b(integrat\w*|sync\w*|connect\w*|plugs? into|exports?|imports?|API|SSO|single sign-on|log ?in|"
+    r"identity provider|push\w* (?:data )?(?:in)?to|pull\w* (?:data )?from)\b|連携|同期|取り込|インポート|エクスポート|API|接続|ログイン",
+    re.IGNORECASE,
+)
+#: ... unless one of its sentences weighs it against the seller's product.
+RIVAL_WORDS = re.compile(
+    r"\b(instead|replac\w*|switch\w*|compar\w*|alternatives?|competitors?|also (?:looking|considering)|looking at|"
+    r"look at|evaluat\w*|vs\.?|versus|demo\w*|quoted?|quotes|cheaper|lower|win against)\b"
+    r"|比較|他社|乗り換え|競合|相見積|検討|代わり|見積",
+    re.IGNORECASE,
+)
 #: Smallest bare number taken as an amount in such a sentence.
 MIN_BARE_AMOUNT = 100
 #: The labels the money pass gives each candidate amount.
@@ -802,6 +816,13 @@ def dates_pass(run: PassRun) -> list[TimelineItem]:
     return items
 
 
+def _integration_only(name: str, texts: dict[int, str]) -> bool:
+    """True when ``name`` is said in a sentence about connecting to it and never in one that
+    weighs it against the seller ("push data into McLeod", 「給与奉行とはCSVで連携」)."""
+    said = [sent for text in texts.values() if name in text for sent in sentences(text) if name in sent]
+    return any(INTEGRATION_WORDS.search(s) for s in said) and not any(RIVAL_WORDS.search(s) for s in said)
+
+
 def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
     """Competitors picked from the names said near competitor cues."""
     cue_ids = prefilter.select(run.texts, "competitors", run.language)
@@ -813,7 +834,11 @@ def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
         for n in prefilter.candidate_names(run.texts, near, exclude)
         if not any(x and _overlaps(n, x) for x in (people.seller_company, people.account.name))
     ][:MAX_NAMES]
+    integrations = [n for n in names if _integration_only(n, run.texts)]
+    names = [n for n in names if n not in integrations]
     run.info["competitor_candidates"] = names
+    if integrations:
+        run.info["integrations_not_competitors"] = integrations
     if not names:
         run.statuses["competitors"] = "skipped"
         return []
