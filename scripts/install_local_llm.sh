@@ -38,7 +38,8 @@ cpu_flags() {
 }
 CMAKE_FLAGS="${LLAMA_CMAKE_ARGS:-$(cpu_flags)}"
 
-installed() { "$PY" -m pip show "$1" 2>/dev/null | grep -q "^Version: $2\$"; }
+# (sed reads all of pip's output: "grep -q" would exit early and, under pipefail, SIGPIPE pip into a failure)
+installed() { [ "$("$PY" -m pip show "$1" 2>/dev/null | sed -n "s/^Version: //p")" = "$2" ]; }
 
 if installed llama_cpp_python "$LLAMA_VERSION" && "$PY" -c "import llama_cpp.server" 2>/dev/null; then
   echo "llama-cpp-python $LLAMA_VERSION already installed"
