@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ldconfig -p 2>/dev/null | grep -q 'libavutil\.so'; then
+if ! ldconfig -p 2>/dev/null | grep 'libavutil\.so' >/dev/null; then  # not -q: see install_local_llm.sh
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "Installing FFmpeg libraries (apt-get install ffmpeg)..."
     apt-get update -qq
