@@ -218,3 +218,56 @@ def test_short_window_plan_links_every_chunk_that_holds_the_window() -> None:
     for w in range(len(plan.starts)):
         assert (w, 0, 1) in links and (w, 1, 2) in links
     assert not any(c == 2 for _, c, _ in links)  # chunk 2 hears nobody
+
+
+def test_multiscale_clusters_a_bounded_subsample_of_a_long_recording(monkeypatch) -> None:
+    """Short windows grow as 2 per second (about 7 200 an hour): the spectral step (an N x N
+    affinity and its eigendecomposition) must only ever see ``max_embeddings`` of them; every
+    window still gets a speaker (nearest centroid) and the frames late in the file are relabelled."""
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from meeting_notes import speaker_clustering as sc
+    from meeting_notes.diarize import plan_short_windows
+
+    minutes, turn_s, cap = 20, 60.0, 300
+    num_chunks = minutes * 60 - 9  # 10 s chunks every 1 s
+    chunks = SlidingWindow(start=0.0, duration=10.0, step=1.0)
+    seg = np.zeros((num_chunks, 589, 3), dtype=np.float32)
+    seg[:, :, 0] = 1.0  # both voices in local speaker 0 of every chunk
+    short = plan_short_windows(seg, chunks, 1.0, 0.5, 0.6)
+    assert len(short.starts) > 4 * cap
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 192))
+    a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)  # two voices, cosine about 0
+    voice = (short.starts // turn_s).astype(int) % 2  # A and B alternate every minute
+    short.embeddings[:] = np.where(voice[:, None] == 0, a, b) + rng.normal(scale=0.06, size=(len(voice), 192))
+    emb = np.full((num_chunks, 3, 192), np.nan, dtype=np.float32)
+    emb[:, 0] = (a + b) / 2
+
+    seen: list[int] = []
+    real = sc.spectral_pval
+
+    def spy(x, *args, **kwargs):
+        seen.append(len(x))
+        return real(x, *args, **kwargs)
+
+    monkeypatch.setattr(sc, "spectral_pval", spy)
+    clustering = sc.SpeakerClustering(
+        ClusteringConfig(method="agglomerative"), constrained_assignment=True,
+        short_config=ClusteringConfig(method="spectral_pval", max_embeddings=cap), frame_relabel=True,
+    )
+    hard, _, centroids = clustering(embeddings=emb, segmentations=SlidingWindowFeature(seg, chunks), num_clusters=None,
+                                    min_clusters=1, max_clusters=np.inf, file={"multiscale": short})
+    assert seen and max(seen) <= cap
+    assert len(centroids) == 2 and (hard[:, 0] >= 0).all()
+    labels = clustering.frame_labels
+    per_s = 589 / 10.0
+
+    def at(t: float) -> int:  # the frame label at t seconds, from the chunk t is central in
+        c = min(num_chunks - 1, max(0, int(t) - 5))
+        return int(labels[c, int((t - c) * per_s), 0])
+
+    voice_a = [at(t) for t in (30.0, 150.0, 630.0, 1110.0)]  # even minutes
+    voice_b = [at(t) for t in (90.0, 690.0, 1170.0, 1195.0)]  # odd minutes, the file's end included
+    assert len(set(voice_a)) == 1 and len(set(voice_b)) == 1 and voice_a[0] != voice_b[0]
+    assert min(voice_a + voice_b) >= 0
