@@ -265,6 +265,8 @@ def test_llama_server_command_binds_loopback_only_with_one_slot(tmp_path: Path) 
     assert cmd[cmd.index("--threads") + 1] == "3" and cmd[cmd.index("--threads-batch") + 1] == "3"
     assert cmd[cmd.index("--ctx-size") + 1] == "8192" and cmd[cmd.index("--alias") + 1] == "m"
     assert cmd[cmd.index("--parallel") + 1] == "1"  # one KV cache: the passes share their prefix
+    # sampling as under llama-cpp-python's server (repeat penalty 1.1 over 64 tokens)
+    assert cmd[cmd.index("--repeat-penalty") + 1] == "1.1" and cmd[cmd.index("--repeat-last-n") + 1] == "64"
     assert not [a for a in cmd if "api-key" in a]  # the key goes in the environment
 
 

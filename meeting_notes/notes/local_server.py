@@ -263,6 +263,10 @@ def server_command(model: LocalModel, settings: Settings, port: int) -> list[str
             # (instructions + transcript) is read once; no host-memory prompt cache beside it.
             "--parallel", "1",
             "--cache-ram", "0",
+            # llama-cpp-python's server defaults, under which the notes were tuned and measured:
+            # without the repeat penalty the 1.5B model loops in a summary until max_tokens.
+            "--repeat-penalty", "1.1",
+            "--repeat-last-n", "64",
             "--no-webui",
             "--host", HOST,
             "--port", str(port),
