@@ -429,6 +429,12 @@ def _pipeline_params(cfg: DiarizationSettings) -> dict[str, Any]:
     return {"segmentation": {"min_duration_off": 0.0}}
 
 
+#: Segmentation windows per batch when ``diarization.segmentation_batch_size`` is None: small
+#: batches are faster on the CPU (same output), large ones keep a GPU busy.
+CPU_SEGMENTATION_BATCH = 8
+GPU_SEGMENTATION_BATCH = 32
+
+
 def build_pipeline(settings: Settings) -> Pipeline:
     """The diarization pipeline from local files only (no hub call)."""
     cfg = settings.diarization
@@ -451,7 +457,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
         plda=PLDA.__new__(PLDA),  # unused by agglomerative clustering; avoids a hub download
         clustering="AgglomerativeClustering",
         embedding_batch_size=cfg.embedding_batch_size,
-        segmentation_batch_size=cfg.segmentation_batch_size,
+        segmentation_batch_size=cfg.segmentation_batch_size or CPU_SEGMENTATION_BATCH,
     )
     # our clustering step (speaker count estimated, hints as bounds) in place of pyannote's
     configure(pipeline, cfg)
@@ -477,6 +483,8 @@ def load_pipeline(settings: Settings, device: str = "auto") -> Pipeline:
         if key not in _PIPELINES:
             pipeline = build_pipeline(settings)
             pipeline.to(torch_device)
+            if settings.diarization.segmentation_batch_size is None and torch_device.type == "cuda":
+                pipeline.segmentation_batch_size = GPU_SEGMENTATION_BATCH
             _PIPELINES[key] = pipeline
         return _PIPELINES[key]
 

@@ -93,3 +93,21 @@ def test_pipeline_embeddings_blockwise_equal_whole_file(sample_wav: Path) -> Non
     np.testing.assert_array_equal(np.isnan(blockwise), np.isnan(emb))
     np.testing.assert_allclose(blockwise[np.isfinite(blockwise)], emb[np.isfinite(emb)], rtol=0, atol=1e-5)
     np.testing.assert_allclose(short_blockwise, whole["multiscale"].embeddings, rtol=0, atol=1e-5)
+
+
+def test_segmentation_batch_size_defaults_by_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None: 8 windows a batch on the CPU (same output as 32, less CPU time), 32 on a GPU; a
+    configured size is kept on both."""
+    from meeting_notes import diarize
+    from meeting_notes.settings import DiarizationSettings, Settings
+
+    monkeypatch.setattr(diarize, "_PIPELINES", {})
+    cpu = diarize.load_pipeline(Settings(cpu_threads=1), "cpu")
+    assert cpu.segmentation_batch_size == diarize.CPU_SEGMENTATION_BATCH == 8
+    fixed = diarize.load_pipeline(Settings(cpu_threads=1, diarization=DiarizationSettings(segmentation_batch_size=16)), "cpu")
+    assert fixed.segmentation_batch_size == 16
+    # on a GPU (the pipeline's move faked: this machine may have none)
+    monkeypatch.setattr(diarize, "select_torch_device", lambda device: torch.device("cuda"))
+    monkeypatch.setattr(type(cpu), "to", lambda self, device: self)
+    gpu = diarize.load_pipeline(Settings(cpu_threads=1), "cuda")
+    assert gpu.segmentation_batch_size == diarize.GPU_SEGMENTATION_BATCH == 32
