@@ -357,7 +357,7 @@ class LLMSettings(BaseModel):
     passes_transcript_tokens: int | None = Field(
         None,
         description="notes_method=passes: most transcript tokens sent; a longer meeting is condensed to "
-        "the segments the pre-filters select (with neighbours, the opening and the close). None: 3000 "
+        "the segments the pre-filters select (with neighbours, the opening and the close). None: 2500 "
         "on the embedded server (speed on 2 cores), what fits the context elsewhere.",
     )
     passes_max_output_tokens: int = Field(700, description="notes_method=passes: completion token limit per pass.")

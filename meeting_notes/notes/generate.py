@@ -55,8 +55,9 @@ SAFETY_TOKENS = 256
 #: treated as empty: no LLM call, every field "not discussed".
 MIN_CONTENT_WORDS = 20
 #: Transcript budget of the passes on the embedded server when the settings give none: keeps a
-#: 30-minute meeting's notes near 3 minutes on 2 cores (prompt reading is ~50 tokens/s).
-EMBEDDED_PASSES_TOKENS = 3000
+#: 30-minute meeting's notes under 3 minutes on 2 cores (measured with llama-server: 2,500 ->
+#: 135 / 164 s, 3,000 -> 182 / 204 s in two runs each; docs/notes.md).
+EMBEDDED_PASSES_TOKENS = 2500
 
 
 # -- endpoints ---------------------------------------------------------------------------
