@@ -196,6 +196,8 @@ def test_structured_output_request_shapes(server: FakeOpenAIServer, mode: str, e
         rules = dict(line.split(" ::= ", 1) for line in req["grammar"].splitlines() if " ::= " in line)
         assert rules["space"] == '" "?' and "\\n" not in req["grammar"]  # no newline anywhere
         assert rules["name-kv"].startswith('"\\"name\\""') and "root" in rules
+        # every string value is bounded: a model repeating a sentence cannot run into max_tokens
+        assert rules["string"] == '"\\"" char{0,800} "\\"" space'
     elif expect == "json_schema":
         assert req["response_format"]["type"] == "json_schema"
         assert req["response_format"]["json_schema"]["schema"] == SCHEMA

@@ -513,3 +513,12 @@ def test_a_system_the_product_connects_to_is_not_a_competitor_candidate() -> Non
     assert _integration_only("弥生給与", texts)
     assert not _integration_only("ジョブカン", texts)
     assert not _integration_only("Excel", texts)  # no word either way: the model decides
+
+
+def test_a_summary_that_repeats_a_sentence_keeps_it_once() -> None:
+    from meeting_notes.notes.passes import _without_repeats
+
+    looped = "Renewal of the analytics contract. They are unsure. They are unsure. They are uns"
+    assert _without_repeats(looped) == "Renewal of the analytics contract. They are unsure."
+    assert _without_repeats("First point. Second point.") == "First point. Second point."
+    assert _without_repeats("更新の話です。予算は未定です。予算は未定です。") == "更新の話です。予算は未定です。"

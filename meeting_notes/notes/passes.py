@@ -1112,7 +1112,7 @@ def rest_pass(run: PassRun) -> RestResult:
     )
     return RestResult(
         title=out.title[:100],
-        summary=out.summary[:1200],
+        summary=_without_repeats(out.summary)[:1200],
         fields={
             "needs": texts(out.needs),
             "objections": [
@@ -1126,6 +1126,22 @@ def rest_pass(run: PassRun) -> RestResult:
         },
         stage=stage,
     )
+
+
+def _without_repeats(text: str) -> str:
+    """``text`` without sentences said before in it (a small model may repeat one until its
+    length bound), and without a cut-off last sentence when it repeated."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    parts = sentences(text)
+    for part in parts:
+        key = part.strip()
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(key)
+    if len(kept) < len([p for p in parts if p.strip()]) and kept and not re.search(r"[.!?。！？]$", kept[-1]):
+        kept.pop()  # the repetition ran into the length bound mid-sentence
+    return " ".join(kept) if not any(0x3000 <= ord(c) <= 0x9FFF for c in text) else "".join(kept)
 
 
 def run_passes(run: PassRun) -> tuple[Extraction, bool]:
