@@ -85,7 +85,7 @@ else
   else
     rm -f "$BIN_DIR/llama-server" "$BIN_DIR/.llama-server.build"
     echo "WARNING: building llama-server failed (output above); the notes step will use llama-cpp-python's" >&2
-    echo "         server, which answers the same but more slowly. Re-run this script to try again." >&2
+    echo "         server (same model and grammar, slower). Re-run this script to try again." >&2
   fi
   rm -rf "$work"
 fi
