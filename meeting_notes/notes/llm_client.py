@@ -157,20 +157,21 @@ def backoff_delay(attempt: int, base: float, cap: float, retry_after: float | No
     return delay
 
 
-@functools.lru_cache(maxsize=64)
-def _gbnf(schema_json: str) -> str | None:
-    try:
-        from llama_cpp.llama_grammar import json_schema_to_gbnf
-    except ImportError:  # llama-cpp-python not installed: the server converts the schema itself
-        return None
-    return str(json_schema_to_gbnf(schema_json))
-
-
 #: Longest JSON string value the compact grammar lets a model write: a 1.5B model sometimes
 #: repeats one sentence of a summary until ``max_tokens`` (then the whole answer is cut off and
 #: lost); bounded, the value ends and the answer stays valid JSON.
 MAX_GRAMMAR_STRING_CHARS = 800
 _STRING_RULE = re.compile(r'^string ::= "\\"" char\* "\\"" space$', re.M)
+
+
+@functools.lru_cache(maxsize=64)
+def _compact_gbnf(schema_json: str) -> str | None:
+    try:
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+    except ImportError:  # llama-cpp-python not installed: the server converts the schema itself
+        return None
+    bounded = f'string ::= "\\"" char{{0,{MAX_GRAMMAR_STRING_CHARS}}} "\\"" space'
+    return _STRING_RULE.sub(lambda _: bounded, str(json_schema_to_gbnf(schema_json)))
 
 
 def compact_json_grammar(schema: dict[str, Any]) -> str | None:
@@ -179,12 +180,8 @@ def compact_json_grammar(schema: dict[str, Any]) -> str | None:
     llama-server's own conversion lets the model write newlines and up to 20 spaces of
     indentation between tokens, and the coder model pretty-prints: in the 30-minute speed run
     the rest pass wrote 376 tokens instead of 248, at ~0.1-0.2 s a token on 2 CPU cores. Every
-    string value is bounded (:data:`MAX_GRAMMAR_STRING_CHARS`)."""
-    grammar = _gbnf(json.dumps(schema))  # key order kept: the grammar writes properties in this order
-    if grammar is None:
-        return None
-    bounded = f'string ::= "\\"" char{{0,{MAX_GRAMMAR_STRING_CHARS}}} "\\"" space'
-    return _STRING_RULE.sub(lambda _: bounded, grammar)
+    string value is bounded (:data:`MAX_GRAMMAR_STRING_CHARS`); converted once per schema."""
+    return _compact_gbnf(json.dumps(schema))  # key order kept: the grammar writes properties in this order
 
 
 def strip_keys(node: Any, keys: set[str]) -> Any:

@@ -217,9 +217,13 @@ def server_env(api_key: str, runtime: str = "llama-cpp-python") -> dict[str, str
     return env
 
 
+def _llama_server_location(settings: Settings) -> Path:
+    return settings.llm.llama_server_path or Path(sys.executable).parent / "llama-server"
+
+
 def find_llama_server(settings: Settings) -> Path | None:
     """The llama-server program: ``llm.llama_server_path``, else beside this Python; None if absent."""
-    path = settings.llm.llama_server_path or Path(sys.executable).parent / "llama-server"
+    path = _llama_server_location(settings)
     return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
@@ -231,9 +235,9 @@ def server_runtime(settings: Settings) -> tuple[str, Path | None]:
         if binary is not None:
             return "llama-server", binary
         if choice == "llama-server":
-            where = settings.llm.llama_server_path or Path(sys.executable).parent / "llama-server"
             raise LocalLLMError(
-                f"llm.local_runtime is 'llama-server' but there is no executable llama-server at {where}. "
+                f"llm.local_runtime is 'llama-server' but there is no executable llama-server at "
+                f"{_llama_server_location(settings)}. "
                 "Run scripts/install_local_llm.sh (it builds one), or set MEETING_NOTES_LLM__LLAMA_SERVER_PATH."
             )
     if importlib.util.find_spec("llama_cpp") is None:
@@ -619,7 +623,6 @@ def ensure_local_server(settings: Settings) -> tuple[LocalServer, LocalModel]:
         if running is not None and not running.stopped:
             running.guard()
             return running, model
-        server_runtime(settings)  # a clear error when no server program is installed
         _install_sigterm()
         home = _Home(settings.cache_dir, config)
         configured = settings.llm.local_port

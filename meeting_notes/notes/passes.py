@@ -1133,15 +1133,17 @@ def _without_repeats(text: str) -> str:
     length bound), and without a cut-off last sentence when it repeated."""
     kept: list[str] = []
     seen: set[str] = set()
-    parts = sentences(text)
-    for part in parts:
+    repeated = False
+    for part in sentences(text):
         key = part.strip()
-        if key and key not in seen:
+        if key in seen:
+            repeated = True
+        elif key:
             seen.add(key)
             kept.append(key)
-    if len(kept) < len([p for p in parts if p.strip()]) and kept and not re.search(r"[.!?。！？]$", kept[-1]):
+    if repeated and kept and not re.search(r"[.!?。！？]$", kept[-1]):
         kept.pop()  # the repetition ran into the length bound mid-sentence
-    return " ".join(kept) if not any(0x3000 <= ord(c) <= 0x9FFF for c in text) else "".join(kept)
+    return ("" if _CJK_CHAR.search(text) else " ").join(kept)
 
 
 def run_passes(run: PassRun) -> tuple[Extraction, bool]:
