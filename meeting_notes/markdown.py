@@ -13,11 +13,16 @@ from __future__ import annotations
 import re
 
 _MD_SPECIAL = re.compile(r"([\\`\[\]<>|!])")
+#: bare URLs that GFM renderers link by themselves ("extended autolinks"): the ':' of
+#: ``scheme://`` and the '.' of ``www.`` are escaped, which stops the autolink and renders the same
+_BARE_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*):(?=//)|\b(www)\.")
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` shown literally by any CommonMark/GFM renderer (no links, images, HTML, code)."""
-    return _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    """``text`` shown literally by any CommonMark/GFM renderer (no links, images, HTML, code,
+    no autolinked bare URLs)."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    return _BARE_URL.sub(lambda m: f"{m.group(1)}\\:" if m.group(1) else f"{m.group(2)}\\.", escaped)
 
 
 _BLOCK_START = re.compile(r"^(#|=|-|\+|\*|_|~|\d{1,9}(?=[.)]))")

@@ -2,7 +2,7 @@
 
 Every string of a :class:`SalesNotes` is set to hostile Markdown (a link with a javascript:
 URL, an image, raw HTML, a table row, a leading heading or list marker); the rendered notes
-are then parsed by a CommonMark + tables renderer and must contain no link, image, HTML
+are then parsed by a CommonMark + tables + linkify (bare URLs) renderer and must contain no link, image, HTML
 element, table or heading other than the template's own.
 """
 
@@ -29,6 +29,7 @@ HOSTILE = [
     "    indented code",
     "<http://evil.example>",
     "`code` and \\[escaped\\](x)",
+    "see https://evil.example/x and www.evil.example now",
 ]
 
 
@@ -65,7 +66,8 @@ def _hostile_notes(text: str, language: str = "en") -> SalesNotes:
 
 
 def _html(md: str) -> str:
-    return MarkdownIt("commonmark").enable("table").render(md)
+    # GFM's extended autolinks (bare https:// URLs) through markdown-it's linkify
+    return MarkdownIt("commonmark", {"linkify": True}).enable(["table", "linkify"]).render(md)
 
 
 def _assert_inert(md: str, text: str) -> None:
