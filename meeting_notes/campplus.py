@@ -14,6 +14,7 @@ and pools it once per local speaker.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -25,8 +26,29 @@ FBANK_BINS = 80
 EMBEDDING_DIM = 192
 
 
+class CamBackbone(torch.nn.Module):
+    """The CAM++ network up to its statistics pooling: (batch, 80, fbank frames) ->
+    (batch, channels, frames). The part exported to ONNX (``meeting_notes.onnx_models``)."""
+
+    def __init__(self, network: torch.nn.Module):
+        super().__init__()
+        self.network = network
+
+    def forward(self, fbank: torch.Tensor) -> torch.Tensor:
+        x = self.network.head(fbank)
+        for name, layer in self.network.xvector.named_children():
+            if name in ("stats", "dense"):
+                break
+            x = layer(x)
+        return x
+
+
 class CamPlusPlus(Model):
     """CAM++ speaker-embedding model (192-d) with mask-weighted statistics pooling."""
+
+    #: set by the diarization stage on the CPU: the backbone on ONNX Runtime (same frames to
+    #: about 1e-5); None: torch
+    onnx_backbone: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def __init__(self, sample_rate: int = 16000, num_channels: int = 1):
         super().__init__(sample_rate=sample_rate, num_channels=num_channels, task=None)
@@ -69,13 +91,14 @@ class CamPlusPlus(Model):
 
     def frame_features(self, waveforms: torch.Tensor) -> torch.Tensor:
         """(batch, 1, samples) -> (batch, channels, frames): everything before pooling."""
-        x = self.fbank(waveforms).permute(0, 2, 1)
-        x = self.network.head(x)
-        for name, layer in self.network.xvector.named_children():
-            if name in ("stats", "dense"):
-                break
-            x = layer(x)
-        return x
+        x = self.fbank(waveforms).permute(0, 2, 1).contiguous()
+        if self.onnx_backbone is not None and x.device.type == "cpu":
+            return self.onnx_backbone(x)
+        return self.backbone()(x)
+
+    def backbone(self) -> CamBackbone:
+        """The backbone as a module of its own (shares this model's weights)."""
+        return CamBackbone(self.network)
 
     def pool(self, features: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """(batch, channels, frames) [+ (batch, mask_frames) weights] -> (batch, 192) embeddings."""

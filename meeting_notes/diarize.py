@@ -14,6 +14,7 @@ ignores). The embeddings of active speakers are the same as pyannote's.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -40,6 +41,7 @@ from meeting_notes.settings import DiarizationSettings, Settings  # noqa: E402
 from meeting_notes.speaker_clustering import ClusteringConfig, SpeakerClustering  # noqa: E402
 
 _LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -466,6 +468,75 @@ def build_pipeline(settings: Settings) -> Pipeline:
     return pipeline
 
 
+def onnx_wanted(cfg: DiarizationSettings, torch_device: torch.device) -> bool:
+    """Whether this configuration runs the models on ONNX Runtime (raises when it was asked
+    for on a GPU, where only torch runs here)."""
+    if cfg.runtime == "onnxruntime" and torch_device.type != "cpu":
+        raise ValueError(
+            f"diarization.runtime=onnxruntime runs on the CPU only, but the device is {torch_device}; "
+            "use diarization.runtime=auto or torch on a GPU."
+        )
+    return cfg.runtime != "torch" and torch_device.type == "cpu"
+
+
+def use_onnx_runtime(pipeline: "FastSpeakerDiarization", settings: Settings) -> bool:
+    """Run the pipeline's segmentation model and CAM++ backbone on ONNX Runtime (CPU), each
+    exported once into ``<cache_dir>/onnx`` and checked against torch. With
+    ``diarization.runtime=auto`` a failed export logs a warning and leaves torch in place (same
+    results, slower); with ``onnxruntime`` it raises. Returns whether ONNX Runtime is in use."""
+    from pyannote.audio.utils.multi_task import map_with_specifications
+
+    from meeting_notes.onnx_models import OnnxExportError, onnx_forward
+
+    cfg = settings.diarization
+    threads = settings.threads()
+    inference = pipeline._segmentation
+    model = inference.model.eval()
+    embedding: CamPlusPlus = pipeline._embedding.model_.eval()
+    gen = torch.Generator().manual_seed(0)
+    window = int(round(inference.duration * model.hparams.sample_rate))
+    try:
+        segment = onnx_forward(
+            model,
+            "segmentation",
+            resolve_model(cfg.segmentation_model, settings, kind="pyannote-segmentation").path,
+            [0.1 * torch.randn(n, 1, window, generator=gen) for n in (2, 1)],
+            {"input": {0: "batch"}, "output": {0: "batch"}},
+            settings.cache_dir,
+            threads,
+        )
+        fbanks = [
+            embedding.fbank(0.1 * torch.randn(1, 1, int(seconds * embedding.hparams.sample_rate), generator=gen))
+            .permute(0, 2, 1)
+            .contiguous()
+            for seconds in (4.0, 6.5)
+        ]
+        backbone = onnx_forward(
+            embedding.backbone().eval(),
+            "campplus-backbone",
+            resolve_model(cfg.embedding_model, settings, kind="speaker-embedding").path,
+            fbanks,
+            {"input": {0: "batch", 2: "frames"}, "output": {0: "batch", 2: "out_frames"}},
+            settings.cache_dir,
+            threads,
+        )
+    except (OnnxExportError, OSError) as exc:
+        if cfg.runtime == "onnxruntime":
+            raise
+        _log.warning("diarization runs on torch (slower, same results): %s", exc)
+        return False
+
+    def infer(chunks: torch.Tensor):
+        outputs = segment(chunks)
+        return map_with_specifications(
+            model.specifications, lambda out, conversion, **_: conversion(out).numpy(), outputs, inference.conversion
+        )
+
+    inference.infer = infer
+    embedding.onnx_backbone = backbone
+    return True
+
+
 _PIPELINES: dict[tuple[str, ...], Pipeline] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -478,11 +549,14 @@ def load_pipeline(settings: Settings, device: str = "auto") -> Pipeline:
         str(settings.models_dir),
         str(settings.cache_dir),
         str(torch_device),
+        str(settings.threads()),
     )
     with _LOAD_LOCK:
         if key not in _PIPELINES:
             pipeline = build_pipeline(settings)
             pipeline.to(torch_device)
+            if isinstance(pipeline, FastSpeakerDiarization) and onnx_wanted(settings.diarization, torch_device):
+                use_onnx_runtime(pipeline, settings)
             if settings.diarization.segmentation_batch_size is None and torch_device.type == "cuda":
                 pipeline.segmentation_batch_size = GPU_SEGMENTATION_BATCH
             _PIPELINES[key] = pipeline
@@ -554,6 +628,7 @@ def describe_diarization(settings: Settings) -> dict[str, str]:
         "embedding": cfg.embedding_model,
         "clustering": clustering_config(cfg).__repr__(),
         "segmentation_step": str(cfg.segmentation_step),
+        "runtime": cfg.runtime,
         "multiscale": f"short windows {cfg.multiscale_window_s} s every {cfg.multiscale_hop_s} s"
         if cfg.multiscale_window_s > 0 else "off",
     }

@@ -117,6 +117,13 @@ class DiarizationSettings(BaseModel):
     embedding_model: str = Field(
         "campplus", description="Registry name or path of the CAM++ speaker-embedding weights."
     )
+    runtime: Literal["auto", "torch", "onnxruntime"] = Field(
+        "auto",
+        description="What runs segmentation-3.0 and the CAM++ backbone: 'onnxruntime' (CPU only; "
+        "exported once from the same weights into <cache_dir>/onnx and checked against torch; "
+        "about 1.4x faster per thread), 'torch', or 'auto' (onnxruntime on the CPU, torch on a "
+        "GPU; torch with a logged warning when the export fails). Not used with pipeline_dir.",
+    )
     clustering_method: Literal["spectral", "agglomerative_auto", "agglomerative"] = Field(
         "agglomerative",
         description="How speaker embeddings are grouped: 'spectral' (NME-SC: the speaker count "
