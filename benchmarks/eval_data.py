@@ -183,6 +183,13 @@ def _ja_clips() -> list[tuple[str, np.ndarray]]:
     return [(row["file"].split("_")[3], _read(base / row["file"])) for row in rows]
 
 
+def ja_texts() -> dict[str, str]:
+    """Each Common Voice ja clip's sentence, keyed like the speakers of the built recordings."""
+    base = EVAL_DIR / "commonvoice-ja"
+    rows = csv.DictReader(open(base / "reference.tsv", encoding="utf-8"), delimiter="\t")
+    return {row["file"].split("_")[3]: row["text"] for row in rows}
+
+
 def _sample_speaker_audio() -> dict[str, np.ndarray]:
     """Each pyannote-sample speaker's solo speech (reference turns minus the other's), joined."""
     item = sample_item()

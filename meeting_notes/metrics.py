@@ -174,21 +174,31 @@ def cpwer(reference: dict[str, str], hypothesis: dict[str, str]) -> float:
     reference speaker is paired with one hypothesis speaker (or nobody) so that the total
     number of word errors is smallest; unpaired hypothesis speakers count as insertions.
     """
+    return _cp_error_rate(reference, hypothesis, lambda text: normalize_english(text).split())
+
+
+def cpcer_japanese(reference: dict[str, str], hypothesis: dict[str, str]) -> float:
+    """:func:`cpwer` over characters of Japanese text (after :func:`normalize_japanese`): the
+    speaker-attributed character error rate, cpCER."""
+    return _cp_error_rate(reference, hypothesis, lambda text: list(normalize_japanese(text)))
+
+
+def _cp_error_rate(reference: dict[str, str], hypothesis: dict[str, str], tokens) -> float:
     from scipy.optimize import linear_sum_assignment
 
     ref_spk = sorted(reference)
     hyp_spk = sorted(hypothesis)
-    ref_words = {s: normalize_english(reference[s]).split() for s in ref_spk}
-    hyp_words = {s: normalize_english(hypothesis[s]).split() for s in hyp_spk}
+    ref_tokens = {s: tokens(reference[s]) for s in ref_spk}
+    hyp_tokens = {s: tokens(hypothesis[s]) for s in hyp_spk}
     n = max(len(ref_spk), len(hyp_spk))
     cost = np.zeros((n, n), dtype=np.int64)
     for i in range(n):
         for j in range(n):
-            r = ref_words[ref_spk[i]] if i < len(ref_spk) else []
-            h = hyp_words[hyp_spk[j]] if j < len(hyp_spk) else []
+            r = ref_tokens[ref_spk[i]] if i < len(ref_spk) else []
+            h = hyp_tokens[hyp_spk[j]] if j < len(hyp_spk) else []
             cost[i, j] = _edit_distance(r, h)
     rows, cols = linear_sum_assignment(cost)
-    total_ref = sum(len(w) for w in ref_words.values())
+    total_ref = sum(len(t) for t in ref_tokens.values())
     return float(cost[rows, cols].sum()) / max(total_ref, 1)
 
 

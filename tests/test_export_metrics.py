@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from meeting_notes.export import to_markdown, to_srt, to_vtt, write_rttm
-from meeting_notes.metrics import cer_japanese, cpwer, diarization_error_rate, read_rttm, read_stm, wer
+from meeting_notes.metrics import cer_japanese, cpcer_japanese, cpwer, diarization_error_rate, read_rttm, read_stm, wer
 from meeting_notes.schema import AudioInfo, Segment, Speaker, SpeakerTurn, Transcript, Word
 
 
@@ -93,6 +93,15 @@ def test_cpwer_finds_best_speaker_mapping() -> None:
     assert cpwer(ref, {"s0": "hello there good", "s1": "morning"}) == pytest.approx(2 / 4)
     # a missing speaker costs all their words
     assert cpwer(ref, {"s0": "hello there"}) == pytest.approx(2 / 4)
+
+
+def test_cpcer_counts_characters_per_speaker() -> None:
+    ref = {"a": "こんにちは。", "b": "ありがとう"}
+    assert cpcer_japanese(ref, {"x": "ありがとう", "y": "こんにちは"}) == 0.0
+    # two characters said by b attributed to a: deleted from b, inserted in a
+    assert cpcer_japanese(ref, {"x": "こんにちはあり", "y": "がとう"}) == pytest.approx(4 / 10)
+    # one hypothesis speaker for two: every character of the unmatched speaker counts
+    assert cpcer_japanese(ref, {"x": "こんにちはありがとう"}) == pytest.approx(10 / 10)
 
 
 def test_stm_reader(data_dir: Path) -> None:
