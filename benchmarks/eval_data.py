@@ -213,6 +213,53 @@ def _sample_speaker_audio() -> dict[str, np.ndarray]:
     return out
 
 
+def _ami_speaker_audio(speakers: list[str]) -> dict[str, np.ndarray]:
+    """Each named AMI speaker's solo speech (reference turns minus everyone else's, spans over
+    0.4 s) across all ami-debug excerpts, joined with 0.4 s of silence."""
+    out: dict[str, list[np.ndarray]] = {spk: [] for spk in speakers}
+    for item in ami_items("train") + ami_items("development"):
+        if not any(t.speaker in out for t in item.reference):
+            continue
+        wav = _read(item.audio)
+        for spk in out:
+            mask = np.zeros(len(wav), bool)
+            for t in item.reference:
+                if t.speaker == spk:
+                    mask[int(t.start * SR) : int(t.end * SR)] = True
+            for t in item.reference:
+                if t.speaker != spk:
+                    mask[int(t.start * SR) : int(t.end * SR)] = False
+            idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+            for a, b in zip(idx[::2], idx[1::2]):
+                if b - a > 0.4 * SR:
+                    out[spk] += [wav[a:b], np.zeros(int(0.4 * SR), np.float32)]
+    return {spk: np.concatenate(parts) for spk, parts in out.items() if parts}
+
+
+def many_speakers_recording(uri: str = "many-9spk", turn_s: float = 7.0, seed: int = 7) -> Recording:
+    """Nine voices, each speaking twice in turn (A..I, then A..I again), no overlap, short
+    pauses: the broadcast-news shape (many speakers, long turns, every voice returns), where a
+    clustering that under-counts merges people. Voices: four ami-debug speakers with the most
+    solo speech (far field), the two pyannote-sample speakers (telephone), the LibriSpeech
+    reader, JFK, the faster-whisper hotwords.mp3 speaker. Each turn is about ``turn_s`` of the
+    voice's speech, cut at a pause; the reference is each turn's speech spans."""
+    ami = _ami_speaker_audio(["FEE083", "MÉO069", "MEE009", "FEE078"])
+    sample = _sample_speaker_audio()
+    fw = EVAL_DIR / "faster-whisper"
+    voices = list(ami.items()) + [(f"sample-{k}", v) for k, v in sorted(sample.items())] + [
+        ("libri1272", _read(EVAL_DIR / "librispeech" / "1272-128104-0000.wav")),
+        ("jfk", _read(fw / "jfk.flac")),
+        ("hotwords", _read(fw / "hotwords.mp3")),
+    ]
+    turns: dict[str, list[np.ndarray]] = {}
+    for name, wav in voices:
+        pieces = _pieces(wav, turn_s)
+        turns[name] = [pieces[0], pieces[1] if len(pieces) > 1 else pieces[0][len(pieces[0]) // 2 :]]
+    parts = [(name, turns[name][r]) for r in (0, 1) for name, _ in voices]
+    sources = ("ami-train", "ami-dev", "sample", "libri", "jfk", "hotwords")
+    return _assemble(uri, "many", parts, np.random.default_rng(seed), overlap_every=0, pause=(0.3, 0.8), sources=sources)
+
+
 def _call(uri: str, a: tuple[str, np.ndarray], b: tuple[str, np.ndarray], seed: int, piece_s: float, sources) -> Recording:
     rng = np.random.default_rng(seed)
     pa, pb = _pieces(a[1], piece_s), _pieces(b[1], piece_s)
