@@ -69,15 +69,20 @@ _EXPORT_LOCK = threading.Lock()
 
 
 def _weights_sha256(path: Path) -> str:
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _FILE_HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        _FILE_HASHES[key] = digest.hexdigest()
-    return _FILE_HASHES[key]
+    """sha256 of a weights file, or of every file of a weights folder (names and contents)."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        stat = file.stat()
+        key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _FILE_HASHES:
+            one = hashlib.sha256()
+            with open(file, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    one.update(block)
+            _FILE_HASHES[key] = one.hexdigest()
+        digest.update(f"{file.relative_to(path) if path.is_dir() else file.name}:{_FILE_HASHES[key]}\n".encode())
+    return digest.hexdigest()
 
 
 def new_session(model: bytes | Path, threads: int) -> Any:
@@ -139,13 +144,18 @@ def onnx_forward(
                 meta = json.loads(record.read_text())
                 if meta.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest():
                     return OnnxForward(new_session(path, threads), meta["input"], path)
-            except (OSError, ValueError, KeyError):
-                pass
-            log.warning("ONNX cache file %s does not match its record; exporting again", path)
+                log.warning("ONNX cache file %s does not match its record; exporting again", path)
+            except Exception as exc:  # an unreadable record, or a file this onnxruntime cannot load
+                log.warning("ONNX cache file %s unusable (%s); exporting again", path, exc)
         data = _export(module, examples, dynamic_axes)
-        session = new_session(data, threads)
-        input_name = session.get_inputs()[0].name
-        diff = _check(module, session, input_name, examples)
+        try:
+            session = new_session(data, threads)
+            input_name = session.get_inputs()[0].name
+            diff = _check(module, session, input_name, examples)
+        except OnnxExportError:
+            raise
+        except Exception as exc:  # onnxruntime cannot load or run what torch exported
+            raise OnnxExportError(f"{name}: the exported model does not run on onnxruntime: {exc}") from exc
         if diff > MAX_EXPORT_DIFF:
             raise OnnxExportError(
                 f"{name}: ONNX Runtime output differs from torch by {diff:.2e} (limit {MAX_EXPORT_DIFF:.0e}); "
