@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from meeting_notes.audio import is_silent
+from meeting_notes.audio import is_silent, release_pages
 from meeting_notes.errors import ModelNotFoundError
 from meeting_notes.model_registry import ResolvedModel, registry_entry, resolve_model
 from meeting_notes.schema import AsrResult, AsrSegment, AsrWord
@@ -237,7 +237,9 @@ def transcribe(
     """
     duration = len(waveform) / SAMPLE_RATE
     lang = None if language == "auto" else language
-    if is_silent(waveform, settings.audio):
+    silent = is_silent(waveform, settings.audio)
+    release_pages(waveform)  # the check read the whole recording; a mapped one goes back to the file
+    if silent:
         return AsrResult(language=lang or "unknown", duration=duration, segments=[])
 
     cfg = settings.asr
@@ -289,6 +291,7 @@ def transcribe(
         if info is not None and common["language"] is None:
             common["language"] = info.language  # one language for the whole recording
         piece_segments, piece_removed, piece_info = _transcribe_piece(whisper, piece, offset, runtime, cfg, common)
+        release_pages(waveform, 0, round(offset * SAMPLE_RATE) + len(piece))
         segments += piece_segments
         removed += piece_removed
         info = info or piece_info

@@ -13,6 +13,7 @@ silence, and a file with nothing else is rejected. The silence check works in bl
 
 from __future__ import annotations
 
+import mmap
 import os
 import uuid
 from collections.abc import Callable
@@ -324,6 +325,42 @@ def open_decoded(target: Path) -> np.ndarray:
     pages are read from the file as needed, and a consumer that writes into the array changes
     its own private copy, never the file."""
     return np.memmap(target, dtype=DECODED_DTYPE, mode="c")
+
+
+def _file_mapping(audio: np.ndarray) -> tuple[mmap.mmap, int] | None:
+    """The file mapping under a view of a :func:`open_decoded` array and the address where the
+    mapping starts; None for any other array (anonymous memory)."""
+    owner, base = audio, getattr(audio, "base", None)
+    while base is not None and not isinstance(base, mmap.mmap):
+        owner, base = base, getattr(base, "base", None)
+    if not isinstance(base, mmap.mmap) or not isinstance(owner, np.memmap):
+        return None
+    return base, owner.ctypes.data - owner.offset % mmap.ALLOCATIONGRANULARITY
+
+
+def release_pages(audio: np.ndarray, start: int = 0, stop: int | None = None) -> bool:
+    """Drop samples ``[start, stop)`` of a memory-mapped recording (:func:`open_decoded`) from
+    this process's resident memory once a stage has read them; the kernel reads them from the
+    file again if they are touched later. A stage that reads a long recording front to back
+    then holds only what it works on (an hour is 230 MB). The mapping is copy-on-write and
+    nobody writes into it, so nothing is lost. Any other array (decoded into ordinary memory)
+    is left alone: returns False."""
+    found = _file_mapping(audio)
+    if found is None or audio.ndim != 1 or not audio.flags.c_contiguous:
+        return False
+    mapping, origin = found
+    stop = audio.size if stop is None else min(int(stop), audio.size)
+    start = max(0, int(start))
+    if stop <= start:
+        return True
+    page = mmap.PAGESIZE
+    first = audio.ctypes.data + start * audio.itemsize - origin
+    last = audio.ctypes.data + stop * audio.itemsize - origin
+    first = -(-first // page) * page  # whole pages inside the range only
+    last = min(last, len(mapping)) // page * page
+    if last > first:
+        mapping.madvise(mmap.MADV_DONTNEED, first, last - first)
+    return True
 
 
 def is_silent(audio: np.ndarray, settings: AudioSettings) -> bool:

@@ -33,6 +33,7 @@ from pyannote.audio.core.plda import PLDA  # noqa: E402
 from pyannote.audio.pipelines import SpeakerDiarization  # noqa: E402
 from pyannote.core import Annotation, SlidingWindowFeature  # noqa: E402
 
+from meeting_notes.audio import release_pages  # noqa: E402
 from meeting_notes.campplus import CamPlusPlus  # noqa: E402
 from meeting_notes.errors import ModelNotFoundError  # noqa: E402
 from meeting_notes.model_registry import resolve_model  # noqa: E402
@@ -111,8 +112,17 @@ class BlockFrameFeatures:
     the span asked for, not with the file. The frames are the same whichever order or span they
     are asked in; frames past the end of the audio are zeros."""
 
-    def __init__(self, model: CamPlusPlus, waveform: torch.Tensor | None, device, block_s: float, context_s: float):
+    def __init__(
+        self,
+        model: CamPlusPlus,
+        waveform: torch.Tensor | None,
+        device,
+        block_s: float,
+        context_s: float,
+        on_release: Callable[[int], None] | None = None,
+    ):
         self.model = model
+        self.on_release = on_release  # told the first sample still needed after release_before
         self.device = device
         self.sr = model.hparams.sample_rate
         self.hop = model.frame_hop_samples
@@ -178,6 +188,9 @@ class BlockFrameFeatures:
         """Forget the blocks that end at or before ``frame`` (later requests start there)."""
         for bi in [bi for bi in self._blocks if (bi + 1) * self.block // self.hop <= frame]:
             del self._blocks[bi]
+        if self.on_release is not None:
+            first = min([*self._blocks, frame * self.hop // self.block])
+            self.on_release(max(0, first * self.block - self.context))
 
 
 class FastSpeakerDiarization(SpeakerDiarization):
@@ -195,6 +208,16 @@ class FastSpeakerDiarization(SpeakerDiarization):
     multiscale_hop_s: float = 0.75
     #: a short window counts for a local speaker talking alone in at least this fraction of it
     multiscale_min_alone: float = 0.6
+    #: set by :func:`diarize` for a memory-mapped recording: called with a sample index once
+    #: nothing before it will be read again (None: the whole recording), to drop those pages
+    #: from resident memory (``audio.release_pages``)
+    release_audio: Callable[[int | None], None] | None = None
+
+    def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
+        segmentations = super().get_segmentations(file, hook=hook)
+        if self.release_audio is not None:  # the embedding pass reads the recording again, in order
+            self.release_audio(None)
+        return segmentations
 
     def get_embeddings(
         self,
@@ -325,7 +348,12 @@ class FastSpeakerDiarization(SpeakerDiarization):
             return BlockFrameFeatures.precomputed(model, file["training_cache/frame_features"])
         waveform, _ = self._audio(file)
         return BlockFrameFeatures(
-            model, waveform[0], self._embedding.device, self.embedding_block_s, self.embedding_block_context_s
+            model,
+            waveform[0],
+            self._embedding.device,
+            self.embedding_block_s,
+            self.embedding_block_context_s,
+            on_release=self.release_audio,
         )
 
     def _embed_from_file_features(self, file, segmentations, masks, active, chunk_ids, embeddings, hook, short=None, clean=None) -> None:
@@ -591,9 +619,16 @@ def diarize(
     pipeline = load_pipeline(settings, device)
     audio = {"waveform": torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))[None], "sample_rate": sample_rate}
     with _LOCK:  # the pipeline object is not re-entrant
-        output = pipeline(
-            audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
-        )
+        if isinstance(pipeline, FastSpeakerDiarization) and release_pages(waveform, 0, 0):
+            pipeline.release_audio = lambda stop: release_pages(waveform, 0, stop)
+        try:
+            output = pipeline(
+                audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
+            )
+        finally:
+            if isinstance(pipeline, FastSpeakerDiarization):
+                pipeline.release_audio = None
+            release_pages(waveform)
     regular: Annotation = output.speaker_diarization
     exclusive: Annotation = output.exclusive_speaker_diarization
 

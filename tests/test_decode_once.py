@@ -158,3 +158,62 @@ def test_flow_decodes_once_across_its_tasks(prefect_server: Any, tmp_path: Path,
     assert calls["decode"] == 1 and [s[0] for s in seen] == ["transcribe", "diarize"]
     assert not (tmp_path / "out" / run.meeting_id / ".audio-16k-f32.raw").exists()
     assert _fingerprint(src) == before
+
+
+def _rss_file_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    pytest.skip("no RssFile in /proc/self/status")
+
+
+def test_release_pages_drops_read_pages_and_keeps_the_samples(tmp_path: Path) -> None:
+    """A stage that has read part of a mapped recording gives those pages back; reading them
+    again gives the same samples (copy-on-write mapping, nothing written). Ordinary arrays are
+    never touched (madvise on anonymous memory would zero it)."""
+    raw = tmp_path / "decoded.raw"
+    samples = np.random.default_rng(1).standard_normal(16000 * 600).astype("<f4")  # 38 MB
+    samples.tofile(raw)
+    mapped = open_decoded(raw)
+    total = float(np.sum(mapped, dtype=np.float64))
+    touched = _rss_file_kib()
+    assert audio_module.release_pages(mapped[5:], 0, 4_000_000)  # a view, about 16 MB of it
+    part = _rss_file_kib()
+    assert touched - part > 12_000
+    assert audio_module.release_pages(mapped)
+    assert touched - _rss_file_kib() > 30_000
+    assert float(np.sum(mapped, dtype=np.float64)) == total
+    np.testing.assert_array_equal(mapped[:1000], samples[:1000])
+    plain = samples.copy()
+    assert not audio_module.release_pages(plain)
+    np.testing.assert_array_equal(plain, samples)
+    assert audio_module.release_pages(mapped, 10, 5)  # an empty range is fine
+
+
+@pytest.mark.slow
+def test_diarization_of_a_mapped_recording_gives_pages_back_in_order(tmp_path: Path, sample_wav: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same turns from the mapped recording as from memory; the embedding pass releases what
+    it has read, front to back (batch by batch of 32 chunks), and the whole recording is
+    released after the segmentation and at the end."""
+    from meeting_notes import diarize
+
+    monkeypatch.setattr(diarize, "_PIPELINES", {})
+    settings = Settings(cpu_threads=2, diarization={"embedding_block_s": 6.0})
+    raw = tmp_path / "decoded.raw"
+    wav, _ = sf.read(sample_wav, dtype="float32")
+    np.tile(wav, 3).astype("<f4").tofile(raw)  # 90 s: three batches of 32 chunks
+    mapped = open_decoded(raw)
+    calls: list[tuple[int, int | None]] = []
+    real = audio_module.release_pages
+
+    def spy(audio: np.ndarray, start: int = 0, stop: int | None = None) -> bool:
+        calls.append((start, stop))
+        return real(audio, start, stop)
+
+    monkeypatch.setattr(diarize, "release_pages", spy)
+    from_file = diarize.diarize(mapped, settings, device="cpu")
+    in_memory = diarize.diarize(np.array(mapped), settings, device="cpu")
+    assert from_file == in_memory
+    stops = [stop for start, stop in calls if stop not in (0, None)]
+    assert len(stops) >= 2 and stops == sorted(stops) and stops[-1] >= 16000 * 40
+    assert calls.count((0, None)) >= 3  # after the segmentation and at the end of each run
