@@ -190,49 +190,39 @@ def ja_texts() -> dict[str, str]:
     return {row["file"].split("_")[3]: row["text"] for row in rows}
 
 
+def _solo_pieces(wav: np.ndarray, reference: list[SpeakerTurn], spk: str) -> list[np.ndarray]:
+    """``spk``'s solo speech in ``wav`` (their turns minus everyone else's, spans over 0.4 s),
+    each span followed by 0.4 s of silence."""
+    mask = np.zeros(len(wav), bool)
+    for t in reference:
+        if t.speaker == spk:
+            mask[int(t.start * SR) : int(t.end * SR)] = True
+    for t in reference:
+        if t.speaker != spk:
+            mask[int(t.start * SR) : int(t.end * SR)] = False
+    pieces = []
+    idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
+    for a, b in zip(idx[::2], idx[1::2]):
+        if b - a > 0.4 * SR:
+            pieces += [wav[a:b], np.zeros(int(0.4 * SR), np.float32)]
+    return pieces
+
+
 def _sample_speaker_audio() -> dict[str, np.ndarray]:
     """Each pyannote-sample speaker's solo speech (reference turns minus the other's), joined."""
     item = sample_item()
     wav = _read(item.audio)
-    out = {}
-    for spk in sorted({t.speaker for t in item.reference}):
-        mask = np.zeros(len(wav), bool)
-        for t in item.reference:
-            if t.speaker == spk:
-                mask[int(t.start * SR) : int(t.end * SR)] = True
-        for t in item.reference:
-            if t.speaker != spk:
-                mask[int(t.start * SR) : int(t.end * SR)] = False
-        segs, i = [], 0
-        idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
-        for a, b in zip(idx[::2], idx[1::2]):
-            if b - a > 0.4 * SR:
-                segs.append(wav[a:b])
-                segs.append(np.zeros(int(0.4 * SR), np.float32))
-        out[spk] = np.concatenate(segs)
-    return out
+    return {spk: np.concatenate(_solo_pieces(wav, item.reference, spk)) for spk in sorted({t.speaker for t in item.reference})}
 
 
 def _ami_speaker_audio(speakers: list[str]) -> dict[str, np.ndarray]:
-    """Each named AMI speaker's solo speech (reference turns minus everyone else's, spans over
-    0.4 s) across all ami-debug excerpts, joined with 0.4 s of silence."""
+    """Each named AMI speaker's solo speech across all ami-debug excerpts, joined."""
     out: dict[str, list[np.ndarray]] = {spk: [] for spk in speakers}
     for item in ami_items("train") + ami_items("development"):
-        if not any(t.speaker in out for t in item.reference):
-            continue
-        wav = _read(item.audio)
-        for spk in out:
-            mask = np.zeros(len(wav), bool)
-            for t in item.reference:
-                if t.speaker == spk:
-                    mask[int(t.start * SR) : int(t.end * SR)] = True
-            for t in item.reference:
-                if t.speaker != spk:
-                    mask[int(t.start * SR) : int(t.end * SR)] = False
-            idx = np.flatnonzero(np.diff(np.r_[0, mask.astype(int), 0]))
-            for a, b in zip(idx[::2], idx[1::2]):
-                if b - a > 0.4 * SR:
-                    out[spk] += [wav[a:b], np.zeros(int(0.4 * SR), np.float32)]
+        if any(t.speaker in out for t in item.reference):
+            wav = _read(item.audio)
+            for spk in out:
+                out[spk] += _solo_pieces(wav, item.reference, spk)
     return {spk: np.concatenate(parts) for spk, parts in out.items() if parts}
 
 
