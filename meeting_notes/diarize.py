@@ -569,16 +569,35 @@ _PIPELINES: dict[tuple[str, ...], Pipeline] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_pipeline(settings: Settings, device: str = "auto") -> Pipeline:
-    """The pipeline for these settings and device, loaded once per process."""
-    torch_device = select_torch_device(device)
-    key = (
+def _pipeline_key(settings: Settings, torch_device: torch.device) -> tuple[str, ...]:
+    return (
         settings.diarization.model_dump_json(),
         str(settings.models_dir),
         str(settings.cache_dir),
         str(torch_device),
         str(settings.threads()),
     )
+
+
+def runtime_in_use(settings: Settings, device: str = "auto") -> str:
+    """What runs the diarization models for these settings on ``device``: 'onnxruntime' or
+    'torch', and 'torch (onnxruntime export failed)' when this process fell back."""
+    try:
+        torch_device = select_torch_device(device)
+        if settings.diarization.pipeline_dir is not None or not onnx_wanted(settings.diarization, torch_device):
+            return "torch"
+    except (RuntimeError, ValueError) as exc:  # the run failed on this already; run.json says so
+        return f"{settings.diarization.runtime} ({exc})"
+    pipeline = _PIPELINES.get(_pipeline_key(settings, torch_device))
+    if isinstance(pipeline, FastSpeakerDiarization) and pipeline._embedding.model_.onnx_backbone is None:
+        return "torch (onnxruntime export failed)"
+    return "onnxruntime"
+
+
+def load_pipeline(settings: Settings, device: str = "auto") -> Pipeline:
+    """The pipeline for these settings and device, loaded once per process."""
+    torch_device = select_torch_device(device)
+    key = _pipeline_key(settings, torch_device)
     with _LOAD_LOCK:
         if key not in _PIPELINES:
             pipeline = build_pipeline(settings)
@@ -652,8 +671,8 @@ def _validate_counts(num: int | None, lo: int | None, hi: int | None) -> None:
         raise ValueError(f"min_speakers ({lo}) is larger than max_speakers ({hi}).")
 
 
-def describe_diarization(settings: Settings) -> dict[str, str]:
-    """What diarization models these settings use, for run.json."""
+def describe_diarization(settings: Settings, device: str = "auto") -> dict[str, str]:
+    """What diarization models these settings use on ``device``, for run.json."""
     cfg = settings.diarization
     if cfg.pipeline_dir is not None:
         return {"pipeline": str(cfg.pipeline_dir)}
@@ -663,7 +682,7 @@ def describe_diarization(settings: Settings) -> dict[str, str]:
         "embedding": cfg.embedding_model,
         "clustering": clustering_config(cfg).__repr__(),
         "segmentation_step": str(cfg.segmentation_step),
-        "runtime": cfg.runtime,
+        "runtime": runtime_in_use(settings, device),
         "multiscale": f"short windows {cfg.multiscale_window_s} s every {cfg.multiscale_hop_s} s"
         if cfg.multiscale_window_s > 0 else "off",
     }

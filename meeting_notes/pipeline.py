@@ -361,7 +361,7 @@ def finish_run(ctx: MeetingContext, run: RunInfo, t_start: float) -> None:
 
         asr_desc = describe_asr(ctx.options.asr_model or settings.asr.model, ctx.language, ctx.device, settings)
         run.models["asr"] = asr_desc
-        run.models["diarization"] = describe_diarization(settings)
+        run.models["diarization"] = describe_diarization(settings, ctx.device)
         run.device = asr_desc.get("device")
         run.compute_type = asr_desc.get("compute_type")
     run.finished_at = now_iso()

@@ -62,6 +62,8 @@ def test_segmentation_and_backbone_on_onnx_equal_torch(tmp_path: Path, sample_wa
         mp.setattr(onnx_models, "_export", no_export)
         again = diarize.load_pipeline(Settings(cpu_threads=2, cache_dir=tmp_path), "cpu")
     assert again._embedding.model_.onnx_backbone is not None
+    assert diarize.describe_diarization(Settings(cpu_threads=2, cache_dir=tmp_path), "cpu")["runtime"] == "onnxruntime"
+    assert diarize.describe_diarization(_settings(tmp_path, "torch"), "cpu")["runtime"] == "torch"
 
 
 @pytest.mark.slow
@@ -82,6 +84,7 @@ def test_missing_onnx_package_keeps_torch_with_a_warning(
         pipeline = diarize.load_pipeline(_settings(tmp_path, "auto"), "cpu")
     assert pipeline._embedding.model_.onnx_backbone is None
     assert "infer" not in vars(pipeline._segmentation)  # pyannote's own torch forward
+    assert diarize.describe_diarization(_settings(tmp_path, "auto"), "cpu")["runtime"] == "torch (onnxruntime export failed)"
     assert any("runs on torch" in r.getMessage() and "pip install onnx" in r.getMessage() for r in caplog.records)
     # asked for explicitly, it fails loudly instead
     with pytest.raises(OnnxExportError, match="needs the package"):
