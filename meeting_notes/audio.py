@@ -338,6 +338,11 @@ def _file_mapping(audio: np.ndarray) -> tuple[mmap.mmap, int] | None:
     return base, owner.ctypes.data - owner.offset % mmap.ALLOCATIONGRANULARITY
 
 
+def is_file_mapped(audio: np.ndarray) -> bool:
+    """Whether ``audio`` is (a view of) a recording memory-mapped by :func:`open_decoded`."""
+    return _file_mapping(audio) is not None
+
+
 def release_pages(audio: np.ndarray, start: int = 0, stop: int | None = None) -> bool:
     """Drop samples ``[start, stop)`` of a memory-mapped recording (:func:`open_decoded`) from
     this process's resident memory once a stage has read them; the kernel reads them from the

@@ -33,7 +33,7 @@ from pyannote.audio.core.plda import PLDA  # noqa: E402
 from pyannote.audio.pipelines import SpeakerDiarization  # noqa: E402
 from pyannote.core import Annotation, SlidingWindowFeature  # noqa: E402
 
-from meeting_notes.audio import release_pages  # noqa: E402
+from meeting_notes.audio import is_file_mapped, release_pages  # noqa: E402
 from meeting_notes.campplus import CamPlusPlus  # noqa: E402
 from meeting_notes.errors import ModelNotFoundError  # noqa: E402
 from meeting_notes.model_registry import resolve_model  # noqa: E402
@@ -638,7 +638,7 @@ def diarize(
     pipeline = load_pipeline(settings, device)
     audio = {"waveform": torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))[None], "sample_rate": sample_rate}
     with _LOCK:  # the pipeline object is not re-entrant
-        if isinstance(pipeline, FastSpeakerDiarization) and release_pages(waveform, 0, 0):
+        if isinstance(pipeline, FastSpeakerDiarization) and is_file_mapped(waveform):
             pipeline.release_audio = lambda stop: release_pages(waveform, 0, stop)
         try:
             output = pipeline(

@@ -25,6 +25,7 @@ import torch
 
 from meeting_notes.atomic import write_bytes_atomic, write_text_atomic
 from meeting_notes.errors import MeetingNotesError
+from meeting_notes.model_registry import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +77,7 @@ def _weights_sha256(path: Path) -> str:
         stat = file.stat()
         key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
         if key not in _FILE_HASHES:
-            one = hashlib.sha256()
-            with open(file, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    one.update(block)
-            _FILE_HASHES[key] = one.hexdigest()
+            _FILE_HASHES[key] = file_sha256(file)
         digest.update(f"{file.relative_to(path) if path.is_dir() else file.name}:{_FILE_HASHES[key]}\n".encode())
     return digest.hexdigest()
 
@@ -132,8 +129,9 @@ def onnx_forward(
     missing = missing_packages()
     if missing:
         raise OnnxExportError(f"ONNX Runtime path needs the package(s) {', '.join(missing)} (pip install {' '.join(missing)})")
+    weights_digest = _weights_sha256(weights)
     key = hashlib.sha256(
-        f"{_weights_sha256(weights)}|torch={torch.__version__}|opset={OPSET}|v={EXPORT_VERSION}".encode()
+        f"{weights_digest}|torch={torch.__version__}|opset={OPSET}|v={EXPORT_VERSION}".encode()
     ).hexdigest()[:16]
     folder = Path(cache_dir).expanduser() / "onnx"
     path = folder / f"{name}-{key}.onnx"
@@ -142,7 +140,7 @@ def onnx_forward(
         if path.is_file() and record.is_file():
             try:
                 meta = json.loads(record.read_text())
-                if meta.get("sha256") == hashlib.sha256(path.read_bytes()).hexdigest():
+                if meta.get("sha256") == file_sha256(path):
                     return OnnxForward(new_session(path, threads), meta["input"], path)
                 log.warning("ONNX cache file %s does not match its record; exporting again", path)
             except Exception as exc:  # an unreadable record, or a file this onnxruntime cannot load
@@ -169,7 +167,7 @@ def onnx_forward(
                 {
                     "model": name,
                     "weights": str(weights),
-                    "weights_sha256": _weights_sha256(weights),
+                    "weights_sha256": weights_digest,
                     "torch": torch.__version__,
                     "opset": OPSET,
                     "export_version": EXPORT_VERSION,
