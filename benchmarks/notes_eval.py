@@ -40,6 +40,12 @@ from meeting_notes.notes.schema import SalesNotes, item_text  # noqa: E402
 from meeting_notes.schema import Segment, Transcript, read_json  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "notes_eval"
+#: The two development sets, reported separately: ``original``, the eight meetings the rules
+#: were written against, and ``extra``, eight meetings written by someone who never read the
+#: rules (``notes-dev-extra``; provenance in ``notes_eval/extra/README.md``).
+SETS = {"original": DATA, "extra": DATA / "extra"}
+#: A meeting this long or longer is "long" in the summary (minutes).
+LONG_MINUTES = 20.0
 SCORED = ("next_steps", "competitors", "budget", "dates", "participants", "decision_makers")
 
 
@@ -217,29 +223,38 @@ def _sentences(text: str) -> int:
 
 
 # -- running -----------------------------------------------------------------------------
-def load_hints(meeting_id: str) -> dict[str, Any]:
-    """The meeting's hints file (``{"date": ...}``, as a sidecar would give it), or {}."""
-    path = DATA / f"{meeting_id}.hints.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+@dataclass
+class Meeting:
+    """One evaluation meeting: its transcript, gold, hints (the meeting date) and set."""
+
+    transcript: Transcript
+    gold: dict[str, Any]
+    hints: dict[str, Any]
+    set: str
 
 
-def load_meetings(ids: list[str] | None) -> list[tuple[Transcript, dict[str, Any]]]:
+def load_meetings(ids: list[str] | None, sets: tuple[str, ...] = tuple(SETS)) -> list[Meeting]:
+    """The meetings of ``sets`` (all of them, or those named in ``ids``, in that order)."""
     out = []
-    for path in sorted(DATA.glob("*.transcript.json")):
-        transcript = read_json(Transcript, path)
-        if ids is not None and transcript.meeting_id not in ids:
-            continue
-        gold = json.loads((DATA / "gold" / f"{transcript.meeting_id}.json").read_text(encoding="utf-8"))
-        out.append((transcript, gold))
+    for name in sets:
+        folder = SETS[name]
+        for path in sorted(folder.glob("*.transcript.json")):
+            transcript = read_json(Transcript, path)
+            if ids is not None and transcript.meeting_id not in ids:
+                continue
+            gold = json.loads((folder / "gold" / f"{transcript.meeting_id}.json").read_text(encoding="utf-8"))
+            hints_path = folder / f"{transcript.meeting_id}.hints.json"
+            hints = json.loads(hints_path.read_text(encoding="utf-8")) if hints_path.is_file() else {}
+            out.append(Meeting(transcript, gold, hints, name))
     if ids:
-        out.sort(key=lambda pair: ids.index(pair[0].meeting_id))  # in the order asked
+        out.sort(key=lambda m: ids.index(m.transcript.meeting_id))  # in the order asked
     return out
 
 
 def long_meeting(minutes: float, language: str = "en") -> Transcript:
     """A meeting of at least ``minutes`` built by concatenating the eval meetings of one language
     (content repeats; it measures speed, not quality)."""
-    sources = [t for t, _ in load_meetings(None) if t.language == language]
+    sources = [m.transcript for m in load_meetings(None, ("original",)) if m.transcript.language == language]
     segments: list[Segment] = []
     offset = 0.0
     while offset < minutes * 60:
@@ -409,16 +424,82 @@ def checks_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def sets_table(rows: list[dict[str, Any]]) -> str:
+    """Mean recall and precision, account and trap hits per set and language, and for the long
+    meetings (one row per set, language and run when a meeting was run more than once)."""
+    head = "| set | meetings | run | mean recall | mean precision | account | trap hits | calls | latency s |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    runs = sorted({r.get("run", 1) for r in rows})
+    for name in [*SETS, *sorted({r.get("set", "") for r in rows} - set(SETS))]:
+        in_set = [r for r in rows if r.get("set", "original") == name]
+        if not in_set:
+            continue
+        groups = [(f"{name} {lang}", [r for r in in_set if r.get("language") == lang]) for lang in ("en", "ja")]
+        groups.append((f"{name} long (>= {LONG_MINUTES:.0f} min)", [r for r in in_set if r.get("minutes", 0) >= LONG_MINUTES]))
+        groups.append((f"**{name}**", in_set))
+        for label, group in groups:
+            for run in runs:
+                sub = [r for r in group if r.get("run", 1) == run]
+                if not sub:
+                    continue
+                ok = [r for r in sub if r["ok"]]
+                traps = sum(sum(len(v) for v in r["score"]["traps"].values()) for r in ok)
+                lines.append(
+                    f"| {label} | {len(sub)} | {run} | {_fmt(mean_recall(sub))} | {_fmt(mean_precision(sub))} | "
+                    f"{sum(r['score']['account_ok'] for r in ok)}/{len(sub)} | {traps} | "
+                    f"{sum(r['usage'].get('calls', 0) for r in sub)} | {sum(r['latency_s'] for r in sub):.0f} |"
+                )
+    return "\n".join(lines)
+
+
+def noise_table(rows: list[dict[str, Any]]) -> str:
+    """Per meeting run more than once: its mean recall in each run and the spread (max - min)."""
+    by_meeting: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_meeting.setdefault(r["meeting"], []).append(r)
+    repeated = {k: v for k, v in by_meeting.items() if len(v) > 1}
+    if not repeated:
+        return ""
+    lines = ["| meeting | runs | mean recall per run | spread | mean precision per run |", "|---|---|---|---|---|"]
+    for meeting, rs in repeated.items():
+        recalls = [mean_recall([r]) or 0.0 for r in rs]
+        precisions = [mean_precision([r]) for r in rs]
+        lines.append(
+            f"| {meeting} | {len(rs)} | {', '.join(_fmt(x) for x in recalls)} | {max(recalls) - min(recalls):.2f} | "
+            f"{', '.join(_fmt(x) for x in precisions)} |"
+        )
+    return "\n".join(lines)
+
+
+def print_tables(rows: list[dict[str, Any]]) -> None:
+    """Every table: per meeting (each set apart), checks, the per-set summary and the noise."""
+    for name in sorted({r.get("set", "original") for r in rows}, key=lambda n: list(SETS).index(n) if n in SETS else 99):
+        sub = [r for r in rows if r.get("set", "original") == name]
+        print(f"\n### {name} set\n")
+        print(table(sub))
+        print()
+        print(checks_table(sub))
+    print("\n### Summary\n")
+    print(sets_table(rows))
+    noise = noise_table(rows)
+    if noise:
+        print("\n### Run-to-run noise\n")
+        print(noise)
+
+
 def rescore(path: Path) -> list[dict[str, Any]]:
     """The rows of a saved ``--out`` file scored again with the current gold and scoring."""
     payload = json.loads(path.read_text(encoding="utf-8"))
-    golds = {t.meeting_id: (t, g) for t, g in load_meetings(None)}
+    golds = {m.transcript.meeting_id: m for m in load_meetings(None)}
     rows = []
     for r in payload["rows"]:
         if r["meeting"] not in golds:
             continue
-        t, gold = golds[r["meeting"]]
+        m = golds[r["meeting"]]
+        t, gold = m.transcript, m.gold
         r["language"] = t.language
+        r["set"] = m.set
+        r["minutes"] = round(t.audio.duration / 60, 1)
         r["gold_counts"] = {k: sum(1 for g in gold["fields"].get(k, []) if not g.get("optional")) for k in SCORED}
         if r["ok"]:
             r["notes"] = SalesNotes.model_validate(r["notes"])
@@ -437,13 +518,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", action="store_true", help="Reuse cached LLM responses (latency then means nothing).")
     parser.add_argument("--method", choices=["passes", "single"], help="Override MEETING_NOTES_LLM__NOTES_METHOD.")
     parser.add_argument("--out", type=Path, help="Write the rows (and notes) as JSON here.")
-    parser.add_argument("--rescore", type=Path, help="Score a saved --out file again (no LLM calls) and print the tables.")
+    parser.add_argument(
+        "--rescore", type=Path, nargs="+", help="Score saved --out files again (no LLM calls) and print the tables."
+    )
+    parser.add_argument("--set", choices=[*SETS, "both"], default="both", help="Which development set (default: both).")
+    parser.add_argument("--repeat", type=int, default=1, help="Run every meeting this many times (run-to-run noise).")
     args = parser.parse_args(argv)
     if args.rescore:
-        rows = rescore(args.rescore)
-        print(table(rows))
-        print()
-        print(checks_table(rows))
+        rows = []
+        for path in args.rescore:
+            rows += rescore(path)
+        print_tables(rows)
         return 0
 
     from meeting_notes.notes.generate import open_endpoint
@@ -465,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     settings = settings.model_copy(update={"llm": llm})
     ids = None if not args.meetings else ([] if args.meetings == "none" else args.meetings.split(","))
-    meetings = load_meetings(ids)
+    meetings = load_meetings(ids, tuple(SETS) if args.set == "both" else (args.set,))
     endpoint = open_endpoint(settings)
     version = llm.passes_prompt_version if llm.notes_method == "passes" else llm.prompt_version
     print(f"model: {endpoint.identity}  endpoint: {endpoint.kind}  method: {llm.notes_method}  prompt: {version}", flush=True)
@@ -488,21 +573,27 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    for transcript, gold in meetings:
-        row = run_one(transcript, settings, endpoint, load_hints(transcript.meeting_id))
-        row["meeting"] = transcript.meeting_id
-        row["language"] = transcript.language
-        row["gold_counts"] = {k: sum(1 for g in gold["fields"].get(k, []) if not g.get("optional")) for k in SCORED}
-        if row["ok"]:
-            row["score"] = score_notes(row["notes"], gold)
-        print(f"{transcript.meeting_id}: {'ok' if row['ok'] else row['error_code']} in {row['latency_s']:.0f} s", flush=True)
-        rows.append(row)
-        save()
+    for run in range(1, args.repeat + 1):
+        for meeting in meetings:
+            transcript, gold = meeting.transcript, meeting.gold
+            row = run_one(transcript, settings, endpoint, meeting.hints)
+            row["meeting"] = transcript.meeting_id
+            row["language"] = transcript.language
+            row["set"] = meeting.set
+            row["run"] = run
+            row["minutes"] = round(transcript.audio.duration / 60, 1)
+            row["gold_counts"] = {k: sum(1 for g in gold["fields"].get(k, []) if not g.get("optional")) for k in SCORED}
+            if row["ok"]:
+                row["score"] = score_notes(row["notes"], gold)
+            print(
+                f"{meeting.set}/{transcript.meeting_id} (run {run}): {'ok' if row['ok'] else row['error_code']} in "
+                f"{row['latency_s']:.0f} s, mean recall {_fmt(mean_recall([row]))}",
+                flush=True,
+            )
+            rows.append(row)
+            save()
     if rows:
-        print()
-        print(table(rows))
-        print()
-        print(checks_table(rows))
+        print_tables(rows)
 
     speed: dict[str, Any] | None = None
     if args.speed_minutes:

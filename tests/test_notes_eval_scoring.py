@@ -70,7 +70,9 @@ def test_a_due_date_on_the_timeline_counts_once_and_traps_are_reported() -> None
 
 
 def test_gold_resolved_values_are_dates_or_ranges() -> None:
-    for path in sorted((ROOT / "benchmarks" / "notes_eval" / "gold").glob("*.json")):
+    paths = [p for folder in notes_eval.SETS.values() for p in sorted((folder / "gold").glob("*.json"))]
+    assert len(paths) == 16
+    for path in paths:
         gold = json.loads(path.read_text(encoding="utf-8"))
         assert notes_eval._span(gold["meeting_date"]) is not None, path.name
         for items in gold["fields"].values():
@@ -78,3 +80,30 @@ def test_gold_resolved_values_are_dates_or_ranges() -> None:
                 if "resolved" in item:
                     span = notes_eval._span(item["resolved"])
                     assert span is not None and span[0] <= span[1], (path.name, item)
+
+
+def test_both_sets_load_with_their_hints_and_set_names() -> None:
+    meetings = notes_eval.load_meetings(None)
+    assert {m.set for m in meetings} == {"original", "extra"}
+    ids = [m.transcript.meeting_id for m in meetings]
+    assert len(ids) == len(set(ids)) == 16  # ids are unique across the sets
+    for m in meetings:
+        assert m.hints.get("date") == m.gold["meeting_date"], m.transcript.meeting_id
+        assert m.gold["meeting_id"] == m.transcript.meeting_id
+
+
+def test_summary_reports_each_set_and_language_apart() -> None:
+    rows = []
+    for set_name, lang, recall_hit in (("original", "en", True), ("extra", "en", False), ("extra", "ja", True)):
+        step = NextStep(action="Send the proposal", owner="Kim", due="Friday", evidence=[])
+        notes = SalesNotes(meeting_id="m", language=lang, next_steps=[step] if recall_hit else [])
+        gold = {"fields": {"next_steps": [{"keywords": ["proposal"]}]}, "account": {"keywords": ["x"]}}
+        rows.append(
+            {"ok": True, "set": set_name, "language": lang, "minutes": 30.0, "meeting": f"{set_name}_{lang}",
+             "latency_s": 1.0, "usage": {"calls": 1}, "score": notes_eval.score_notes(notes, gold)}
+        )
+    text = notes_eval.sets_table(rows)
+    lines = {line.split("|")[1].strip(): line for line in text.splitlines()[2:]}
+    assert "| 1.00 |" in lines["original en"]
+    assert "| 0.00 |" in lines["extra en"] and "| 1.00 |" in lines["extra ja"]
+    assert "| 0.50 |" in lines["**extra**"]

@@ -5,7 +5,8 @@ id, language and (optionally) the meeting date, which goes to ``<id>.hints.json`
 ``{"date": "YYYY-MM-DD"}`` (the ``Transcript`` model has no date). Timings are synthetic
 (speaking rate plus a short pause) and words are split on spaces (English) or per segment
 (Japanese): the notes step reads only segment text.
-Run: ``python benchmarks/notes_eval/build_transcripts.py``.
+Run: ``python benchmarks/notes_eval/build_transcripts.py`` (both sets: this folder, the
+original eight, and ``extra/``, the eight independent meetings of ``notes-dev-extra``).
 """
 
 from __future__ import annotations
@@ -63,15 +64,20 @@ def build(src: Path) -> Transcript:
     )
 
 
+#: The evaluation sets: each folder holds ``src/``, ``gold/`` and the built files.
+SETS = {"original": HERE, "extra": HERE / "extra"}
+
+
 def main() -> None:
-    for src in sorted((HERE / "src").glob("*.txt")):
-        transcript = build(src)
-        write_json(transcript, HERE / f"{transcript.meeting_id}.transcript.json")
-        date = header(src).get("date")
-        if date:
-            hints = HERE / f"{transcript.meeting_id}.hints.json"
-            hints.write_text(json.dumps({"date": date}) + "\n", encoding="utf-8")
-        print(f"{transcript.meeting_id}: {len(transcript.segments)} segments, {transcript.audio.duration / 60:.1f} min")
+    for name, folder in SETS.items():
+        for src in sorted((folder / "src").glob("*.txt")):
+            transcript = build(src)
+            write_json(transcript, folder / f"{transcript.meeting_id}.transcript.json")
+            date = header(src).get("date")
+            if date:
+                hints = folder / f"{transcript.meeting_id}.hints.json"
+                hints.write_text(json.dumps({"date": date}) + "\n", encoding="utf-8")
+            print(f"{name}/{transcript.meeting_id}: {len(transcript.segments)} segments, {transcript.audio.duration / 60:.1f} min")
 
 
 if __name__ == "__main__":
