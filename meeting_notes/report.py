@@ -53,6 +53,8 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown": "side unknown", "no_audio": "The recording is not next to this report ({path}): timestamps "
         "only jump within the page.", "audio_error": "The recording could not be loaded: timestamps only jump "
         "within the page.", "generated": "Generated", "models": "Models", "status": "Notes status",
+        "partly_read": "Warning: the model read {read} of {total} transcript segments ({pct} %); the rest reached "
+        "the notes only through the rules (amounts, dates, names).",
         "dropped": "items dropped for lack of evidence", "from_hints": "from the meeting's hints",
     },
     "ja": {
@@ -68,6 +70,8 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown": "立場不明", "no_audio": "録音ファイルがこのレポートの近くにありません（{path}）。"
         "タイムスタンプはページ内の移動のみです。", "audio_error": "録音を読み込めませんでした。"
         "タイムスタンプはページ内の移動のみです。", "generated": "作成", "models": "モデル", "status": "メモの状態",
+        "partly_read": "注意: モデルが読んだのは文字起こし {total} セグメント中 {read} セグメント（{pct} %）です。"
+        "残りはルール（金額・日付・名前）でのみメモに反映されています。",
         "dropped": "根拠がなく除外した項目", "from_hints": "会議ヒントより",
     },
 }
@@ -315,6 +319,11 @@ def _notes(notes: Mapping[str, Any] | None, seg_start: Mapping[int, float], t: M
     if status and status != "ok":
         detail = notes.get("status_detail") or ""
         parts.append(f'<p class="note">{_e(t["status"])}: {_e(status)}{" — " + _e(detail) if detail else ""}</p>')
+    generator = notes.get("generator") or {}
+    coverage, read, total = generator.get("coverage"), generator.get("segments_read"), generator.get("segments")
+    if isinstance(coverage, (int, float)) and coverage < 1.0 and isinstance(read, int) and isinstance(total, int) and total:
+        warning = t["partly_read"].format(read=read, total=total, pct=round(100 * read / total))
+        parts.append(f'<p class="note warning">{_e(warning)}</p>')
     if notes.get("summary"):
         parts.append(f'<h3>{_e(t["summary"])}</h3><p class="summary">{_e(notes["summary"])}</p>')
     stage = notes.get("deal_stage")

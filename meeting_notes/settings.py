@@ -363,9 +363,15 @@ class LLMSettings(BaseModel):
     passes_prompt_version: str = Field("v3", description="Folder under prompts/notes/ for notes_method=passes.")
     passes_transcript_tokens: int | None = Field(
         None,
-        description="notes_method=passes: most transcript tokens sent; a longer meeting is condensed to "
-        "the segments the pre-filters select (with neighbours, the opening and the close). None: 2500 "
-        "on the embedded server (speed on 2 cores), what fits the context elsewhere.",
+        description="notes_method=passes: most transcript tokens in one prompt; a longer meeting is read "
+        "in windows of this size (see passes_whole). None: 2500 on the embedded server (speed on 2 cores), "
+        "what fits the context elsewhere.",
+    )
+    passes_whole: bool = Field(
+        True,
+        description="notes_method=passes: read a meeting longer than passes_transcript_tokens whole, in "
+        "windows (every segment reaches the model); false: condense it to the opening, the close and the "
+        "lines with the most cues (faster; the notes then warn how much was read).",
     )
     passes_max_output_tokens: int = Field(700, description="notes_method=passes: completion token limit per pass.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts" / "notes", description="Folder of the versioned prompt files.")

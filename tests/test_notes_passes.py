@@ -244,7 +244,11 @@ def test_a_truncated_pass_leaves_its_fields_empty_and_says_so(server: FakeOpenAI
     server.responder = responder
     notes = run_notes(server, tmp_path).notes
     assert notes.status == "partial" and "money=invalid_output" in notes.status_detail
-    assert notes.budget == [] and notes.pricing == [] and notes.timeline and notes.next_steps
+    # Only what the words decide stays ("set aside ... eighteen thousand" is budget, "we'd be at"
+    # a price, by rule); nothing the failed call was asked about is labelled.
+    assert [b.text for b in notes.budget] == ["What we've set aside for software this year is about eighteen thousand dollars."]
+    assert [p.text for p in notes.pricing] == ["For your size we'd be at twelve hundred dollars a month."]
+    assert notes.timeline and notes.next_steps
     assert notes.generator is not None and notes.generator.passes["money"] == "invalid_output"
 
 
@@ -522,3 +526,55 @@ def test_a_summary_that_repeats_a_sentence_keeps_it_once() -> None:
     assert _without_repeats(looped) == "Renewal of the analytics contract. They are unsure."
     assert _without_repeats("First point. Second point.") == "First point. Second point."
     assert _without_repeats("更新の話です。予算は未定です。予算は未定です。") == "更新の話です。予算は未定です。"
+
+
+# -- long meetings: read whole, in windows ------------------------------------------------
+FILLER = [
+    ("SPEAKER_01", "The second warehouse runs a separate dispatch board for the north side of town."),
+    ("SPEAKER_00", "Understood, and how many technicians does each board usually cover in the summer?"),
+    ("SPEAKER_01", "About nine on the north side and eleven on the south side, more during heat waves."),
+]
+
+
+def long_meeting() -> Transcript:
+    """The meeting, then a long middle of talk, then amounts, a competitor and a commitment
+    said only at the end: a condensed transcript would lose the middle."""
+    middle = FILLER * 30
+    late = [
+        ("SPEAKER_01", "Honestly we also had a quote from FieldPulse at nine hundred dollars a month."),
+        ("SPEAKER_00", "Could you send me your current price sheet so I can compare?"),
+        ("SPEAKER_01", "Sure, I can do that."),
+    ]
+    return make_transcript(MEETING + middle + late)
+
+
+def test_a_long_meeting_is_read_whole_in_windows(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    result = run_notes(server, tmp_path, transcript=long_meeting(), passes_transcript_tokens=600)
+    notes, n = result.notes, len(long_meeting().segments)
+    assert notes.generator is not None and notes.generator.windows >= 3
+    assert (notes.generator.segments_read, notes.generator.segments, notes.generator.coverage) == (n, n, 1.0)
+    assert result.info["coverage"] == 1.0 and "read" not in notes.status_detail
+    # Each candidate is asked about in a prompt whose transcript holds its line; no prompt holds
+    # more than its window (each window's prefix is read once, then only the questions).
+    for request in server.requests:
+        user = request["messages"][1]["content"]
+        transcript_part = user[: user.index("QUESTION:")]
+        for line in re.findall(r'^[MN]\d+ \[(\d+)\]', _question(request), re.M):
+            assert f"[{line}] " in transcript_part
+    prefixes = {r["messages"][1]["content"].split("QUESTION:")[0] for r in server.requests}
+    assert len(prefixes) >= 3 and any("part 2 of" in p for p in prefixes)
+    # What was said only near the end reached the notes.
+    assert any("nine hundred" in p.text for p in notes.budget + notes.pricing)
+    assert any("price sheet" in s.action for s in notes.next_steps)
+    # The warning is absent from notes.md at full coverage.
+    assert "Warning" not in render_markdown(notes)
+
+
+def test_a_condensed_long_meeting_says_how_much_the_model_read(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    result = run_notes(server, tmp_path, transcript=long_meeting(), passes_transcript_tokens=600, passes_whole=False)
+    g = result.notes.generator
+    assert g is not None and g.windows == 1 and g.segments_read is not None and g.segments_read < g.segments
+    assert g.coverage == round(g.segments_read / g.segments, 4)
+    assert f"the model read {g.segments_read} of {g.segments} segments" in result.notes.status_detail
+    md = render_markdown(result.notes)
+    assert f"Warning: the model read {g.segments_read} of {g.segments} transcript segments" in md

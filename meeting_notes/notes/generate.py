@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -21,7 +22,7 @@ from meeting_notes.notes.chunking import _CJK, Line, TokenEstimator, chunk_lines
 from meeting_notes.notes.evidence import normalize, verify_extraction
 from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError, Usage
 from meeting_notes.notes import prefilter
-from meeting_notes.notes.passes import PassRun, run_passes
+from meeting_notes.notes.passes import PassRun, Window, run_passes
 from meeting_notes.notes.prompts import (
     LANGUAGES,
     extraction_messages,
@@ -58,6 +59,8 @@ MIN_CONTENT_WORDS = 20
 #: 30-minute meeting's notes under 3 minutes on 2 cores (measured with llama-server: 2,500 ->
 #: 135 / 164 s, 3,000 -> 182 / 204 s in two runs each; docs/notes.md).
 EMBEDDED_PASSES_TOKENS = 2500
+#: Lines of the previous window repeated at the start of the next one, as context.
+WINDOW_OVERLAP = 2
 
 
 # -- endpoints ---------------------------------------------------------------------------
@@ -313,9 +316,11 @@ def generate_notes(
     client: LLMClient,
     hints: dict[str, Any] | None = None,
     recorded_at: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> NotesResult:
     """Notes for one transcript through ``client``; raises :class:`LLMError` when the endpoint
     cannot be used (an answer that stays invalid JSON gives empty fields and a status instead).
+    ``progress`` is called before each model call of the passes with the pass's name.
     ``recorded_at`` (the file's recording time) is the date anchor when the hints give none."""
     hints = dict(hints or {})
     llm = settings.llm
@@ -330,7 +335,7 @@ def generate_notes(
         result.notes = _dated(_apply_hints(result.notes, hints), anchor)
         return result
     if method == "passes":
-        return _generate_passes(transcript, settings, client, hints, language, anchor)
+        return _generate_passes(transcript, settings, client, hints, language, anchor, progress)
     prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
@@ -435,6 +440,20 @@ def _dated(notes: SalesNotes, anchor: DateAnchor) -> SalesNotes:
     )
 
 
+def _windows(lines: list[Line], budget: int, language: str, hints: dict[str, Any], estimator: TokenEstimator) -> list[Window]:
+    """The transcript in windows of at most ``budget`` tokens, each repeating the last lines of
+    the one before as context (a candidate is asked about in the window where it is new)."""
+    chunks = chunk_lines(lines, budget, overlap=WINDOW_OVERLAP, estimator=estimator)
+    out: list[Window] = []
+    seen: set[int] = set()
+    for k, chunk in enumerate(chunks):
+        ids = frozenset(ln.segment_id for ln in chunk)
+        text = "\n".join(ln.text for ln in chunk)
+        out.append(Window(shared_user_text(language, text, hints, part=(k + 1, len(chunks))), ids, ids - seen))
+        seen |= ids
+    return out
+
+
 def _generate_passes(
     transcript: Transcript,
     settings: Settings,
@@ -442,9 +461,16 @@ def _generate_passes(
     hints: dict[str, Any],
     language: str,
     anchor: DateAnchor,
+    progress: Callable[[str], None] | None = None,
 ) -> NotesResult:
-    """The focused passes (see :mod:`meeting_notes.notes.passes`) over the transcript, condensed
-    to the pre-filtered segments when it is longer than the passes' budget."""
+    """The focused passes (see :mod:`meeting_notes.notes.passes`) over the whole transcript.
+
+    A meeting that fits the passes' budget is one prompt prefix for every pass. A longer one is
+    read in windows of that size (``passes_whole``, the default): the candidate passes ask about
+    each window's amounts, names and commitment lines in that window's prefix, and the people
+    and rest passes read a digest (the opening, the close, the lines with the most cues), so the
+    model reads every segment. With ``passes_whole=False`` a long meeting is condensed to the
+    digest alone, and the notes say how much was read."""
     llm = settings.llm
     endpoint = client.endpoint
     prompts = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language)
@@ -460,17 +486,20 @@ def _generate_passes(
     estimated = sum(ln.tokens for ln in lines) + overhead - SAFETY_TOKENS
     while True:
         condensed = prefilter.condense(lines, texts, language, budget)
-        sent = {ln.segment_id: texts[ln.segment_id] for ln in condensed.lines}
+        windows = _windows(lines, budget, language, prompt_hints, estimator) if condensed.condensed and llm.passes_whole else []
         run = PassRun(
             client=client,
             prompts=prompts,
             shared_user=shared_user_text(language, condensed.text(), prompt_hints),
             language=prompt_language(language),
-            texts=sent,
-            speakers={seg.id: seg.speaker or "" for seg in transcript.segments if seg.id in sent},
+            texts=dict(texts) if windows or not condensed.condensed else {ln.segment_id: texts[ln.segment_id] for ln in condensed.lines},
+            speakers={seg.id: seg.speaker or "" for seg in transcript.segments},
             anchor=anchor.date,
             anchor_guessed=anchor.guessed,
             max_tokens=llm.passes_max_output_tokens,
+            windows=windows,
+            shared_ids=frozenset(ln.segment_id for ln in condensed.lines),
+            on_call=progress,
         )
         extraction, sales = run_passes(run)
         asked = {k: v for k, v in run.statuses.items() if v not in ("skipped", "rules")}
@@ -489,8 +518,11 @@ def _generate_passes(
         status, detail = "partial", "fields of these passes are empty: " + ", ".join(f"{k}={v}" for k, v in failed.items())
     elif not sales:
         status, detail = "no_sales_content", "no sales topic in the meeting: sales fields left empty"
-    if condensed.condensed:
-        note = f"condensed transcript: {len(condensed.lines)} of {len(lines)} segments sent"
+    all_ids = {ln.segment_id for ln in lines}
+    read = len(run.read & all_ids) if asked else 0
+    coverage = read / len(all_ids) if all_ids and asked else (1.0 if not all_ids else 0.0)
+    if asked and read < len(all_ids):
+        note = f"the model read {read} of {len(all_ids)} segments"
         detail = f"{detail}; {note}" if detail else note
     raw = trim_extraction(extraction, lists=False)
     checked, verification = verify_extraction(raw, texts, anchor.date)
@@ -509,6 +541,10 @@ def _generate_passes(
             redacted=redacted,
             method="passes",
             passes=dict(run.statuses),
+            windows=max(1, len(windows)),
+            segments_read=read,
+            segments=len(all_ids),
+            coverage=round(coverage, 4),
         ),
         **{k: getattr(checked, k) for k in ("title", "account", "summary", "deal_stage", *LIST_FIELDS)},
     )
@@ -521,10 +557,11 @@ def _generate_passes(
         estimated_prompt_tokens=estimated,
         info={
             "passes": dict(run.statuses),
-            "condensed": condensed.condensed,
-            "segments_sent": len(condensed.lines),
-            "segments": len(lines),
-            "transcript_tokens_sent": condensed.kept_tokens,
+            "windows": max(1, len(windows)),
+            "coverage": round(coverage, 4),
+            "segments_read": read,
+            "segments": len(all_ids),
+            "digest_segments": len(condensed.lines),
             "transcript_tokens": condensed.total_tokens,
             **run.info,
         },

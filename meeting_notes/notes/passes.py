@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -317,29 +317,68 @@ def supports(text: str, about: str) -> bool:
 
 
 # -- running the passes ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Window:
+    """A stretch of the transcript the model reads in one prompt prefix: ``shared_user`` holds
+    its lines (``ids``, with a few lines of the previous window as context); the candidates said
+    in its ``own`` segments are asked about in it."""
+
+    shared_user: str
+    ids: frozenset[int]
+    own: frozenset[int]
+
+
 @dataclass
 class PassRun:
-    """Inputs shared by the passes of one meeting, and what each pass did."""
+    """Inputs shared by the passes of one meeting, and what each pass did.
+
+    ``texts`` holds every segment: the rules read them all. ``shared_user`` is the prefix of the
+    people and rest passes (the whole transcript when it fits one window, else a digest: the
+    opening, the close and the lines with the most cues). With ``windows``, the candidate
+    passes (money, competitors, next steps) ask about each window's candidates in that window's
+    own prefix, so a long meeting is read whole in as many calls as it needs; without, everything
+    is asked in ``shared_user``. ``read`` collects the segments the model has read."""
 
     client: LLMClient
     prompts: PassPrompts
     shared_user: str
     language: str
-    texts: dict[int, str]  # segment id -> text, the segments sent
+    texts: dict[int, str]  # segment id -> text, every segment
     anchor: dt.date | None
     anchor_guessed: bool
     max_tokens: int
     speakers: dict[int, str] = field(default_factory=dict)  # segment id -> SPEAKER label
     statuses: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    windows: list[Window] = field(default_factory=list)
+    shared_ids: frozenset[int] | None = None  # the segments in shared_user (None: all)
+    read: set[int] = field(default_factory=set)
+    on_call: Callable[[str], None] | None = None  # progress: called before each model call
 
     @property
     def ja(self) -> bool:
         return self.language.startswith("ja")
 
-    def ask(self, name: str, question: str, model: type[BaseModel], schema: dict[str, Any]) -> Any:
-        """One pass's call; None (recorded) when the answer stays invalid."""
-        messages = pass_messages(self.prompts, self.shared_user, question)
+    def candidate_windows(self) -> list[Window]:
+        """The windows the candidate passes ask in (one: the shared prefix, when not windowed)."""
+        if self.windows:
+            return self.windows
+        ids = frozenset(self.texts) if self.shared_ids is None else self.shared_ids
+        return [Window(self.shared_user, ids, frozenset(self.texts))]
+
+    def window_of(self, seg: int) -> int:
+        """Index of the window that asks about a candidate said in segment ``seg``."""
+        return next((k for k, w in enumerate(self.candidate_windows()) if seg in w.own), 0)
+
+    def ask(
+        self, name: str, question: str, model: type[BaseModel], schema: dict[str, Any], window: Window | None = None
+    ) -> Any:
+        """One pass's call in ``window``'s prefix (default: the shared one); None (recorded) when
+        the answer stays invalid. A pass asked in several windows keeps its first failure."""
+        prefix = window.shared_user if window is not None else self.shared_user
+        if self.on_call is not None:
+            self.on_call(name)
+        messages = pass_messages(self.prompts, prefix, question)
         try:
             result = self.client.complete(
                 messages, model, schema, f"notes_{name}", self.prompts.version_id, max_tokens=self.max_tokens
@@ -349,10 +388,17 @@ class PassRun:
                 self.statuses[name] = exc.code
                 return None
             raise
-        self.statuses[name] = "ok"
+        if self.statuses.get(name) in (None, "ok", "rules", "skipped"):
+            self.statuses[name] = "ok"
+        if window is not None:
+            self.read |= window.ids
+        else:
+            self.read |= set(self.texts) if self.shared_ids is None else self.shared_ids
         return result.value
 
-    def label(self, name: str, question: str, ids: list[str], values: tuple[str, ...]) -> dict[str, str] | None:
+    def label(
+        self, name: str, question: str, ids: list[str], values: tuple[str, ...], window: Window | None = None
+    ) -> dict[str, str] | None:
         """One pass that gives each candidate id one of ``values`` (every id required); None
         (recorded) when the answer stays invalid."""
         schema = {
@@ -361,10 +407,23 @@ class PassRun:
             "required": list(ids),
             "additionalProperties": False,
         }
-        out: LabelsOut | None = self.ask(name, question, LabelsOut, schema)
+        out: LabelsOut | None = self.ask(name, question, LabelsOut, schema, window)
         if out is None:
             return None
         return {k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]}
+
+    def by_window(self, segs: Iterable[tuple[str, int]], size: int) -> list[tuple[Window, list[str]]]:
+        """Candidate ids (with their segments) grouped by the window that asks about them, at
+        most ``size`` ids a call, in transcript order."""
+        windows = self.candidate_windows()
+        groups: dict[int, list[str]] = {}
+        for cid, seg in segs:
+            groups.setdefault(self.window_of(seg), []).append(cid)
+        out = []
+        for k in sorted(groups):
+            ids = groups[k]
+            out += [(windows[k], ids[i : i + size]) for i in range(0, len(ids), size)]
+        return out
 
     # evidence --------------------------------------------------------------------------
     def find_segment(self, key: str, prefer: int = -1) -> int:
@@ -720,8 +779,6 @@ def money_candidates(run: PassRun) -> list[Candidate]:
             if SPENDING_WORDS.search(quote_from(text, n.said)):
                 mentions.append((n.span[0], n.said))
         for _, said in sorted(mentions):
-            if len(out) >= MAX_CANDIDATES:
-                return out
             out.append(Candidate(f"M{len(out) + 1}", sid, said, quote_from(text, said)))
     return out
 
@@ -739,11 +796,11 @@ def money_pass(run: PassRun, people: PeopleResult | None = None) -> tuple[list[T
     undecided = [c for c in cands if c.id not in labels]
     run.info["money_rule_labels"] = dict(labels)
     if undecided:
-        question = run.prompts.questions["money"].replace("{candidates}", _candidate_lines(undecided, False))
-        answer = run.label("money", question, [c.id for c in undecided], MONEY_LABELS)
-        if answer is None:
-            return [], []
-        labels.update(answer)
+        by_id = {c.id: c for c in undecided}
+        for window, ids in run.by_window(((c.id, c.seg) for c in undecided), MAX_CANDIDATES):
+            asked = [by_id[i] for i in ids]
+            question = run.prompts.questions["money"].replace("{candidates}", _candidate_lines(asked, False))
+            labels.update(run.label("money", question, ids, MONEY_LABELS, window) or {})
     else:
         run.statuses["money"] = "rules"
     seller_names = {p.name for p in people.participants if p.side == "seller"} if people else set()
@@ -782,8 +839,6 @@ def date_candidates(run: PassRun) -> list[Candidate]:
             if key in seen:
                 continue
             seen.add(key)
-            if len(out) >= MAX_CANDIDATES:
-                return out
             out.append(Candidate(f"D{len(out) + 1}", sid, m.said, quote_from(text, m.said), r.iso() if r else ""))
     return out
 
@@ -824,42 +879,51 @@ def _integration_only(name: str, texts: dict[int, str]) -> bool:
 
 
 def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
-    """Competitors picked from the names said near competitor cues."""
+    """Competitors picked from the names said near competitor cues, in each window from the
+    names said near the cues in that window."""
     cue_ids = prefilter.select(run.texts, "competitors", run.language)
     near = sorted({j for i in cue_ids for j in (i - 1, i, i + 1) if j in run.texts})
     exclude = [p.name for p in people.participants] + [people.seller_company, people.account.name]
     exclude += [w for p in people.participants for w in p.name.split()]
-    names = [
-        n
-        for n in prefilter.candidate_names(run.texts, near, exclude)
-        if not any(x and _overlaps(n, x) for x in (people.seller_company, people.account.name))
-    ][:MAX_NAMES]
-    integrations = [n for n in names if _integration_only(n, run.texts)]
-    names = [n for n in names if n not in integrations]
-    run.info["competitor_candidates"] = names
+
+    def candidates(segment_ids: list[int]) -> list[str]:
+        names = [
+            n
+            for n in prefilter.candidate_names(run.texts, segment_ids, exclude)
+            if not any(x and _overlaps(n, x) for x in (people.seller_company, people.account.name))
+        ]
+        return [n for n in names if not _integration_only(n, run.texts)]
+
+    every = prefilter.candidate_names(run.texts, near, exclude)
+    integrations = [n for n in every if _integration_only(n, run.texts)]
     if integrations:
         run.info["integrations_not_competitors"] = integrations
-    if not names:
+    asks: list[tuple[Window, list[str]]] = []
+    for window in run.candidate_windows():
+        names = candidates([i for i in near if i in window.own])[:MAX_NAMES]
+        if names:
+            asks.append((window, names))
+    run.info["competitor_candidates"] = list(dict.fromkeys(n for _, names in asks for n in names))
+    if not asks:
         run.statuses["competitors"] = "skipped"
         return []
     sep = "、" if run.ja else ", "
-    question = (
-        run.prompts.questions["competitors"]
-        .replace("{candidates}", sep.join(names))
-        .replace("{seller}", people.seller_company or ("不明" if run.ja else "unknown"))
-    )
-    schema = _schema(CompetitorsOut, {("competitors", "[]", "name"): names})
-    out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, schema)
-    if out is None:
-        return []
     result: list[Competitor] = []
     seen: set[str] = set()
-    for c in out.competitors:
-        key = normalize(c.name)
-        if not key or key in seen or c.name not in names:
-            continue
-        seen.add(key)
-        result.append(Competitor(name=c.name, context=c.context[:TEXT_MAX], evidence=run.evidence(c.seg, c.name)))
+    for window, names in asks:
+        question = (
+            run.prompts.questions["competitors"]
+            .replace("{candidates}", sep.join(names))
+            .replace("{seller}", people.seller_company or ("不明" if run.ja else "unknown"))
+        )
+        schema = _schema(CompetitorsOut, {("competitors", "[]", "name"): names})
+        out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, schema, window)
+        for c in out.competitors if out is not None else []:
+            key = normalize(c.name)
+            if not key or key in seen or c.name not in names:
+                continue
+            seen.add(key)
+            result.append(Competitor(name=c.name, context=c.context[:TEXT_MAX], evidence=run.evidence(c.seg, c.name)))
     return result
 
 
@@ -930,8 +994,14 @@ _NAMED_REQUEST = re.compile(r"\b(?:[Cc]an|[Cc]ould|[Ww]ould|[Ww]ill) (?!I\b|[Ww]
 _QUESTION = re.compile(r"[?？]\s*$|か[。]?\s*$")
 
 
+#: A purpose clause ("so I can compare", 「比較できるように」): its first person is not the one acting.
+_PURPOSE = re.compile(r"\b(?:so(?: that)?|in order for|so as)\s+(?:I|we)\b.*$", re.IGNORECASE)
+
+
 def _is_request(sentence: str) -> bool:
-    return bool(REQUEST.search(sentence) or _NAMED_REQUEST.search(sentence)) and not FIRST_PERSON.search(sentence)
+    """A request made of someone else ("could you send me ... so I can compare?")."""
+    main = _PURPOSE.sub("", sentence)
+    return bool(REQUEST.search(main) or _NAMED_REQUEST.search(main)) and not FIRST_PERSON.search(main)
 
 
 def _is_step_cue(sentence: str, ja: bool, dated: bool) -> bool:
@@ -950,9 +1020,10 @@ def _is_step_cue(sentence: str, ja: bool, dated: bool) -> bool:
 
 def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
     """Sentences that may hold a commitment (first person, a proposal, a request, a dated plan),
-    the most likely ones first when there are too many (later in the meeting, with a date, in
-    the first person), in transcript order; and how many were left out as cancelled."""
-    pool: list[tuple[float, int, int, str, list[tuple[str, str]]]] = []
+    in each window the most likely ones first when there are too many (later in the meeting,
+    with a date, in the first person), in transcript order; and how many were left out as
+    cancelled."""
+    pools: dict[int, list[tuple[float, int, int, str, list[tuple[str, str]]]]] = {}
     cancelled = 0
     ids = sorted(run.texts)
     last = max(ids) if ids else 0
@@ -970,9 +1041,12 @@ def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
                 continue  # a plan called off, or one that "was going to" happen
             score = 2.0 * bool(FIRST_PERSON.search(sent) or PROPOSAL.search(sent)) + 1.0 * bool(REQUEST.search(sent))
             score += 2.0 * bool(dates) + 1.5 * (sid / last if last else 0.0)
-            pool.append((score, order, k, sent, dates))
-    pool.sort(key=lambda c: -c[0])
-    kept = sorted(pool[:MAX_STEP_CANDIDATES], key=lambda c: (c[1], c[2]))
+            pools.setdefault(run.window_of(sid), []).append((score, order, k, sent, dates))
+    kept = []
+    for pool in pools.values():
+        pool.sort(key=lambda c: -c[0])
+        kept += pool[:MAX_STEP_CANDIDATES]
+    kept.sort(key=lambda c: (c[1], c[2]))
     out = []
     for n, (_, order, _, sent, dates) in enumerate(kept, 1):
         sid = ids[order]
@@ -1031,12 +1105,14 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
     run.info["step_rule_labels"] = len(labels)
     if undecided:
         sep = "：" if run.ja else ": "
-        lines = []
-        for c in undecided:
-            who = people.speakers.get(run.speakers.get(c.seg, ""), "") or run.speakers.get(c.seg, "") or "?"
-            lines.append(f'{c.id} [{c.seg}] {who}{sep}"{_context(c.sentence, c.due or c.sentence[:20])}"')
-        question = run.prompts.questions["next_steps"].replace("{candidates}", "\n".join(lines))
-        labels.update(run.label("next_steps", question, [c.id for c in undecided], STEP_LABELS) or {})
+        by_id = {c.id: c for c in undecided}
+        for window, ids in run.by_window(((c.id, c.seg) for c in undecided), MAX_STEP_CANDIDATES):
+            lines = []
+            for c in (by_id[i] for i in ids):
+                who = people.speakers.get(run.speakers.get(c.seg, ""), "") or run.speakers.get(c.seg, "") or "?"
+                lines.append(f'{c.id} [{c.seg}] {who}{sep}"{_context(c.sentence, c.due or c.sentence[:20])}"')
+            question = run.prompts.questions["next_steps"].replace("{candidates}", "\n".join(lines))
+            labels.update(run.label("next_steps", question, ids, STEP_LABELS, window) or {})
     else:
         run.statuses["next_steps"] = "rules"
     run.info["step_labels"] = dict(labels)
@@ -1096,9 +1172,10 @@ class RestResult:
     stage: DealStageSuggestion = field(default_factory=DealStageSuggestion)
 
 
-def rest_pass(run: PassRun) -> RestResult:
-    """Title, summary, needs, objections, decision process, risks, open questions and stage."""
-    out: RestOut | None = run.ask("rest", run.prompts.questions["rest"], RestOut, _schema(RestOut))
+def rest_pass(run: PassRun, window: Window | None = None) -> RestResult:
+    """Title, summary, needs, objections, decision process, risks, open questions and stage
+    (from the shared prefix, or from one window of a long meeting)."""
+    out: RestOut | None = run.ask("rest", run.prompts.questions["rest"], RestOut, _schema(RestOut), window)
     if out is None:
         return RestResult()
 
@@ -1164,6 +1241,18 @@ def run_passes(run: PassRun) -> tuple[Extraction, bool]:
     deciders = deciders_by_rule(run, people)
     deciders += [d for d in people.decision_makers if not any(_overlaps(d.name, r.name) for r in deciders)]
     rest = rest_pass(run)
+    # A window of a long meeting that held nothing to ask about is still read: its needs,
+    # objections, process, risks and questions join the rest.
+    for window in run.windows:
+        if window.own and not window.own <= run.read:
+            part = rest_pass(run, window)
+            for name, items in part.fields.items():
+                known = {normalize(i.objection if isinstance(i, Objection) else i.text) for i in rest.fields.get(name, [])}
+                for item in items:
+                    key = normalize(item.objection if isinstance(item, Objection) else item.text)
+                    if key not in known:
+                        known.add(key)
+                        rest.fields.setdefault(name, []).append(item)
     extraction = Extraction(
         title=rest.title,
         account=people.account,

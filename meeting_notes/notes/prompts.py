@@ -174,10 +174,16 @@ def pass_messages(prompts: PassPrompts, shared_user: str, question: str) -> list
     ]
 
 
-def shared_user_text(language: str, transcript_text: str, hints: dict[str, Any]) -> str:
-    """The meeting header and transcript, the part every pass shares."""
+def shared_user_text(
+    language: str, transcript_text: str, hints: dict[str, Any], part: tuple[int, int] | None = None
+) -> str:
+    """The meeting header and transcript, the part every pass shares; ``part`` = (k, n) when the
+    transcript is the k-th of n windows of a long meeting."""
     ja = prompt_language(language) == "ja"
     labels = {"title": "会議名" if ja else "Meeting title", "account": "顧客企業" if ja else "Customer account"}
     lines = [f"{label}: {hints[key]}" for key, label in labels.items() if hints.get(key)]
     intro = "文字起こし:" if ja else "Transcript:"
+    if part is not None:
+        k, n = part
+        intro = f"文字起こし（長い商談の {k}/{n} 部分）:" if ja else f"Transcript (part {k} of {n} of a long meeting):"
     return ("\n".join(lines) + "\n\n" if lines else "") + f"{intro}\n{transcript_text}"

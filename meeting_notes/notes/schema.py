@@ -212,6 +212,17 @@ class GeneratorInfo(BaseModel):
     trimmed: list[DroppedItem] = Field(
         default_factory=list, description="Items cut by list limits when chunks were merged (kept here, not lost)."
     )
+    windows: int = Field(1, description="'passes': prompt windows the transcript was read in.")
+    segments: int | None = Field(None, description="'passes': transcript segments.")
+    segments_read: int | None = Field(None, description="'passes': segments the model read (every rule reads all).")
+    coverage: float | None = Field(
+        None, description="'passes': segments_read / segments; under 1.0 is shown as a warning in notes.md and report.html."
+    )
+
+    @property
+    def partly_read(self) -> bool:
+        """Whether the model read less than the whole transcript."""
+        return self.coverage is not None and self.coverage < 1.0
 
 
 NotesStatus = Literal[
