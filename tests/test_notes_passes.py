@@ -578,3 +578,36 @@ def test_a_condensed_long_meeting_says_how_much_the_model_read(server: FakeOpenA
     assert f"the model read {g.segments_read} of {g.segments} segments" in result.notes.status_detail
     md = render_markdown(result.notes)
     assert f"Warning: the model read {g.segments_read} of {g.segments} transcript segments" in md
+
+
+def test_lowercase_text_gets_open_competitor_names_checked_against_the_words(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    lines = [
+        ("SPEAKER_00", "hi im dana from brightdesk and thanks for making time today so lets get going"),
+        ("SPEAKER_01", "sure so right now we're on ringo cloud for the phones and honestly it's it's pretty old"),
+        ("SPEAKER_01", "and the books go to quickbooks we just sync the invoices into quickbooks every night"),
+        ("SPEAKER_00", "got it and are you looking at anyone else besides us at the moment"),
+        ("SPEAKER_01", "we had a demo from callnest last month but the the pricing was all over the place"),
+        ("SPEAKER_00", "okay that helps and the price for your team would be about two hundred dollars a month"),
+        ("SPEAKER_01", "that works i'll send you our current call volumes by friday so you can size it"),
+    ]
+    assert prefilter.uncased(t for _, t in lines)
+
+    def responder(request: dict[str, Any]) -> Reply:
+        if _question(request).startswith(" Which other vendors"):
+            assert "enum" not in json.dumps(_schema(request)["properties"]["competitors"]["items"]["properties"]["name"])
+            answer = {"competitors": [
+                {"name": "ringo cloud", "context": "current phones", "seg": 1},
+                {"name": "quickbooks", "context": "books", "seg": 2},  # an integration, not a rival
+                {"name": "callnest", "context": "demo last month", "seg": 4},
+                {"name": "Zendesk", "context": "never said", "seg": 4},
+                {"name": "brightdesk", "context": "the seller", "seg": 0},
+            ]}
+            return chat_reply(json.dumps(answer))
+        if _question(request).startswith(" Who took part"):
+            return chat_reply(json.dumps({"sales": True, "seller_company": "brightdesk", "account": "", "people": [], "deciders": []}))
+        return chat_reply(json.dumps(good_model(request)))
+
+    server.responder = responder
+    notes = run_notes(server, tmp_path, transcript=make_transcript(lines)).notes
+    assert sorted(c.name for c in notes.competitors) == ["callnest", "ringo cloud"]
+    assert all(c.evidence for c in notes.competitors)

@@ -898,33 +898,74 @@ def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
     integrations = [n for n in every if _integration_only(n, run.texts)]
     if integrations:
         run.info["integrations_not_competitors"] = integrations
+    # Text without capitals (a recognizer's lowercase output) shows no names: there the model
+    # names them as said, in the windows with competitor cues, and the words check its answer.
+    uncased = prefilter.uncased(run.texts.values())
     asks: list[tuple[Window, list[str]]] = []
     for window in run.candidate_windows():
-        names = candidates([i for i in near if i in window.own])[:MAX_NAMES]
-        if names:
+        cued = [i for i in near if i in window.own]
+        names = candidates(cued)[:MAX_NAMES]
+        if names or (uncased and cued):
             asks.append((window, names))
     run.info["competitor_candidates"] = list(dict.fromkeys(n for _, names in asks for n in names))
+    if uncased:
+        run.info["competitor_names_open"] = True
     if not asks:
         run.statuses["competitors"] = "skipped"
         return []
     sep = "、" if run.ja else ", "
+    excluded = [x for x in exclude if x]
     result: list[Competitor] = []
     seen: set[str] = set()
     for window, names in asks:
+        listed = sep.join(names) if not uncased else sep.join(names + [OPEN_NAMES["ja" if run.ja else "en"]])
         question = (
             run.prompts.questions["competitors"]
-            .replace("{candidates}", sep.join(names))
+            .replace("{candidates}", listed)
             .replace("{seller}", people.seller_company or ("不明" if run.ja else "unknown"))
         )
-        schema = _schema(CompetitorsOut, {("competitors", "[]", "name"): names})
+        schema = _schema(CompetitorsOut, {("competitors", "[]", "name"): names}) if not uncased else _schema(CompetitorsOut)
         out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, schema, window)
+        window_texts = {i: run.texts[i] for i in window.ids if i in run.texts}
         for c in out.competitors if out is not None else []:
-            key = normalize(c.name)
-            if not key or key in seen or c.name not in names:
+            name = c.name.strip()
+            key = normalize(name)
+            if not key or key in seen:
+                continue
+            if name not in names and not (uncased and _open_name_ok(name, window_texts, near, excluded, run.texts)):
                 continue
             seen.add(key)
-            result.append(Competitor(name=c.name, context=c.context[:TEXT_MAX], evidence=run.evidence(c.seg, c.name)))
+            result.append(Competitor(name=name, context=c.context[:TEXT_MAX], evidence=run.evidence(c.seg, name)))
     return result
+
+
+#: Appended to the candidate list when names are open (lowercase text).
+OPEN_NAMES = {
+    "en": "(the text has no capitals: also any other product or company name, as said)",
+    "ja": "（ほかの製品名・会社名も、文字起こしの表記のまま）",
+}
+
+
+def _open_name_ok(name: str, window_texts: dict[int, str], near: list[int], excluded: list[str], texts: dict[int, str]) -> bool:
+    """A name the model wrote itself: said in the window, in a line near a competitor cue, at
+    most four words, not a participant, the seller or the account, and not only a system the
+    product connects to."""
+    key = normalize(name)
+    if len(key) < 3 or len(name.split()) > 4:
+        return False
+    said_in = [i for i, t in window_texts.items() if key in normalize(t)]
+    if not said_in or not any(i in near for i in said_in):
+        return False
+    if any(_overlaps(name, x) or normalize(x) == key for x in excluded):
+        return False
+    forms = [t for t in texts.values() if key in normalize(t)]
+    return not _integration_only_norm(key, forms)
+
+
+def _integration_only_norm(key: str, texts: list[str]) -> bool:
+    """:func:`_integration_only` for a name compared in normalised form (lowercase text)."""
+    said = [sent for text in texts for sent in sentences(text) if key in normalize(sent)]
+    return any(INTEGRATION_WORDS.search(s) for s in said) and not any(RIVAL_WORDS.search(s) for s in said)
 
 
 def _span_days(iso: str) -> int | None:

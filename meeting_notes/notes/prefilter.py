@@ -48,7 +48,8 @@ CUES: dict[str, dict[str, re.Pattern[str]]] = {
     },
     "competitors": {
         "en": re.compile(
-            r"\b(we use|we're using|we are using|using|currently (?:on|use)|looking at|look at|compared?|comparing|"
+            r"\b(we use|we're using|we are using|using|currently (?:on|use)|(?:we're|we are|you're|you are|we've been|we have been) on|"
+            r"been using|we run|looking at|look at|compared?|comparing|"
             r"comparison|alternatives?|competitors?|also considering|considering|evaluat\w*|switch\w*|vs\.?|versus|"
             r"instead of|other vendors?|demo from|quote from)\b",
             _I,
@@ -170,6 +171,21 @@ def condense(
         used += cost
     kept = [lines[i] for i in sorted(chosen)]
     return Condensed(kept, total, used, n - len(kept), first)
+
+
+#: Share of Latin words written with a capital below which a text counts as uncased.
+UNCASED_SHARE = 0.02
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
+def uncased(texts: Iterable[str]) -> bool:
+    """Whether the Latin text of a transcript has (almost) no capitals, as a speech recognizer
+    may write it ("we're on staff loop today"): capitalised names then say nothing. Text with
+    fewer than 50 Latin words (a Japanese meeting) is not judged uncased."""
+    words = [w for t in texts for w in _LATIN_WORD.findall(t) if w not in ("I", "I'm", "I'll", "I've", "I'd")]
+    if len(words) < 50:
+        return False
+    return sum(1 for w in words if w[0].isupper()) / len(words) < UNCASED_SHARE
 
 
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'.-]*[A-Za-z0-9](?:\s+(?:[A-Z][A-Za-z0-9&'-]*|of|OF))*")
