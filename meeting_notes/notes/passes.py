@@ -529,12 +529,27 @@ def self_introductions(run: PassRun, known: Iterable[str] = ()) -> list[Introduc
         seen[label] = seen.get(label, 0) + 1
         text = run.texts[sid]
         found = [Introduction(label, n, c or "", sid, True) for n, c, _, _ in introductions_in(text, run.language, known)]
+        if not found and not run.ja:
+            # Lowercase text ("i'm ben castillo i'm the account exec"): a known name said right
+            # after "I'm / this is / my name is", or before "here", names its speaker.
+            found = [Introduction(label, n, "", sid, True) for n in known if _introduced_uncased(text, n)]
         for m in _EN_NAMED.finditer(text):
             name = m.group("name") or m.group("full")
             if name.split()[0] not in _EN_NOT_NAMES:
                 found.append(Introduction(label, name, "", sid, False))
         out.extend(found[:1])
     return out
+
+
+def _introduced_uncased(text: str, name: str) -> bool:
+    """Whether ``text`` introduces ``name`` in any case: "i'm ben castillo", "ben here"; the
+    name's first word at least, on word boundaries."""
+    first = name.split()[0] if name.split() else ""
+    if len(first) < 2:
+        return False
+    forms = "|".join(re.escape(f) for f in dict.fromkeys([name, first]))
+    pattern = rf"\b(?:i'm|i’m|i am|this is|my name is|my name's)\s+(?:{forms})\b|\b(?:{forms})\s+here\b"
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 @dataclass
