@@ -6,6 +6,7 @@ module can import it without importing the pipeline, and the pipeline without th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ class MeetingContext:
     workspace: MeetingWorkspace
     options: ProcessOptions
     settings: Settings
+    #: Called by a long stage with what it is doing now (the notes pass it is on); the CLI shows it.
+    progress: Callable[[str], None] | None = None
 
     @property
     def meeting_id(self) -> str:

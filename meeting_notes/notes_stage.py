@@ -73,6 +73,7 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         "prompt": version_id,
         "method": llm.notes_method,
         "passes_transcript_tokens": llm.passes_transcript_tokens,
+        "passes_whole": llm.passes_whole,
         "passes_max_output_tokens": llm.passes_max_output_tokens,
         "redact": should_redact(llm, endpoint),
         "structured_output": llm.structured_output,
@@ -105,7 +106,14 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         needs_llm = input_problem(transcript, language) is None
         client = make_client(settings, open_endpoint(settings) if needs_llm else endpoint)
         recorded = None if hints.get("date") else recording_date(ctx.audio_path)
-        result = generate_notes(transcript, settings, client, hints, recorded)
+        calls = [0]
+
+        def progress(pass_name: str) -> None:
+            calls[0] += 1
+            if ctx.progress is not None:
+                ctx.progress(f"{pass_name} (model call {calls[0]})")
+
+        result = generate_notes(transcript, settings, client, hints, recorded, progress)
     except Exception as exc:
         code = getattr(exc, "code", None) or type(exc).__name__
         info.update(status="failed", error_code=code, error=str(exc)[:500])
@@ -138,6 +146,10 @@ def notes_stage(ctx: MeetingContext, run: RunInfo) -> StageRecord:
         redacted=should_redact(llm, client.endpoint),
         redactions=result.redactions,
         retry_error_codes=usage.errors,
+        windows=notes.generator.windows if notes.generator else None,
+        segments_read=notes.generator.segments_read if notes.generator else None,
+        segments=notes.generator.segments if notes.generator else None,
+        coverage=notes.generator.coverage if notes.generator else None,
         **usage.as_dict(),
     )
     wall = time.perf_counter() - t0

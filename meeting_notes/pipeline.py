@@ -422,6 +422,7 @@ def process_meeting(
     try:
         for spec in stages_for(options):
             notify(spec.name, "start", None)
+            ctx.progress = lambda detail, name=spec.name: notify(name, f"progress:{detail}", None)
             try:
                 record = spec.run(ctx, run, waveform)
             except Exception as exc:  # recorded, then re-raised for the caller

@@ -25,9 +25,14 @@ class TerminalProgress:
         self.console.print(f"[bold]{self._label}[/bold]")
 
     def stage(self, stage: str, event: str, record: StageRecord | None) -> None:
+        """``event``: "start", "end", or "progress:<what it is doing>" while it runs."""
         if event == "start":
             self._status = self.console.status(f"  {stage} …")
             self._status.start()
+            return
+        if event.startswith("progress:"):
+            if self._status is not None:
+                self._status.update(f"  {stage} … {event.split(':', 1)[1]}")
             return
         if self._status is not None:
             self._status.stop()

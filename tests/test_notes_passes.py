@@ -611,3 +611,31 @@ def test_lowercase_text_gets_open_competitor_names_checked_against_the_words(ser
     notes = run_notes(server, tmp_path, transcript=make_transcript(lines)).notes
     assert sorted(c.name for c in notes.competitors) == ["callnest", "ringo cloud"]
     assert all(c.evidence for c in notes.competitors)
+
+
+def test_progress_names_each_model_call_and_the_terminal_shows_it(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    import io
+
+    from meeting_notes.progress import TerminalProgress
+
+    settings = settings_for(server, tmp_path, passes_transcript_tokens=600)
+    client = make_client(settings, describe_endpoint(settings))
+    seen: list[str] = []
+    generate_notes(long_meeting(), settings, client, {"date": DATE}, None, seen.append)
+    assert len(seen) == len(server.requests) >= 6 and seen[0] == "people" and "next_steps" in seen
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    progress.stage("notes", "start", None)
+    progress.stage("notes", "progress:next_steps (model call 4)", None)
+    assert progress._status is not None  # still running, its line updated
+    progress.stage("notes", "end", None)
+    assert progress._status is None
+
+
+def test_a_lowercase_introduction_of_a_known_name() -> None:
+    from meeting_notes.notes.passes import _introduced_uncased
+
+    assert _introduced_uncased("okay so quick intros i'm priya nair and i run ops here", "Priya Nair")
+    assert _introduced_uncased("hey all tom here from the finance side", "Tom Reyes")
+    assert not _introduced_uncased("i'm sure priya will send it over", "Priya Nair")
+    assert not _introduced_uncased("i'm thomas and this is my first call", "Tom Reyes")
