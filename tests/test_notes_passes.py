@@ -639,3 +639,40 @@ def test_a_lowercase_introduction_of_a_known_name() -> None:
     assert _introduced_uncased("hey all tom here from the finance side", "Tom Reyes")
     assert not _introduced_uncased("i'm sure priya will send it over", "Priya Nair")
     assert not _introduced_uncased("i'm thomas and this is my first call", "Tom Reyes")
+
+
+def _rule_deciders(lines: list[tuple[str, str]], participants: list[tuple[str, str, str]], language: str = "en") -> list[str]:
+    """Decision makers by rule for a meeting with known participants (name, side, speaker)."""
+    from meeting_notes.notes.passes import PassRun, PeopleResult, deciders_by_rule
+    from meeting_notes.notes.schema import Account, Participant
+
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language=language,  # type: ignore[arg-type]
+        texts={i: t for i, (_, t) in enumerate(lines)}, anchor=None, anchor_guessed=False, max_tokens=0,
+        speakers={i: spk for i, (spk, _) in enumerate(lines)},
+    )
+    people = PeopleResult(
+        True, "", Account(), [Participant(name=n, side=side) for n, side, _ in participants], [],  # type: ignore[arg-type]
+        {spk: n for n, _, spk in participants if spk},
+    )
+    return [d.name for d in deciders_by_rule(run, people)]
+
+
+def test_a_speaker_who_decides_alone_is_the_decider_and_a_denied_board_is_not() -> None:
+    lines = [
+        ("SPEAKER_00", "Who else weighs in on a purchase like this?"),
+        ("SPEAKER_01", "Honestly it's just me deciding. We have no board and no committee, it's a family shop."),
+    ]
+    people = [("Sam Ortega", "seller", "SPEAKER_00"), ("Rita Haines", "customer", "SPEAKER_01")]
+    assert _rule_deciders(lines, people) == ["Rita Haines"]
+    ja = [("SPEAKER_00", "導入のご判断はどなたがされますか。"), ("SPEAKER_01", "うちは小さいので、最終的には私が決めます。")]
+    assert _rule_deciders(ja, [("森", "seller", "SPEAKER_00"), ("川口", "customer", "SPEAKER_01")], "ja") == ["川口"]
+    # A question about deciding, or the seller's own line, names no one.
+    asked = [("SPEAKER_01", "Do I sign the order form or does the owner?"), ("SPEAKER_00", "I approve discounts myself.")]
+    assert _rule_deciders(asked, people) == []
+
+
+def test_deciders_named_in_lowercase_text() -> None:
+    lines = [("SPEAKER_01", "so gail's the owner gail brennan and she signs anything over five k")]
+    people = [("Gail Brennan", "customer", ""), ("Rita Haines", "customer", "SPEAKER_01")]
+    assert _rule_deciders(lines, people)[:1] == ["Gail Brennan"]

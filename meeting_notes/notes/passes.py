@@ -675,6 +675,16 @@ _STOP_TITLE_WORDS = frozenset("The Then And But So She He They It We I Our Your 
 ROLE_DISTANCE = 30
 
 
+#: Words that deny the role after them ("no committee, no board", "we don't have a board").
+_NEGATED = re.compile(r"\b(?:no|not|without|never|don't have|do not have|there's no|there is no)\s+(?:a |an |the |any )?$|(?:は|も)?(?:ない|ありません)$", re.IGNORECASE)
+#: The speaker says they decide themselves ("it's just me deciding", "I sign it", 「私が決めます」).
+SELF_DECIDER = re.compile(
+    r"\b(?:it's|it is)\s+(?:just\s+|only\s+|all\s+)?(?:me|my call|my decision|up to me)\b|\b(?:I|me)\s+(?:decid\w*|sign\w*|approv\w*|pick\w*|make the (?:call|decision))\b"
+    r"|\bmy (?:call|decision|signature|sign-off)\b|\bup to me\b|私が(?:決め|判断|決裁|承認)|私の(?:判断|決裁|一存)|私一人で",
+    re.IGNORECASE,
+)
+
+
 def _decider_entities(text: str, persons: list[str]) -> list[tuple[str, str, int]]:
     """(name, role, position) of the people, roles and bodies named in ``text``: a person and
     a role next to each other are one decider."""
@@ -687,7 +697,7 @@ def _decider_entities(text: str, persons: list[str]) -> list[tuple[str, str, int
         name = m.group(1) or m.group(2)
         if name not in _NOT_NAMES and name.split()[0] not in _STOP_TITLE_WORDS and not any(_overlaps(name, f[0]) for f in found):
             found.append((name, "", m.start()))
-    roles = [(m.group(0), m.start()) for m in DECIDER_ROLES.finditer(text)]
+    roles = [(m.group(0), m.start()) for m in DECIDER_ROLES.finditer(text) if not _NEGATED.search(text[: m.start()])]
     out: list[tuple[str, str, int]] = []
     taken: set[int] = set()
     for name, _, at in sorted(found, key=lambda f: f[2]):
@@ -719,6 +729,8 @@ def deciders_by_rule(run: PassRun, people: PeopleResult) -> list[DecisionMaker]:
         if not cues:
             continue
         found = _decider_entities(" ".join(cues), persons) or _decider_entities(text, persons)
+        if speaker and any(SELF_DECIDER.search(c) and not _QUESTION.search(c) for c in cues):
+            found = [(speaker, "", 0), *found]  # "it's just me deciding": the speaker decides
         for name, role, _ in found:
             if any(_overlaps(name, d.name) or normalize(name) in (normalize(d.name), normalize(d.role)) for d in out):
                 continue
@@ -1126,7 +1138,7 @@ def _name_position(text: str, name: str) -> int:
         if len(form) < 2:
             continue
         pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
-        m = re.search(pattern, text)
+        m = re.search(pattern, text, 0 if any(c.isupper() for c in text) else re.IGNORECASE)  # lowercase text
         if m:
             return m.start()
     return -1
