@@ -563,6 +563,11 @@ def test_a_long_meeting_is_read_whole_in_windows(server: FakeOpenAIServer, tmp_p
             assert f"[{line}] " in transcript_part
     prefixes = {r["messages"][1]["content"].split("QUESTION:")[0] for r in server.requests}
     assert len(prefixes) >= 3 and any("part 2 of" in p for p in prefixes)
+    # Window by window: each prefix is asked in one run of calls (the server caches one prefix),
+    # so no window is read twice.
+    sequence = [r["messages"][1]["content"].split("QUESTION:")[0] for r in server.requests]
+    runs = [p for k, p in enumerate(sequence) if k == 0 or p != sequence[k - 1]]
+    assert len(runs) == len(set(runs)) == len(prefixes)
     # What was said only near the end reached the notes.
     assert any("nine hundred" in p.text for p in notes.budget + notes.pricing)
     assert any("price sheet" in s.action for s in notes.next_steps)

@@ -354,6 +354,8 @@ class PassRun:
     shared_ids: frozenset[int] | None = None  # the segments in shared_user (None: all)
     read: set[int] = field(default_factory=set)
     on_call: Callable[[str], None] | None = None  # progress: called before each model call
+    _recording: list[tuple[str, str, type[BaseModel], dict[str, Any], Window | None]] | None = None
+    _answers: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
     @property
     def ja(self) -> bool:
@@ -376,6 +378,12 @@ class PassRun:
         """One pass's call in ``window``'s prefix (default: the shared one); None (recorded) when
         the answer stays invalid. A pass asked in several windows keeps its first failure."""
         prefix = window.shared_user if window is not None else self.shared_user
+        if self._recording is not None:  # see in_window_order
+            self._recording.append((name, question, model, schema, window))
+            return None
+        key = (name, question, prefix)
+        if key in self._answers:
+            return self._answers.pop(key)
         if self.on_call is not None:
             self.on_call(name)
         messages = pass_messages(self.prompts, prefix, question)
@@ -411,6 +419,29 @@ class PassRun:
         if out is None:
             return None
         return {k: str(v) for k, v in (out.model_extra or {}).items() if k in schema["properties"]}
+
+    def in_window_order(self, passes: Callable[[], Any]) -> Any:
+        """Run ``passes`` (a function making :meth:`ask` calls that do not depend on each
+        other's answers) with their calls sent window by window: the server keeps one prompt
+        prefix in its cache, so a window's questions are asked one after another and each
+        window is read once, not once per pass. The calls are recorded by a dry run, sent in
+        window order, and their answers handed back when ``passes`` runs again."""
+        if len(self.windows) < 2:
+            return passes()
+        self._recording = []
+        saved = (dict(self.statuses), dict(self.info))
+        try:
+            passes()
+            recorded = self._recording
+        finally:
+            self._recording = None
+        self.statuses, self.info = saved
+        order = {w.shared_user: k for k, w in enumerate(self.windows)}
+        recorded.sort(key=lambda r: order.get(r[4].shared_user, -1) if r[4] is not None else -1)  # stable
+        for name, question, model, schema, window in recorded:
+            prefix = window.shared_user if window is not None else self.shared_user
+            self._answers[(name, question, prefix)] = self.ask(name, question, model, schema, window)
+        return passes()
 
     def by_window(self, segs: Iterable[tuple[str, int]], size: int) -> list[tuple[Window, list[str]]]:
         """Candidate ids (with their segments) grouped by the window that asks about them, at
@@ -1302,13 +1333,16 @@ def run_passes(run: PassRun) -> tuple[Extraction, bool]:
         for name in ("money", "dates", "competitors", "next_steps", "rest"):
             run.statuses[name] = "skipped"
         return Extraction(participants=people.participants), False
-    budget, pricing = money_pass(run, people)
+    # A long meeting: the rest pass reads the digest right after the people pass (the same
+    # cached prefix), then the windows are read one after the other.
+    early_rest = rest_pass(run) if run.windows else None
+    budget, pricing, competitors, steps = run.in_window_order(
+        lambda: (*money_pass(run, people), competitors_pass(run, people), next_steps_pass(run, people))
+    )
     timeline = dates_pass(run)
-    competitors = competitors_pass(run, people)
-    steps = next_steps_pass(run, people)
     deciders = deciders_by_rule(run, people)
     deciders += [d for d in people.decision_makers if not any(_overlaps(d.name, r.name) for r in deciders)]
-    rest = rest_pass(run)
+    rest = early_rest if early_rest is not None else rest_pass(run)
     # A window of a long meeting that held nothing to ask about is still read: its needs,
     # objections, process, risks and questions join the rest.
     for window in run.windows:
