@@ -681,3 +681,28 @@ def test_deciders_named_in_lowercase_text() -> None:
     lines = [("SPEAKER_01", "so gail's the owner gail brennan and she signs anything over five k")]
     people = [("Gail Brennan", "customer", ""), ("Rita Haines", "customer", "SPEAKER_01")]
     assert _rule_deciders(lines, people)[:1] == ["Gail Brennan"]
+
+
+def test_the_account_is_the_company_a_customer_names_in_their_introduction(server: FakeOpenAIServer, tmp_path: Path) -> None:
+    lines = [
+        ("SPEAKER_00", "本日はありがとうございます。弊社、ソラリンクの営業の田村と申します。"),
+        ("SPEAKER_01", "あおば薬局の石原です。本日はよろしくお願いします。"),
+        ("SPEAKER_01", "いまは店舗ごとに紙で勤怠をつけていて、月末の集計が大変なんです。"),
+        ("SPEAKER_00", "弊社のクラウドなら、月額は一人三百円からご利用いただけます。"),
+        ("SPEAKER_01", "予算は年間で五十万円くらいを考えています。"),
+    ]
+
+    def responder(request: dict[str, Any]) -> Reply:
+        schema = _schema(request)
+        if "people" in schema["properties"]:  # the model leaves the account out
+            person = {"name": "石原", "company": "", "role": "", "side": "unknown", "speaker": "SPEAKER_01", "seg": 1}
+            return chat_reply(json.dumps({"sales": True, "seller_company": "ソラリンク", "account": "", "people": [person], "deciders": []}))
+        if "competitors" in schema["properties"]:
+            return chat_reply(json.dumps({"competitors": []}))
+        if "summary" in schema["properties"]:
+            return chat_reply(json.dumps({"title": "勤怠クラウド", "summary": "初回の商談。"}))
+        return chat_reply(json.dumps({k: v["enum"][0] for k, v in schema["properties"].items()}))
+
+    server.responder = responder
+    notes = run_notes(server, tmp_path, transcript=make_transcript(lines, "ja")).notes
+    assert notes.account.name == "あおば薬局"

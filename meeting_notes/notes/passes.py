@@ -621,7 +621,8 @@ def people_pass(run: PassRun) -> PeopleResult:
     if seller and not _said(seller, run.texts):
         seller = ""
     # Who is who by the speakers' own introductions, which beat the model's speaker labels.
-    for intro in self_introductions(run, [p.name for p in people]):
+    intros = self_introductions(run, [p.name for p in people])
+    for intro in intros:
         match = next((p for p in people if same_person(intro.name, p.name) or same_person(p.name, intro.name)), None)
         if match is None and intro.self_named:
             match = Participant(
@@ -652,6 +653,15 @@ def people_pass(run: PassRun) -> PeopleResult:
         account_name = ""  # the seller is never the account
     if account_name and ROLE_WORDS.search(account_name):
         account_name = ""  # a role or department ("カスタマーサクセス担当"), not a company
+    if not account_name:
+        # The company a customer names in their own introduction (「みどり薬局の河合です」,
+        # "Lucia, I own Ember & Oak"): not the seller's, not a role.
+        named = Counter(
+            i.company.strip() for i in intros
+            if i.company and i.speaker not in own and _said(i.company, run.texts) and not ROLE_WORDS.search(i.company)
+            and not (seller and _overlaps(i.company, seller))
+        )
+        account_name = named.most_common(1)[0][0] if named else ""
     if not account_name and run.ja:
         account_name = _japanese_company(run.texts, seller)
     if not account_name or not _said(account_name, run.texts):
