@@ -68,6 +68,7 @@ def iso(said: str, anchor: dt.date, language: str = "en") -> str | None:
         ("end of Q2 2027", FRI, "2027-06-30"),
         ("next year", WED_OCT, "2027-01-01/2027-12-31"),
         ("by year-end", WED_OCT, "2026-12-31"),
+        ("within this month", WED_OCT, "2026-10-14/2026-10-31"),
         # month names: next occurrence on/after the anchor month unless marked past
         ("March 12th", D("2026-11-20"), "2027-03-12"),
         ("March 12th, 2026", D("2026-11-20"), "2026-03-12"),
@@ -116,7 +117,10 @@ def test_english(said: str, anchor: dt.date, expected: str) -> None:
         ("3日以内", MON, "2026-03-05"),
         ("1ヶ月後", D("2026-01-31"), "2026-02-28"),
         ("来週", WED_OCT, "2026-10-19/2026-10-25"),
-        ("今週中", WED_OCT, "2026-10-16"),
+        ("今週中", WED_OCT, "2026-10-14/2026-10-16"),  # the days left, to Friday
+        ("来週中", WED_OCT, "2026-10-19/2026-10-23"),
+        ("今月中", D("2026-07-10"), "2026-07-10/2026-07-31"),
+        ("4月中", WED_OCT, "2027-04-01/2027-04-30"),
         ("今週末", WED_OCT, "2026-10-17/2026-10-18"),
         ("週明け", FRI, "2026-03-09"),
         ("来月", WED_OCT, "2026-11-01/2026-11-30"),
@@ -134,7 +138,7 @@ def test_english(said: str, anchor: dt.date, expected: str) -> None:
         ("去年の3月", WED_OCT, "2025-03-01/2025-03-31"),
         ("先月", WED_OCT, "2026-09-01/2026-09-30"),
         ("十二月", WED_OCT, "2026-12-01/2026-12-31"),
-        ("年内", WED_OCT, "2026-12-31"),
+        ("年内", WED_OCT, "2026-10-14/2026-12-31"),
         ("年度末", WED_OCT, "2027-03-31"),
         ("年度末", D("2026-02-25"), "2026-03-31"),
         ("年度末", D("2026-04-01"), "2027-03-31"),
@@ -143,6 +147,10 @@ def test_english(said: str, anchor: dt.date, expected: str) -> None:
         ("12月の第1月曜", D("2026-09-10"), "2026-12-07"),
         ("年明けの2月", D("2026-09-10"), "2027-02-01/2027-02-28"),
         ("年明け", D("2026-09-10"), "2027-01-01/2027-01-31"),
+        ("11月2日から6日まで", WED_OCT, "2026-11-02/2026-11-06"),
+        ("12月29日〜1月4日", WED_OCT, "2026-12-29/2027-01-04"),
+        ("11月9日の週", WED_OCT, "2026-11-09/2026-11-15"),  # 2026-11-09 is a Monday
+        ("20日の週", WED_OCT, "2026-10-19/2026-10-25"),
         ("3/12(木)", WED_OCT, "2026-03-12"),  # 2026-03-12 is a Thursday, 2027-03-12 a Friday
         ("3/12(金)", WED_OCT, "2027-03-12"),
     ],
@@ -244,3 +252,68 @@ def test_gold_due_dates_resolve_as_the_gold_says() -> None:
             checked += 1
     if checked == 0:
         pytest.skip("no gold with resolved due dates")
+
+
+THU_APR = D("2026-04-23")  # a Thursday
+TUE_DEC = D("2026-12-08")  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("said", "anchor", "expected"),
+    [
+        # lowercase month names and days said as ordinal words (a recognizer's output)
+        ("july thirty-first", THU_APR, "2026-07-31"),
+        ("by october twelfth", THU_APR, "2026-10-12"),
+        ("end of april", THU_APR, "2026-04-30"),
+        ("by the end of june", THU_APR, "2026-06-30"),
+        ("next thursday at nine", THU_APR, "2026-04-30"),
+        ("the twenty third", THU_APR, "2026-04-23"),
+        ("by the twenty-seventh", THU_APR, "2026-04-27"),
+        ("on the fifth", THU_APR, "2026-05-05"),
+        ("the fourteenth of august", THU_APR, "2026-08-14"),
+        ("the first of may", THU_APR, "2026-05-01"),
+        ("by march", THU_APR, "2027-03-01/2027-03-31"),
+        ("September Second", THU_APR, "2026-09-02"),
+        ("November twentieth of next year", THU_APR, "2027-11-20"),
+        # a weekday with its date: the date that falls on that weekday
+        ("Monday the eleventh", THU_APR, "2026-05-11"),
+        ("friday the 8th", THU_APR, "2026-05-08"),
+        ("thursday the twenty-third", THU_APR, "2026-04-23"),
+        # Japanese as a recognizer writes it: spaces between words, hiragana date words
+        ("来月の 十日", TUE_DEC, "2027-01-10"),
+        ("二月の 第二火曜", TUE_DEC, "2027-02-09"),
+        ("来週 木曜に", TUE_DEC, "2026-12-17"),
+        ("らいしゅうの かようび", TUE_DEC, "2026-12-15"),
+        ("さらいしゅうの もくようびまでに", TUE_DEC, "2026-12-24"),
+        ("きんようびまでに", TUE_DEC, "2026-12-11"),
+        ("こんげつまつまでに", TUE_DEC, "2026-12-31"),
+        ("らいげつの じょうじゅん", TUE_DEC, "2027-01-01/2027-01-10"),
+        ("来年 四月から", TUE_DEC, "2027-04-01/2027-04-30"),
+    ],
+)
+def test_dates_as_a_recognizer_writes_them(said: str, anchor: dt.date, expected: str) -> None:
+    assert iso(said, anchor, "ja" if any(ord(c) > 0x3000 for c in said) else "en") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we may first want to check with legal",  # the modal, and "first" is no day
+        "this may be a problem for us",
+        "i may second that",
+        "we'll march forward with it",
+        "on the first call we covered it",  # "first" is no day before a noun
+        "the twenty second spot is cheaper",  # a duration
+        "that was the 21st century answer",
+        "single sign-on first, then the rest",
+        "the fifth option is the cheapest",
+        "ありがとうございます",
+    ],
+)
+def test_no_recognizer_date_in(text: str) -> None:
+    assert [m.said for m in find_dates(text, "en", THU_APR)] == []
+
+
+def test_kana_month_word_is_not_cut_from_a_longer_word() -> None:
+    (mention,) = find_dates("らいげつまつりが あります", "ja", TUE_DEC)
+    assert mention.said == "らいげつ" and mention.resolved is not None and mention.resolved.iso() == "2027-01-01/2027-01-31"

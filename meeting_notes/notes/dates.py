@@ -21,9 +21,12 @@ Conventions (the choices a reader needs to trust the ISO dates):
 * ``the end of the week`` / ``end of next week`` is that week's Friday (the business week);
   週末 / 今週末 / 来週末 is that week's Saturday..Sunday (the weekend). ``this/next weekend``
   likewise Saturday..Sunday of this/next week.
-* A deadline said as "within ..." or 〜中 / 〜内 / 〜いっぱい (今週中, 今月中, 年内, 今日中)
-  resolves to the last day of the period (a week's last day being its Friday); "within two
-  weeks" and 2週間以内 are the anchor plus two weeks, like "in two weeks" and 2週間後.
+* A deadline said as "within ..." or 〜中 / 〜内 / 〜いっぱい (今週中, 今月中, 年内) resolves to
+  the days left in the period: from the anchor (or the period's start, when later) to its last
+  day, a week's last day being its Friday. Said on a Wednesday, 今週中 is Wednesday..Friday and
+  来週中 Monday..Friday of next week; 年内 is the anchor..31 December; 4月中 said in October is
+  all of next April; 今日中 is the day itself. (A CRM due date takes the range's last day.)
+  "within two weeks" and 2週間以内 are the anchor plus two weeks, like "in two weeks" and 2週間後.
 * The N-th week of a month (来月の第2週, "the second week of December") is the Monday..Sunday
   week that starts on the month's N-th Monday (a week starting in the previous month is not
   the month's first week); "the last week of" starts on its last Monday.
@@ -44,6 +47,8 @@ Conventions (the choices a reader needs to trust the ISO dates):
   later is next year's; said in February it is None. "Q3" without a year is the next Q3 that
   has not ended; "the second half" / "H2" the calendar half that has not ended.
 * The N-th weekday of a month: 来月の第3木曜日, "the third Thursday of next month".
+* A span of days: 9月19日から23日, 3月30日〜4月2日 (from the first day to the second); 8月17日の週
+  and 17日の週 are the Monday..Sunday week holding that day.
 * 年明け alone is the January after the anchor; 年明けの2月 is the next February.
 * Seasons are northern-hemisphere meteorological (spring March-May, summer June-August,
   fall/autumn September-November, winter December-February): "the summer", "this summer" is
@@ -60,6 +65,13 @@ Conventions (the choices a reader needs to trust the ISO dates):
 * Recurring or generic expressions (毎月末, 毎週月曜, "Mondays", "on a Friday") are not dates
   and are not found.
 
+Text from a speech recognizer is read too: month names in lowercase ("june thirtieth", "end of
+may"; a lowercase "may"/"march" only with a day, a year, a part or a preposition, never "this
+may"), days said as ordinal words ("October fourteenth", "the twenty-second", "by the fifth":
+"first".."tenth" only before a pause or a function word, not "the first call"), a weekday with
+its date ("Tuesday the 29th": the next such date on that weekday), spaces between Japanese words
+(来月の 十五日, 一月の 第三水曜) and date words in hiragana (らいしゅうの すいようび, こんげつまつ).
+
 ``DateMention.by`` is True when the words mark a deadline ("by Friday", "until", "no later
 than", "before", 〜まで/までに).
 """
@@ -72,7 +84,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from meeting_notes.notes.numerals import EN_ONES, EN_ORDINALS, JA_DIGITS, WIDTH, parse_en_number, parse_ja_number
+from meeting_notes.notes.numerals import (
+    EN_DAY_ORDINALS,
+    EN_ONES,
+    EN_ORDINALS,
+    JA_DIGITS,
+    WIDTH,
+    parse_en_day_ordinal,
+    parse_en_number,
+    parse_ja_number,
+)
 
 Day = dt.date
 Span = tuple[Day, Day]
@@ -137,6 +158,19 @@ EN_UNITS: dict[str, str] = {"day": "day", "week": "week", "month": "month", "qua
 JA_WEEK_PREFIX: dict[str, int] = {"今週": 0, "来週": 1, "再来週": 2, "先週": -1, "先々週": -2}
 JA_MONTH_PREFIX: dict[str, int] = {"今月": 0, "来月": 1, "再来月": 2, "先月": -1, "先々月": -2}
 JA_YEAR_PREFIX: dict[str, int] = {"今年": 0, "本年": 0, "来年": 1, "再来年": 2, "去年": -1, "昨年": -1, "一昨年": -2}
+#: the same words in hiragana, as a speech recognizer may write them (taken only as a whole
+#: hiragana run's start: not inside another word)
+JA_KANA_PREFIX: dict[str, str] = {
+    "らいしゅう": "来週", "さらいしゅう": "再来週", "こんしゅう": "今週", "らいげつ": "来月",
+    "さらいげつ": "再来月", "こんげつ": "今月", "らいねん": "来年", "さらいねん": "再来年",
+}  # fmt: skip
+#: parts of a period in hiragana (らいげつまつ, こんしゅうちゅう)
+JA_KANA_PARTS: dict[str, str] = {"ちゅうじゅん": "中旬", "じょうじゅん": "上旬", "げじゅん": "下旬", "ちゅう": "中", "まつ": "末"}
+#: weekdays in hiragana ("すいようび"); the kanji forms are :data:`JA_WEEKDAYS`
+JA_KANA_WEEKDAYS: dict[str, str] = {
+    "げつようび": "月", "かようび": "火", "すいようび": "水", "もくようび": "木", "きんようび": "金",
+    "どようび": "土", "にちようび": "日",
+}  # fmt: skip
 JA_FY_PREFIX: dict[str, int] = {"今年度": 0, "本年度": 0, "来年度": 1, "再来年度": 2, "昨年度": -1, "前年度": -1}
 #: company fiscal periods: found, never resolved
 JA_COMPANY_PERIODS = ("今期", "来期", "前期", "今期末", "来期末", "上期", "下期", "上半期", "下半期")
@@ -238,21 +272,27 @@ def nth_weekday(year: int, month: int, weekday: int, n: int) -> Span | None:
     return days[n - 1], days[n - 1]
 
 
-def part_of(span: Span, unit: str, part: str, n: int = 0) -> Span | None:
+def part_of(span: Span, unit: str, part: str, n: int = 0, anchor: Day | None = None) -> Span | None:
     """A part of a period: "whole", "end", "within", "early"/"mid"/"late", "weekend",
-    "monday", "weekday" (n = 0..6), "day" (n = day of month) or "nth_week" (n)."""
+    "monday", "weekday" (n = 0..6), "day" (n = day of month) or "nth_week" (n). "within" is
+    the days left in the period from ``anchor`` (or the period's start, when later) to its
+    last day (a week's Friday); without an anchor, that last day."""
     start, end = span
     if part == "whole":
         return span
+    if part == "within":
+        last = start + dt.timedelta(days=4) if unit == "week" else end
+        first = max(start, anchor) if anchor is not None else last
+        return (first, last) if first <= last else (last, last)
     if unit == "week":
-        table = {"end": 4, "within": 4, "monday": 0, "weekday": n}
+        table = {"end": 4, "monday": 0, "weekday": n}
         if part in table:
             day = start + dt.timedelta(days=table[part])
             return day, day
         if part == "weekend":
             return start + dt.timedelta(days=5), end
         return None
-    if part in ("end", "within"):
+    if part == "end":
         return end, end
     if unit == "month":
         if part in ("early", "mid", "late"):
@@ -356,7 +396,38 @@ _JA_NUM = rf"(?:[0-9]+|[{''.join(JA_DIGITS)}十]+)"
 _JA_MONTH = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _JA_DAY = r"(?:3[01]|[12][0-9]|0?[1-9]|三十一?|二?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _JA_PARTS = _alt(JA_PARTS)
+#: a weekday after 来週/第N: 水曜, 水曜日, すいようび
+_JA_WD = rf"(?:[月火水木金土日]曜日?|{_alt(JA_KANA_WEEKDAYS)})"
 _ORDINAL_SUFFIX = r"(?:st|nd|rd|th)?"
+_EN_ONES_WORDS = _alt([w for w, v in EN_DAY_ORDINALS.items() if v <= 9])
+#: a day of the month said as an ordinal word: 11th-31st ("twenty-second", "twenty second",
+#: "thirtieth") and 1st-10th ("first", "tenth"): the low ones are also ordinary words ("the
+#: first call"), so they count only before a pause or a function word (:data:`_ORD_FOLLOW`)
+_EN_DAY_HIGH = (
+    rf"(?:twenty[\s-]+(?:{_EN_ONES_WORDS})|thirty[\s-]+first|"
+    rf"{_alt([w for w, v in EN_DAY_ORDINALS.items() if v >= 11])})"
+)
+_EN_DAY_LOW = _alt([w for w, v in EN_DAY_ORDINALS.items() if v <= 10])
+_ORD_FOLLOW = (
+    r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:is|was|are|were|works?|would|could|should|will|can|then|at|in|on|or|and|but|so|for|if|"
+    r"to|we|i|you|it|that|this|next|last|because|instead|as|with|of|from|since|already|again|too|please|okay|ok|"
+    r"right|yes|no|maybe|good|fine|sounds?|looks?|be|the|a|um|uh|like|when|which|who|she|he|they|our|your|my|"
+    r"do|does|did|let's|let|then|through|onwards?)\b)"
+)
+#: the day number of a match: digits ("day"), or an ordinal word ("dayw", "dayl")
+_EN_DAY_ANY = (
+    r"(?:(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)\b"
+    rf"|(?P<dayw>{_EN_DAY_HIGH})\b|(?P<dayl>{_EN_DAY_LOW})\b{_ORD_FOLLOW})"
+)
+
+
+def _day_number(m: re.Match[str], *groups: str) -> int | None:
+    """The day of the month in the first of ``groups`` that matched (digits or an ordinal word)."""
+    for name in groups:
+        said = m.groupdict().get(name)
+        if said:
+            return int(said) if said.isdigit() else parse_en_day_ordinal(said)
+    return None
 
 
 def _en_period(m: re.Match[str], anchor: Day) -> Span | None:
@@ -366,7 +437,7 @@ def _en_period(m: re.Match[str], anchor: Day) -> Span | None:
     part = EN_PARTS[re.sub(r"\s+", " ", g["part"].lower())] if g["part"] else "whole"
     if g["within"]:
         part = "within"
-    return part_of(period(unit, offset, anchor), unit, part)
+    return part_of(period(unit, offset, anchor), unit, part, anchor=anchor)
 
 
 def _en_period_end(m: re.Match[str], anchor: Day) -> Span | None:
@@ -420,7 +491,7 @@ def _en_month_of(name: str) -> int:
 def _en_month(m: re.Match[str], anchor: Day) -> Span | None:
     g = m.groupdict()
     month = _en_month_of(g["month"] or g["month2"])
-    day = g["day"] or g["day2"]
+    day = _day_number(m, "day", "day2", "dayw", "dayl", "day2w")
     year = g["year"]
     rel = (g["rel"] or "").lower()
     if year:
@@ -439,7 +510,7 @@ def _en_month(m: re.Match[str], anchor: Day) -> Span | None:
         y = month_occurrence(month, anchor, "this" if rel == "this" else "next")
     span = month_span(y, month)
     if day:
-        return part_of(span, "month", "day", int(day))
+        return part_of(span, "month", "day", day)
     if g["ord"] and g["owd"]:
         return nth_weekday(y, month, EN_WEEKDAYS[g["owd"].lower()], EN_ORDINALS[g["ord"].lower()])
     if g["ord"]:
@@ -450,18 +521,22 @@ def _en_month(m: re.Match[str], anchor: Day) -> Span | None:
 
 
 def _en_month_accept(m: re.Match[str]) -> bool:
-    """Month names are capitalised. "May" and "March" (a verb, a modal) need a day, a year or
-    a date word beside them ("in May", "mid-March"; not "May I ask"); abbreviations ("Dec",
-    "Jan" - also a name) need a day or a year."""
+    """"May" and "March" (a verb, a modal) need a day, a year or a date word beside them ("in
+    May", "mid-March"; not "May I ask"); abbreviations ("Dec", "Jan" - also a name) need a day
+    or a year. A speech recognizer writes month names in lowercase ("june thirtieth", "end of
+    may"): taken too, but a lowercase "may"/"march" needs a day said in digits or as 11th-31st,
+    a year, a part ("end of may") or a preposition ("by march"), never "this may" (a modal) or
+    a low ordinal word alone ("we may first check")."""
     g = m.groupdict()
     name = g["month"] or g["month2"]
     key = name.lower().rstrip(".")
-    if not name[0].isupper():
-        return False
+    day = g["day"] or g["day2"] or g["dayw"] or g["dayl"] or g["day2w"]
     if key in EN_MONTH_ABBR:
-        return bool(g["day"] or g["day2"] or g["year"])
+        return bool(day or g["year"])
     if key in ("may", "march"):
-        return bool(g["day"] or g["day2"] or g["year"] or g["yrel"] or g["part"] or g["ord"] or g["rel"] or g["prep"])
+        if not name[0].isupper():
+            return bool(g["day"] or g["day2"] or g["dayw"] or g["year"] or g["part"] or g["prep"] or g["day2w"] or g["ord"])
+        return bool(day or g["year"] or g["yrel"] or g["part"] or g["ord"] or g["rel"] or g["prep"])
     return True
 
 
@@ -544,19 +619,44 @@ def _day_of_month(dom: int, anchor: Day) -> Day | None:
 
 def _en_nth_day(m: re.Match[str], anchor: Day) -> Span | None:
     g = m.groupdict()
+    dom = _day_number(m, "day", "dayw", "dayl")
+    if dom is None:
+        return None
     if g["month"]:
         month = _en_month_of(g["month"])
         y = month_occurrence(month, anchor, "next")
-        span = part_of(month_span(y, month), "month", "day", int(g["day"]))
+        span = part_of(month_span(y, month), "month", "day", dom)
         day = span[0] if span else None
     else:
-        day = _day_of_month(int(g["day"]), anchor)
+        day = _day_of_month(dom, anchor)
     if day is None:
         return None
     if g["week"]:
         start = monday_of(day)
         return start, start + dt.timedelta(days=6)
     return day, day
+
+
+def _en_the_day(m: re.Match[str], anchor: Day) -> Span | None:
+    """"the 22nd", "the twenty-second" said alone: the next such day on or after the anchor."""
+    dom = _day_number(m, "day", "dayw")
+    day = _day_of_month(dom, anchor) if dom else None
+    return None if day is None else (day, day)
+
+
+def _en_weekday_day(m: re.Match[str], anchor: Day) -> Span | None:
+    """"Tuesday the 29th", "wednesday the twentieth": the next such day of a month on or after
+    the anchor that falls on that weekday (within three months), else the next such day."""
+    dom = _day_number(m, "day", "dayw", "dayl")
+    if dom is None:
+        return None
+    wd = EN_WEEKDAYS[m.group("wd").lower()]
+    for k in range(3):
+        y, mo = add_months(anchor.year, anchor.month, k)
+        if dom <= calendar.monthrange(y, mo)[1] and (k or dom >= anchor.day) and Day(y, mo, dom).weekday() == wd:
+            return Day(y, mo, dom), Day(y, mo, dom)
+    day = _day_of_month(dom, anchor)
+    return None if day is None else (day, day)
 
 
 def _unresolvable(m: re.Match[str], anchor: Day) -> Span | None:
@@ -587,20 +687,24 @@ def _ja_part(suffix: str | None) -> tuple[str, int]:
     """A Japanese suffix as (part, n); 第N<曜日> is ("nth_weekday", 10 * N + weekday)."""
     if not suffix:
         return "whole", 0
-    suffix = suffix.lstrip("の")
+    suffix = re.sub(r"\s+", "", suffix).lstrip("の")
+    for kana, kanji in [*JA_KANA_WEEKDAYS.items(), *JA_KANA_PARTS.items()]:
+        suffix = suffix.replace(kana, kanji + ("曜日" if kana in JA_KANA_WEEKDAYS else ""))
     if m := re.fullmatch(rf"第({_JA_NUM})([月火水木金土日])曜日?", suffix):
         return "nth_weekday", 10 * (_ja_int(m.group(1)) or 0) + JA_WEEKDAYS[m.group(2)]
     if m := re.fullmatch(rf"第({_JA_NUM})週", suffix):
         return "nth_week", _ja_int(m.group(1)) or 0
     if m := re.fullmatch(r"([月火水木金土日])曜日?", suffix):
         return "weekday", JA_WEEKDAYS[m.group(1)]
+    if m := re.fullmatch(rf"({_JA_DAY})日の週", suffix):
+        return "week_of_day", _ja_int(m.group(1)) or 0
     if m := re.fullmatch(rf"({_JA_DAY})日", suffix):
         return "day", _ja_int(m.group(1)) or 0
     return JA_PARTS[suffix], 0
 
 
 def _ja_relative(m: re.Match[str], anchor: Day) -> Span | None:
-    prefix = m.group("prefix")
+    prefix = JA_KANA_PREFIX.get(m.group("prefix"), m.group("prefix"))
     for table, unit in ((JA_WEEK_PREFIX, "week"), (JA_MONTH_PREFIX, "month"), (JA_FY_PREFIX, "fy"), (JA_YEAR_PREFIX, "year")):
         if prefix in table:
             break
@@ -612,7 +716,7 @@ def _ja_relative(m: re.Match[str], anchor: Day) -> Span | None:
     span = period(unit, table[prefix], anchor)
     if part == "nth_weekday":
         return nth_weekday(span[0].year, span[0].month, n % 10, n // 10)
-    return part_of(span, unit, part, n)
+    return part_of(span, unit, part, n, anchor)
 
 
 def _ja_month(m: re.Match[str], anchor: Day) -> Span | None:
@@ -630,7 +734,40 @@ def _ja_month(m: re.Match[str], anchor: Day) -> Span | None:
         return None
     if part == "nth_weekday":
         return nth_weekday(y, month, n % 10, n // 10)
-    return part_of(month_span(y, month), "month", part, n)
+    if part == "week_of_day":  # 8月17日の週: the Monday..Sunday week holding that day
+        day = part_of(month_span(y, month), "month", "day", n)
+        return None if day is None else (monday_of(day[0]), monday_of(day[0]) + dt.timedelta(days=6))
+    return part_of(month_span(y, month), "month", part, n, anchor)
+
+
+def _ja_day_week(m: re.Match[str], anchor: Day) -> Span | None:
+    """17日の週: the Monday..Sunday week holding the next such day of a month."""
+    day = _day_of_month(_ja_int(m.group("d")) or 0, anchor)
+    return None if day is None else (monday_of(day), monday_of(day) + dt.timedelta(days=6))
+
+
+def _ja_range(m: re.Match[str], anchor: Day) -> Span | None:
+    """9月19日から23日, 3月30日〜4月2日: from the first day to the second (in the next month
+    when the second day comes before the first)."""
+    m1 = _ja_int(m.group("m1"))
+    d1, d2 = _ja_int(m.group("d1")), _ja_int(m.group("d2"))
+    if m1 is None or d1 is None or d2 is None or not 1 <= m1 <= 12:
+        return None
+    y1 = month_occurrence(m1, anchor, "next")
+    first = part_of(month_span(y1, m1), "month", "day", d1)
+    if first is None:
+        return None
+    m2 = _ja_int(m.group("m2")) if m.group("m2") else m1
+    if m2 is None or not 1 <= m2 <= 12:
+        return None
+    y2, m2 = (y1, m2) if m2 >= m1 else (y1 + 1, m2)
+    last = part_of(month_span(y2, m2), "month", "day", d2)
+    if last is not None and last[0] < first[0] and not m.group("m2"):
+        y2, m2 = add_months(y1, m1, 1)
+        last = part_of(month_span(y2, m2), "month", "day", d2)
+    if last is None or last[0] < first[0]:
+        return None
+    return first[0], last[0]
 
 
 def _ja_bare(m: re.Match[str], anchor: Day) -> Span | None:
@@ -642,11 +779,12 @@ def _ja_bare(m: re.Match[str], anchor: Day) -> Span | None:
         y = anchor.year if anchor.month == 1 else anchor.year + 1
         return month_span(y, 1)
     unit, offset, part = JA_BARE_PERIODS[word]
-    return part_of(period(unit, offset, anchor), unit, part)
+    return part_of(period(unit, offset, anchor), unit, part, anchor=anchor)
 
 
 def _ja_weekday(m: re.Match[str], anchor: Day) -> Span | None:
-    day = weekday_after(anchor, JA_WEEKDAYS[m.group("wd")], inclusive=False)
+    wd = m.group("wd") or JA_KANA_WEEKDAYS[m.group("wdk")]
+    day = weekday_after(anchor, JA_WEEKDAYS[wd], inclusive=False)
     return day, day
 
 
@@ -705,8 +843,10 @@ _RULES: tuple[_Rule, ...] = (
             rf"(?:\b(?P<prep>in|by|until|since|during|from|before|after)\s+)?"
             rf"(?:\b(?P<part>{_EN_PARTS})[\s-]+|\b(?:the\s+)?(?P<ord>{_EN_ORD})\s+(?:week|(?P<owd>{_alt(EN_WEEKDAYS)}))\s+of\s+)?"
             rf"(?:\b(?P<rel>last|next|this)\s+)?"
-            rf"(?:\b(?P<month>{_EN_MONTHS})\.?(?:\s+(?:the\s+)?(?P<day>3[01]|[12][0-9]|0?[1-9]){_ORDINAL_SUFFIX}\b)?"
-            rf"|\b(?:the\s+)?(?P<day2>3[01]|[12][0-9]|0?[1-9]){_ORDINAL_SUFFIX}\s+(?:of\s+)?(?P<month2>{_EN_MONTHS})\.?)"
+            rf"(?:\b(?P<month>{_EN_MONTHS})\.?(?:\s+(?:the\s+)?(?:(?P<day>3[01]|[12][0-9]|0?[1-9]){_ORDINAL_SUFFIX}\b"
+            rf"|(?P<dayw>{_EN_DAY_HIGH})\b|(?P<dayl>{_EN_DAY_LOW})\b{_ORD_FOLLOW}))?"
+            rf"|\b(?:the\s+)?(?:(?P<day2>3[01]|[12][0-9]|0?[1-9]){_ORDINAL_SUFFIX}\s+(?:of\s+)?"
+            rf"|(?P<day2w>{_EN_DAY_HIGH}|{_EN_DAY_LOW})\s+of\s+)(?P<month2>{_EN_MONTHS})\.?)"
             rf"(?:,?\s+(?P<year>20\d\d)|,?\s+(?:of\s+)?(?P<yrel>last|next|this)\s+year)?\b",
             _I,
         ),
@@ -717,10 +857,27 @@ _RULES: tuple[_Rule, ...] = (
         "en_nth_day",
         re.compile(
             rf"\b(?:(?P<week>(?:the\s+)?week\s+of)\s+|(?P<prep>on|by|until|till|before|from|after)\s+)"
-            rf"(?:(?P<month>{_alt(EN_MONTHS)})\s+)?(?:the\s+)?(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)\b",
+            rf"(?:(?P<month>{_alt(EN_MONTHS)})\s+)?(?:(?:the\s+)?(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)\b"
+            rf"|the\s+(?:(?P<dayw>{_EN_DAY_HIGH})\b|(?P<dayl>{_EN_DAY_LOW})\b{_ORD_FOLLOW}))",
             _I,
         ),
         _en_nth_day,
+    ),
+    _Rule(
+        "en_weekday_day",
+        re.compile(
+            rf"\b(?:(?P<rel>next|this|coming)\s+)?(?P<wd>{_alt(EN_WEEKDAYS)}),?\s+(?:the\s+)?{_EN_DAY_ANY}",
+            _I,
+        ),
+        _en_weekday_day,
+    ),
+    _Rule(
+        "en_the_day",
+        re.compile(
+            rf"\bthe\s+(?:(?P<day>3[01]|[12][0-9]|0?[1-9])(?:st|nd|rd|th)|(?P<dayw>{_EN_DAY_HIGH}))\b{_ORD_FOLLOW}",
+            _I,
+        ),
+        _en_the_day,
     ),
     _Rule(
         "en_nth_week",
@@ -768,9 +925,9 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "ja_relative",
         re.compile(
-            rf"(?P<prefix>{_alt([*JA_WEEK_PREFIX, *JA_MONTH_PREFIX, *JA_FY_PREFIX, *JA_YEAR_PREFIX])})"
-            rf"(?P<suffix>の?(?:第{_JA_NUM}週|第{_JA_NUM}[月火水木金土日]曜日?|[月火水木金土日]曜日?|{_JA_DAY}日(?!間|分|以内|後)|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)"
-            rf"|中(?!旬)|いっぱい|内)?"
+            rf"(?P<prefix>{_alt([*JA_WEEK_PREFIX, *JA_MONTH_PREFIX, *JA_FY_PREFIX, *JA_YEAR_PREFIX])}|(?<![ぁ-ゖ]){_alt(JA_KANA_PREFIX)})"
+            rf"(?P<suffix>\s*の?\s*(?:第{_JA_NUM}週|第{_JA_NUM}{_JA_WD}|{_JA_WD}|{_JA_DAY}日(?!間|分|以内|後)|上旬|中旬|下旬|初旬|初め|はじめ|頭|末|じょうじゅん|ちゅうじゅん|げじゅん)"
+            rf"|\s*(?:中(?!旬)|いっぱい|内)|(?:{_alt(JA_KANA_PARTS)})(?![ぁ-ゖ](?<![にはもでまの])))?"
         ),
         _ja_relative,
     ),
@@ -778,18 +935,31 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "ja_month",
         re.compile(
-            rf"(?:(?P<year>20\d\d)年|(?P<yrel>{_alt([*JA_YEAR_PREFIX, '年明け'])})の?)?(?<![0-9十])(?P<month>{_JA_MONTH})月(?![額々曜分])"
-            rf"(?P<suffix>{_JA_DAY}日(?!間|分|以内|後)|の?(?:第{_JA_NUM}[月火水木金土日]曜日?|第{_JA_NUM}週|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)|中(?!旬)|いっぱい)?"
+            rf"(?:(?P<year>20\d\d)年|(?P<yrel>{_alt([*JA_YEAR_PREFIX, '年明け'])})\s*の?\s*)?(?<![0-9十])(?P<month>{_JA_MONTH})月(?![額々曜分])"
+            rf"(?P<suffix>\s*{_JA_DAY}日(?:の週|(?!間|分|以内|後))|\s*の?\s*(?:第{_JA_NUM}{_JA_WD}|第{_JA_NUM}週|上旬|中旬|下旬|初旬|初め|はじめ|頭|末)|中(?!旬)|いっぱい)?"
         ),
         _ja_month,
         accept=lambda m: not (m.group("month") == "一" and re.match(r"(?:あたり|当たり|ごと|毎)", m.string[m.end() :])),
     ),
     _Rule(
+        "ja_range",
+        re.compile(
+            rf"(?<![0-9十])(?P<m1>{_JA_MONTH})月(?P<d1>{_JA_DAY})日\s*(?:から|〜|～|~|－|-)\s*"
+            rf"(?:(?P<m2>{_JA_MONTH})月)?(?P<d2>{_JA_DAY})日(?!間|分)"
+        ),
+        _ja_range,
+    ),
+    _Rule("ja_day_week", re.compile(rf"(?<![0-9〇一二三四五六七八九十月])(?P<d>{_JA_DAY})日の週"), _ja_day_week),
+    _Rule(
         "ja_bare",
         re.compile(rf"(?<!毎)(?:{_alt([*JA_DAY_WORDS, *JA_BARE_PERIODS, '年明け'])})"),
         _ja_bare,
     ),
-    _Rule("ja_weekday", re.compile(r"(?<![週毎])(?<!週の)(?P<wd>[月火水木金土日])曜日?"), _ja_weekday),
+    _Rule(
+        "ja_weekday",
+        re.compile(rf"(?<![週毎])(?<!週の)(?P<wd>[月火水木金土日])曜日?|(?<![ぁ-ゖ毎])(?P<wdk>{_alt(JA_KANA_WEEKDAYS)})"),
+        _ja_weekday,
+    ),
     _Rule(
         "ja_count",
         re.compile(rf"(?P<num>{_JA_NUM}|半)(?P<unit>{_alt(JA_COUNT_UNITS)})間?(?:後|以内|のうち)"),

@@ -8,10 +8,19 @@ what it is per. What counts as an amount:
   or a currency word after it ("64,000 dollars", "twelve hundred bucks", 600万円, 5万ドル);
 * a number with "grand" ("ten grand"; currency unknown: "");
 * a number that is large by its words ("64k", "1.2 million", "a hundred and fifty thousand",
-  二千万, 300万) or has 4+ digits ("64,000"), in a sentence with a money word (budget, price,
-  cost, quote, pay, spend, fee, 予算, 価格, 費用, 見積, 料金, 月額 ...), and not followed by
-  what it counts ("150 thousand users", 2千万人, 450名). Its currency is unknown (""): the
-  speakers did not say it. Years (1900-2099 as bare digits) are no amounts.
+  "twenty two k", 二千万, 300万, ひゃくごじゅうまん) or has 4+ digits ("64,000"), in a sentence
+  with a money word (budget, price, cost, quote, pay, spend, fee, "all in", "year one", 予算,
+  価格, 費用, 見積, 料金, 月額 ...), and not followed by what it counts ("150 thousand users",
+  2千万人, 450名). Its currency is unknown (""): the speakers did not say it. Years (1900-2099
+  as bare digits) are no amounts;
+* a spoken price pair ("three fifty a seat", "twelve fifty", "sixteen five"; see
+  :func:`numerals.spoken_pair`) with a rate after it, or money words a few words either side,
+  or (when it cannot be a time of day) "at"/"for" just before it; never a time ("at ten
+  thirty", "eleven thirty tomorrow"), a year ("twenty twenty two") or a count ("five ten
+  minute breaks").
+
+Japanese numbers in hiragana (a speech recognizer's output: きゅうまんはっせんえん, さんびゃくまん)
+count like kanji ones, with えん as a currency word; spans point at the text as written.
 
 ``per`` is what the amount is per, as said, normalised: "month", "year", "week", "user"
 (user, seat, license, head, person, employee, tech, learner, agent, 人, 名, ユーザー, ID, アカウント), another
@@ -27,7 +36,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from meeting_notes.notes.numerals import EN_NUMBER, JA_NUMBER, WIDTH, parse_en_number, parse_ja_number
+from meeting_notes.notes.numerals import (
+    EN_NUMBER,
+    JA_KANA_START,
+    JA_KANA_UNITS,
+    JA_NUMBER,
+    WIDTH,
+    parse_en_number,
+    parse_ja_number,
+    spoken_pair,
+)
 from meeting_notes.notes.numerals import parse_number as _parse_number
 
 
@@ -59,13 +77,15 @@ EN_CURRENCY_WORDS: dict[str, str] = {
     "dollars": "USD", "dollar": "USD", "bucks": "USD", "euros": "EUR", "euro": "EUR",
     "pounds": "GBP", "yen": "JPY", "usd": "USD", "eur": "EUR", "gbp": "GBP", "jpy": "JPY",
 }  # fmt: skip
-JA_CURRENCY_WORDS: dict[str, str] = {"円": "JPY", "ドル": "USD", "ユーロ": "EUR", "ポンド": "GBP"}
+JA_CURRENCY_WORDS: dict[str, str] = {"円": "JPY", "えん": "JPY", "ドル": "USD", "ユーロ": "EUR", "ポンド": "GBP"}
 #: words that make a large bare number an amount when they share its sentence
 MONEY_WORDS_EN = (
     "budget", "price", "pricing", "priced", "cost", "costs", "quote", "quoted", "pay", "paying",
     "paid", "spend", "spending", "spent", "fee", "fees", "invoice", "contract value", "deal size",
     "discount", "per month", "a month", "per year", "a year", "annually", "sign off", "signs off",
-    "approval", "approve", "revenue", "savings", "save",
+    "approval", "approve", "revenue", "savings", "save", "signed off", "all in", "all-in", "everything in",
+    "for the year", "year one", "first year", "retainer", "a seat", "per seat", "per user", "per license", "set aside",
+    "afford", "allocated",
 )  # fmt: skip
 MONEY_WORDS_JA = (
     "予算", "価格", "費用", "見積", "料金", "金額", "月額", "年額", "税", "支払", "払", "コスト", "投資",
@@ -79,7 +99,8 @@ COUNTED_EN = (
     r"records?|members?|techs?|technicians?|learners?|students?|trainees?|agents?|reps?|workers?|"
     r"properties|property|hotels?|beds?|devices?|computers?|laptops?|tablets?|phones?|cameras?|"
     r"depots?|warehouses?|branch(?:es)?|offices?|shops?|restaurants?|outlets?|projects?|sessions?|"
-    r"courses?|modules?|sqft|square|percent|%"
+    r"courses?|modules?|sqft|square|percent|%|messages?|texts?|emails?|followers?|views?|clicks?|impressions?|"
+    r"leads?|candidates?|applicants?|recruiters?|shifts?|parts?|pallets?|boxes|cases?|creators?|posts?|videos?"
 )
 COUNTED_JA = (
     r"人|名|台|件|社|個|本|回|時間|分|秒|日|週|ヶ月|か月|カ月|年|店|拠点|ユーザー|ID|アカウント|"
@@ -129,7 +150,33 @@ _JA_AMOUNT = re.compile(
     rf"(?P<jnum>{JA_NUMBER})\s*(?P<jword>{'|'.join(JA_CURRENCY_WORDS)})"
     rf"|(?P<jbare>{JA_NUMBER})"
 )
-_EN_MAGNITUDE = re.compile(r"(?:thousand|grand|million|billion|trillion|\d\s?(?:k|m|mm|mn|b|bn))\b", re.IGNORECASE)
+_EN_MAGNITUDE = re.compile(r"(?:thousand|grand|million|billion|trillion|\d\s?(?:k|m|mm|mn|b|bn)|[a-z]\s+k)\b", re.IGNORECASE)
+#: a lone unit is a word (万が一, 千葉, じゅうぶん's じゅう), not a number
+_LONE_UNITS = frozenset(["万", "億", "兆", "千", "百", "十", *JA_KANA_UNITS])
+
+# -- spoken price pairs ("three fifty a seat", "sixteen five"): numbers only about money --
+_WEEKDAY_WORDS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+#: words before a time of day ("at ten thirty", "from eleven thirty")
+_TIME_BEFORE = re.compile(
+    r"\b(?:at|by|until|till|til|from|around|before|after|between|to|for|say)\s+(?:(?:like|maybe|um|uh|about)\s+)?$",
+    re.IGNORECASE,
+)
+#: words after a time of day ("ten thirty tomorrow", "eleven thirty eastern")
+_TIME_AFTER = re.compile(
+    rf"\s*(?:a\.?m\.?|p\.?m\.?|o'?clock|tomorrow|today|tonight|(?:in the|this|that) (?:morning|afternoon|evening)|"
+    rf"(?:on )?(?:{_WEEKDAY_WORDS})|eastern|pacific|central|mountain|(?:your|my|our|their) time|[ecmp][sd]?t)\b",
+    re.IGNORECASE,
+)
+#: words near a pair that make it money (the pair's sentence, a few words either side)
+_PAIR_MONEY = re.compile(
+    rf"\b(?:{'|'.join(re.escape(w) for w in MONEY_WORDS_EN)}|dollars?|bucks|per|each|list|came in at|comes? to|"
+    r"total|k)\b",
+    re.IGNORECASE,
+)
+#: "at" or "for" just before a pair ("came in at like sixteen five", "got it for eight seventy")
+_PAIR_AT = re.compile(r"\b(?:at|for)\s+(?:(?:like|about|around|roughly|maybe|um|uh|just|only)\s+)*$", re.IGNORECASE)
+#: characters either side of a pair searched for money words
+PAIR_WINDOW = 40
 
 
 def parse_number(text: str) -> float | None:
@@ -138,11 +185,17 @@ def parse_number(text: str) -> float | None:
     return _parse_number(text)
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence around ``text[start:end]``."""
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the sentence around ``text[start:end]`` starts and ends."""
     before = [m.end() for m in _SENTENCE.finditer(text, 0, start)]
     after = _SENTENCE.search(text, end)
-    return text[before[-1] if before else 0 : after.start() if after else len(text)]
+    return (before[-1] if before else 0), (after.start() if after else len(text))
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]``."""
+    lo, hi = _sentence_bounds(text, start, end)
+    return text[lo:hi]
 
 
 def _has_money_word(sentence: str) -> bool:
@@ -207,10 +260,44 @@ def _en_candidates(text: str) -> list[MoneyMention]:
             currency = EN_CURRENCY_WORDS[g["word"].lower()]
         else:
             currency = ""
-            if not _bare_is_amount(text, m, num, value, english=True):
+            if _is_pair(num):
+                if not _pair_is_money(text, m.start(), m.end(), value, spoken_pair(num)):
+                    continue
+            elif not _bare_is_amount(text, m, num, value, english=True):
                 continue
         out.append(MoneyMention(m.span(), text[m.start() : m.end()], value, currency, _per_en(text, *m.span())))
     return out
+
+
+def _is_pair(num: str) -> bool:
+    """A spoken price pair without a magnitude ("three fifty", "sixteen five"; not "three fifty k")."""
+    return bool(spoken_pair(num)) and not _EN_MAGNITUDE.search(num)
+
+
+def _pair_is_money(text: str, start: int, end: int, value: float, kind: str) -> bool:
+    """Whether a spoken pair ("three fifty", "sixteen five") is an amount: a rate after it ("a
+    seat", "per month") always makes it one; else it must not be a time of day ("at ten
+    thirty", "eleven thirty tomorrow": an hour 1-12 and minutes 10-59 after "at"/"by"/"from"
+    or before "am"/"tomorrow"/a weekday), a year ("twenty twenty six") or a count ("five ten
+    minute"), and money words must be near it (price, budget, cost, quote, a month, per,
+    bucks, "all in", "year one"), or, for a pair that cannot be a time ("sixteen five",
+    "eight seventy"), "at"/"for" just before it."""
+    if _EN_PER.match(text, end):
+        return True
+    if re.match(rf"\s*(?:{COUNTED_EN})\b", text[end:], re.IGNORECASE):
+        return False
+    hours, minutes = divmod(int(value), 100)
+    if kind == "hundreds" and 1900 <= value <= 2099:
+        return False  # a year said as a pair
+    time_like = kind == "hundreds" and 1 <= hours <= 12 and 10 <= minutes <= 59
+    before = text[max(0, start - PAIR_WINDOW) : start]
+    if time_like and (_TIME_BEFORE.search(before) or _TIME_AFTER.match(text, end)):  # no rate after it
+        return False
+    lo, hi = _sentence_bounds(text, start, end)
+    near = text[max(lo, start - PAIR_WINDOW) : start] + " " + text[end : min(hi, end + PAIR_WINDOW)]
+    if _PAIR_MONEY.search(near):
+        return True
+    return not time_like and bool(_PAIR_AT.search(text[max(lo, start - PAIR_WINDOW) : start]))
 
 
 def _bare_is_amount(text: str, m: re.Match[str], num: str, value: float, *, english: bool) -> bool:
@@ -221,10 +308,10 @@ def _bare_is_amount(text: str, m: re.Match[str], num: str, value: float, *, engl
     digits_only = re.fullmatch(r"[\d,.]+", num) is not None
     if digits_only and (_YEAR.fullmatch(num) or value < 1000):
         return False
-    large = (_EN_MAGNITUDE.search(num) if english else re.search(r"[万億千]", num)) or value >= 1000
+    large = (_EN_MAGNITUDE.search(num) if english else re.search(r"[万億千]|まん|おく|せん|ぜん", num)) or value >= 1000
     if not large:
         return False
-    if not english and re.fullmatch(r"[万億千兆]", num):
+    if not english and num in _LONE_UNITS:
         return False  # 万が一, 千葉: a lone unit character is a word, not a number
     if re.match(rf"\s*(?:{COUNTED_EN}|{COUNTED_JA})", text[m.end() :], re.IGNORECASE):
         return False
@@ -239,8 +326,9 @@ def _ja_candidates(text: str) -> list[MoneyMention]:
         value = parse_ja_number(num)
         if value is None or value <= 0:
             continue
+        kana = num[0] in JA_KANA_START
         if g["jword"]:
-            if re.fullmatch(r"[万億兆]", num):
+            if num in ("万", "億", "兆", "まん", "おく"):
                 continue  # 万円単位: a unit, no amount (千円 and 百円 are amounts)
             currency = JA_CURRENCY_WORDS[g["jword"]]
         else:
@@ -248,8 +336,12 @@ def _ja_candidates(text: str) -> list[MoneyMention]:
             before = text[max(0, m.start() - 1) : m.start()]
             if before == "¥":
                 currency = "JPY"
-            elif not re.search(r"[〇一二三四五六七八九十百千万億兆]", num) or not re.search(r"[0-9〇一二三四五六七八九]", num):
-                continue  # digits alone are the English rule's; a lone unit (万が一) is a word
+            elif num in _LONE_UNITS:
+                continue  # a lone unit (万が一, じゅうぶん) is a word
+            elif not kana and (
+                not re.search(r"[〇一二三四五六七八九十百千万億兆]", num) or not re.search(r"[0-9〇一二三四五六七八九]", num)
+            ):
+                continue  # digits alone are the English rule's
             elif not _bare_is_amount(text, m, num, value, english=False):
                 continue
         start = m.start() - (1 if currency == "JPY" and text[max(0, m.start() - 1) : m.start()] == "¥" and not g["jword"] else 0)
@@ -286,8 +378,10 @@ def find_numbers(text: str) -> list[NumberMention]:
     for pattern, parse, flags in ((EN_NUMBER, parse_en_number, re.IGNORECASE), (JA_NUMBER, parse_ja_number, 0)):
         for m in re.finditer(pattern, plain, flags):
             said = m.group()
-            if len(said) == 1 and not said.isdigit():
+            if not said or len(said) == 1 and not said.isdigit() or said in _LONE_UNITS:
                 continue
+            if parse is parse_en_number and _is_pair(said) and not _pair_is_money(plain, *m.span(), parse(said) or 0, spoken_pair(said)):
+                continue  # "ten thirty" as a time, "five ten" as two numbers
             value = parse(said)
             if value is not None:
                 out.append(NumberMention(m.span(), text[m.start() : m.end()], value))
