@@ -185,3 +185,13 @@ def test_labels_still_come_out_for_spoken_amounts() -> None:
     assert label("our pricing is two twenty five a seat per month") == ("price", "user-month")
     assert label("予算は ななひゃくまん までです") == ("budget", "")
     assert label("月額 きゅうせんはっぴゃくえん の プランです") == ("price", "month")
+
+
+def test_what_a_number_counts_is_said_after_it() -> None:
+    from meeting_notes.notes.money import counted_after
+
+    text = "up to five thousand messages a month, 450名, and the 64,000 Dayton budget"
+    assert counted_after(text, text.index(" messages"))
+    assert counted_after(text, text.index("名"))
+    assert not counted_after(text, text.index(" Dayton"))  # "day" is the start of a name here
+    assert find_amounts("the 64,000 Dayton budget", "en")[0].amount == 64_000

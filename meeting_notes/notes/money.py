@@ -284,7 +284,7 @@ def _pair_is_money(text: str, start: int, end: int, value: float, kind: str) -> 
     "eight seventy"), "at"/"for" just before it."""
     if _EN_PER.match(text, end):
         return True
-    if re.match(rf"\s*(?:{COUNTED_EN})\b", text[end:], re.IGNORECASE):
+    if counted_after(text, end):
         return False
     hours, minutes = divmod(int(value), 100)
     if kind == "hundreds" and 1900 <= value <= 2099:
@@ -313,9 +313,18 @@ def _bare_is_amount(text: str, m: re.Match[str], num: str, value: float, *, engl
         return False
     if not english and num in _LONE_UNITS:
         return False  # 万が一, 千葉: a lone unit character is a word, not a number
-    if re.match(rf"\s*(?:{COUNTED_EN}|{COUNTED_JA})", text[m.end() :], re.IGNORECASE):
+    if counted_after(text, m.end()):
         return False
     return _has_money_word(_sentence(text, *m.span()))
+
+
+_COUNTED_AFTER = re.compile(rf"\s*(?:(?:{COUNTED_EN})(?![a-z])|{COUNTED_JA})", re.IGNORECASE)
+
+
+def counted_after(text: str, end: int) -> bool:
+    """Whether the words right after a number at ``text[:end]`` say what it counts ("5,000
+    messages", "forty recruiters", 450名): such a number is no amount."""
+    return _COUNTED_AFTER.match(text, end) is not None
 
 
 def _ja_candidates(text: str) -> list[MoneyMention]:
