@@ -706,3 +706,44 @@ def test_the_account_is_the_company_a_customer_names_in_their_introduction(serve
     server.responder = responder
     notes = run_notes(server, tmp_path, transcript=make_transcript(lines, "ja")).notes
     assert notes.account.name == "あおば薬局"
+
+
+def _timeline(lines: list[str], language: str = "en", date: str = "2026-05-14") -> list[str]:
+    import datetime as dt
+
+    from meeting_notes.notes.passes import PassRun, dates_pass
+
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language=language,  # type: ignore[arg-type]
+        texts=dict(enumerate(lines)), anchor=dt.date.fromisoformat(date), anchor_guessed=False, max_tokens=0,
+    )
+    return [t.date for t in dates_pass(run)]
+
+
+def test_the_timeline_keeps_plans_and_deadlines_not_habits_weather_or_frames() -> None:
+    said = _timeline([
+        "The plant gets really hot in August, nobody wants to be on the floor then.",  # weather
+        "We restock every Friday, it's the busiest day.",  # a habit
+        "Prices usually go up next fiscal year.",  # a frame with no date
+        "We were going to do the site visit next Tuesday, but let's cancel that.",  # called off
+        "I'll send the revised quote by next Friday.",  # a commitment
+        "The board meets on June 9th to decide.",  # an event of the deal
+        "Could we do the demo next Wednesday?",  # a proposal
+        "Support for the old system ends on September 30th.",  # a deadline
+    ])
+    assert said == ["next Friday", "June 9th", "next Wednesday", "September 30th"]
+    ja = _timeline([
+        "毎週金曜日に在庫を数えています。",
+        "来週の火曜日の打ち合わせは取りやめにしましょう。",
+        "見積もりは来週の月曜までにお送りします。",
+        "役員会は毎月第二木曜なので、6月11日ですね。",  # a habit, but the date itself is specific
+    ], "ja")
+    assert ja == ["来週の月曜まで", "6月11日"] or ja == ["来週の月曜", "6月11日"]
+
+
+def test_dated_first_person_lines_without_a_modal_are_step_candidates() -> None:
+    from meeting_notes.notes.passes import _is_step_cue
+
+    assert _is_step_cue("And then I take the proposal to the steering committee on June ninth.", False, True)
+    assert not _is_step_cue("And then I take the proposal to the steering committee.", False, False)
+    assert _is_step_cue("山田さんから名簿を来週中にいただいて、こちらで登録します", True, True)

@@ -126,8 +126,11 @@ MONEY_LABELS = ("budget", "price", "other")
 #: sentence makes them a deadline ("by today", 「今日中」).
 BARE_TODAY = re.compile(r"^(?:today|tonight|now|本日|今日|きょう)$", re.IGNORECASE)
 DEADLINE_WORDS = re.compile(r"\bby\b|\bend of\b|\bbefore\b|中に?|まで", re.IGNORECASE)
-#: Longest resolved range (days) kept on the timeline.
+#: Longest resolved range (days) kept on the timeline ...
 MAX_SPAN_DAYS = 120
+#: ... unless it is a deadline within a period (「年内」, 「年度内に」, "within this year"): the
+#: days left in it, however many.
+WITHIN_PERIOD = re.compile(r"(?:中|内|いっぱい)(?:に|で|まで)?$|^within\b", re.IGNORECASE)
 #: First-person commitments: the speaker of such a line owns the step.
 FIRST_PERSON = re.compile(
     r"\b(I'll|I will|I can|let me|I'm going to|we'll|we will)\b|します|しておきます|いたします|お送りします|送ります|手配します|発行します|確認します|回します",
@@ -833,7 +836,7 @@ def money_rule(c: Candidate) -> str:
 def money_candidates(run: PassRun) -> list[Candidate]:
     """Amounts of money found by rule, plus bare numbers (100 or more) in a sentence about
     spending ("set aside", "予算", "枠"), which the money rules leave out without a currency."""
-    from meeting_notes.notes.money import find_amounts, find_numbers
+    from meeting_notes.notes.money import counted_after, find_amounts, find_numbers
 
     out: list[Candidate] = []
     for sid, text in run.texts.items():
@@ -842,8 +845,8 @@ def money_candidates(run: PassRun) -> list[Candidate]:
         mentions = [(m.span[0], m.said) for m in found]
         for n in find_numbers(text):
             inside = any(a <= n.span[0] < b or n.span[0] <= a < n.span[1] for a, b in spans)
-            if inside or n.value < MIN_BARE_AMOUNT:
-                continue
+            if inside or n.value < MIN_BARE_AMOUNT or counted_after(text, n.span[1]):
+                continue  # "up to five thousand messages a month" counts messages, not money
             if SPENDING_WORDS.search(quote_from(text, n.said)):
                 mentions.append((n.span[0], n.said))
         for _, said in sorted(mentions):
@@ -911,6 +914,40 @@ def date_candidates(run: PassRun) -> list[Candidate]:
     return out
 
 
+#: A sentence about something that recurs or usually happens: its date is no plan.
+HABITUAL = re.compile(r"\b(?:every|each|usually|normally|always|typically|often|tends? to)\b|毎|いつも|普段|例年|たいてい", re.IGNORECASE)
+#: Words of a plan, deadline or event of the deal: a date in their sentence belongs on the timeline.
+PLAN_WORDS = re.compile(
+    r"\b(?:meet\w*|call|demo\w*|visit\w*|workshop|session|review\w*|decid\w*|decision|sign\w*|approv\w*|"
+    r"contract|renew\w*|expir\w*|deadline|due|launch\w*|go[- ]live|kick[- ]?off|start\w*|begin\w*|end\w*|"
+    r"roll\w*|pilot|trial|proposal|quote|budget\w*|fiscal|committee|board|present\w*|pitch|onboard\w*|"
+    r"train\w*|deliver\w*|ship\w*|send|sent|follow[- ]up|schedul\w*|book\w*|plan(?:s|ned|ning)?|target\w*|"
+    r"by|until|before|no later|works for|next (?:meeting|step)|cutover|migrat\w*|install\w*|support)\b"
+    r"|打ち合わせ|会議|商談|デモ|訪問|説明会|研修|決裁|稟議|承認|判断|契約|更新|締め|期限|納品|導入|稼働|開始|"
+    r"キックオフ|トライアル|見積|提案|予算|送付|お送り|送り|提出|連絡|ご返事|回答|予定|まで|までに|見学|設置|移行|切り替え|終了|切れ|"
+    r"取締役会|役員会|理事会|経営会議|試|展開|広げ|本番|全店|全社",
+    re.IGNORECASE,
+)
+
+
+#: A date with its day ("November tenth", 「十一月十日」, "the 24th"): specific even in a habit's sentence.
+_DAY_OF_MONTH = re.compile(
+    r"\d|日|\b(?:first|second|third|\w+th|twenty-?\w*|thirty-?\w*)\b", re.IGNORECASE
+)
+
+
+def _plan_date(sentence: str, said: str = "") -> bool:
+    """Whether a date said in ``sentence`` is one of the deal's plans or deadlines: not a
+    weekday or month of a habit ("every Tuesday"), and in a sentence with a plan or event word,
+    a commitment, a proposal or a request."""
+    if HABITUAL.search(sentence) and not _DAY_OF_MONTH.search(said):
+        return False
+    return bool(
+        PLAN_WORDS.search(sentence) or FIRST_PERSON.search(sentence) or PROPOSAL.search(sentence) or REQUEST.search(sentence)
+        or re.search(r"いかが|どうでしょう|でしょうか", sentence)
+    )
+
+
 def dates_pass(run: PassRun) -> list[TimelineItem]:
     """Timeline items by rule: every date found and resolved to the meeting date or later, each
     resolved date once, without a bare "today" (the meeting day itself). A model picking among
@@ -923,8 +960,12 @@ def dates_pass(run: PassRun) -> list[TimelineItem]:
     for c in cands:
         if BARE_TODAY.match(c.said.strip()) and not DEADLINE_WORDS.search(c.sentence):
             continue
+        if not _plan_date(c.sentence, c.said) or CANCELLED.search(c.sentence):
+            continue  # "It's a hundred and five degrees near the pour deck in July."; a plan called off
+        if not c.resolved:
+            continue  # "our fiscal year", 「来期」: no date to put on a timeline
         span = _span_days(c.resolved)
-        if span is not None and span > MAX_SPAN_DAYS:
+        if span is not None and span > MAX_SPAN_DAYS and not WITHIN_PERIOD.search(c.said.strip()):
             continue  # "this year", 「今年度」: a frame of reference, not a date of the deal
         key = c.resolved or normalize(c.said)
         if key in seen:
@@ -1086,7 +1127,7 @@ def _future_dates(run: PassRun, text: str) -> list[tuple[str, str]]:
         if BARE_TODAY.match(m.said.strip()) and not DEADLINE_WORDS.search(text):
             continue
         span = _span_days(r.iso()) if r is not None else None
-        if span is not None and span > MAX_SPAN_DAYS:
+        if span is not None and span > MAX_SPAN_DAYS and not WITHIN_PERIOD.search(m.said.strip()):
             continue
         said = m.said
         if m.by:  # the deadline words as said: "by Monday", 「来週金曜まで」
@@ -1124,7 +1165,9 @@ def _is_step_cue(sentence: str, ja: bool, dated: bool) -> bool:
         return True
     if prefilter.CUES["next_steps"]["ja" if ja else "en"].search(sentence):
         return True
-    return dated and ja and bool(re.search(r"ます[。！]?$|ましょう", sentence))
+    if dated and not ja and re.search(r"\b(?:I|we)\b", sentence, re.IGNORECASE):
+        return True  # "And then I take the recommendation to the committee on October fourteenth."
+    return dated and ja and bool(re.search(r"ます[。！]?$|ましょう|いただ|頂", sentence))
 
 
 def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
