@@ -79,9 +79,10 @@ def good_model(request: dict[str, Any]) -> dict[str, Any]:
         }
     if q.startswith(" These amounts"):
         return {i: "budget" for i in _candidates(request, "M")}
-    if q.startswith(" Which other vendors"):
-        names = _schema(request)["properties"]["competitors"]["items"]["properties"]["name"]["enum"]
-        return {"competitors": [{"name": n, "context": "also looked at", "seg": 3} for n in names if n == "ServiceTitan"]}
+    if q.startswith(" These product or company names"):
+        return {i: ("rival" if '"ServiceTitan"' in line else "other") for i, line in _candidates(request, "C").items()}
+    if q.startswith(" Which other vendors"):  # lowercase text: open names
+        return {"competitors": []}
     if q.startswith(" These lines from the meeting"):
         # "step" for every offered line except a conditional one.
         return {i: ("no" if " If " in line or '"If ' in line else "step") for i, line in _candidates(request, "N").items()}
@@ -182,8 +183,11 @@ def test_pass_constraints_come_from_the_transcript(server: FakeOpenAIServer, tmp
     def by_q(start: str) -> dict[str, Any]:
         return next(r for r in server.requests if _question(r).startswith(start))
 
-    competitor_names = _schema(by_q(" Which other vendors"))["properties"]["competitors"]["items"]["properties"]["name"]["enum"]
-    assert "ServiceTitan" in competitor_names and "TitanServe" not in competitor_names
+    offered_names = _candidates(by_q(" These product or company names"), "C")
+    assert any('"ServiceTitan" in "We\'re also looking at ServiceTitan' in line for line in offered_names.values())
+    assert not any('"TitanServe"' in line for line in offered_names.values())  # the seller is never offered
+    names_schema = _schema(by_q(" These product or company names"))
+    assert all(p == {"enum": ["rival", "integration", "other"]} for p in names_schema["properties"].values())
     offered = _candidates(by_q(" These amounts"), "M")
     assert offered and all("ten grand" in line for line in offered.values())  # the words decided the others
     money = _schema(by_q(" These amounts"))
@@ -699,6 +703,8 @@ def test_the_account_is_the_company_a_customer_names_in_their_introduction(serve
             return chat_reply(json.dumps({"sales": True, "seller_company": "ソラリンク", "account": "", "people": [person], "deciders": []}))
         if "competitors" in schema["properties"]:
             return chat_reply(json.dumps({"competitors": []}))
+        if all(v.get("enum") == ["rival", "integration", "other"] for v in schema["properties"].values()):
+            return chat_reply(json.dumps({k: "other" for k in schema["properties"]}))
         if "summary" in schema["properties"]:
             return chat_reply(json.dumps({"title": "勤怠クラウド", "summary": "初回の商談。"}))
         return chat_reply(json.dumps({k: v["enum"][0] for k, v in schema["properties"].items()}))

@@ -122,6 +122,8 @@ RIVAL_WORDS = re.compile(
 MIN_BARE_AMOUNT = 100
 #: The labels the money pass gives each candidate amount.
 MONEY_LABELS = ("budget", "price", "other")
+#: The labels the competitors pass gives each candidate name.
+COMPETITOR_LABELS = ("rival", "integration", "other")
 #: Dates said alone that name the meeting day itself ("today's agenda"), not a plan, unless the
 #: sentence makes them a deadline ("by today", 「今日中」).
 BARE_TODAY = re.compile(r"^(?:today|tonight|now|本日|今日|きょう)$", re.IGNORECASE)
@@ -987,9 +989,23 @@ def _integration_only(name: str, texts: dict[int, str]) -> bool:
     return any(INTEGRATION_WORDS.search(s) for s in said) and not any(RIVAL_WORDS.search(s) for s in said)
 
 
+def _name_sentence(name: str, texts: dict[int, str], ids: list[int]) -> tuple[int, str]:
+    """(segment, sentence) where ``name`` is first said among ``ids``, preferring a sentence
+    with a competitor cue."""
+    found: list[tuple[int, str]] = []
+    for sid in ids:
+        for sent in sentences(texts.get(sid, "")):
+            if name in sent:
+                found.append((sid, sent))
+    cued = [f for f in found if RIVAL_WORDS.search(f[1]) or prefilter.cue("competitors", "en").search(f[1])]
+    return (cued or found or [(-1, name)])[0]
+
+
 def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
-    """Competitors picked from the names said near competitor cues, in each window from the
-    names said near the cues in that window."""
+    """Competitors among the names said near competitor cues: in each window, each name said
+    there is labelled rival / integration / other with the sentence it is said in (a labelling
+    question, which the 1.5B model answers for every name, where a "which of these" question
+    often got an empty list). In text without capitals the names are open (see OPEN_NAMES)."""
     cue_ids = prefilter.select(run.texts, "competitors", run.language)
     near = sorted({j for i in cue_ids for j in (i - 1, i, i + 1) if j in run.texts})
     exclude = [p.name for p in people.participants] + [people.seller_company, people.account.name]
@@ -1010,41 +1026,57 @@ def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
     # Text without capitals (a recognizer's lowercase output) shows no names: there the model
     # names them as said, in the windows with competitor cues, and the words check its answer.
     uncased = prefilter.uncased(run.texts.values())
-    asks: list[tuple[Window, list[str]]] = []
+    asks: list[tuple[Window, list[str], list[int]]] = []
     for window in run.candidate_windows():
         cued = [i for i in near if i in window.own]
         names = candidates(cued)[:MAX_NAMES]
         if names or (uncased and cued):
-            asks.append((window, names))
-    run.info["competitor_candidates"] = list(dict.fromkeys(n for _, names in asks for n in names))
-    if uncased:
-        run.info["competitor_names_open"] = True
+            asks.append((window, names, cued))
+    run.info["competitor_candidates"] = list(dict.fromkeys(n for _, names, _ in asks for n in names))
     if not asks:
         run.statuses["competitors"] = "skipped"
         return []
-    sep = "、" if run.ja else ", "
-    excluded = [x for x in exclude if x]
+    seller = people.seller_company or ("不明" if run.ja else "unknown")
     result: list[Competitor] = []
     seen: set[str] = set()
-    for window, names in asks:
-        listed = sep.join(names) if not uncased else sep.join(names + [OPEN_NAMES["ja" if run.ja else "en"]])
-        question = (
-            run.prompts.questions["competitors"]
-            .replace("{candidates}", listed)
-            .replace("{seller}", people.seller_company or ("不明" if run.ja else "unknown"))
-        )
-        schema = _schema(CompetitorsOut, {("competitors", "[]", "name"): names}) if not uncased else _schema(CompetitorsOut)
-        out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, schema, window)
-        window_texts = {i: run.texts[i] for i in window.ids if i in run.texts}
-        for c in out.competitors if out is not None else []:
-            name = c.name.strip()
-            key = normalize(name)
-            if not key or key in seen:
-                continue
-            if name not in names and not (uncased and _open_name_ok(name, window_texts, near, excluded, run.texts)):
-                continue
+
+    def keep(name: str, context: str, seg: int) -> None:
+        key = normalize(name)
+        if key and key not in seen:
             seen.add(key)
-            result.append(Competitor(name=name, context=c.context[:TEXT_MAX], evidence=run.evidence(c.seg, name)))
+            result.append(Competitor(name=name, context=context[:TEXT_MAX], evidence=run.evidence(seg, name)))
+
+    if uncased:
+        run.info["competitor_names_open"] = True
+        sep = "、" if run.ja else ", "
+        excluded = [x for x in exclude if x]
+        for window, names, _ in asks:
+            listed = sep.join(names + [OPEN_NAMES["ja" if run.ja else "en"]])
+            question = run.prompts.questions["competitors_open"].replace("{candidates}", listed).replace("{seller}", seller)
+            out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, _schema(CompetitorsOut), window)
+            window_texts = {i: run.texts[i] for i in window.ids if i in run.texts}
+            for c in out.competitors if out is not None else []:
+                name = c.name.strip()
+                if name in names or _open_name_ok(name, window_texts, near, excluded, run.texts):
+                    keep(name, c.context, c.seg)
+        return result
+
+    labels: dict[str, str] = {}
+    by_id: dict[str, tuple[str, int, str]] = {}
+    for window, names, cued in asks:
+        lines, ids = [], []
+        for name in names:
+            cid = f"C{len(by_id) + 1}"
+            seg, sent = _name_sentence(name, run.texts, cued)
+            by_id[cid] = (name, seg, sent)
+            ids.append(cid)
+            lines.append(f'{cid} [{seg}] "{name}" in "{_context(sent, name)}"')
+        question = run.prompts.questions["competitors"].replace("{candidates}", "\n".join(lines)).replace("{seller}", seller)
+        labels.update(run.label("competitors", question, ids, COMPETITOR_LABELS, window) or {})
+    run.info["competitor_labels"] = {by_id[k][0]: v for k, v in labels.items()}
+    for cid, (name, seg, sent) in by_id.items():
+        if labels.get(cid) == "rival":
+            keep(name, sent, seg)
     return result
 
 
