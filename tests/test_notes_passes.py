@@ -79,10 +79,9 @@ def good_model(request: dict[str, Any]) -> dict[str, Any]:
         }
     if q.startswith(" These amounts"):
         return {i: "budget" for i in _candidates(request, "M")}
-    if q.startswith(" These product or company names"):
-        return {i: ("rival" if '"ServiceTitan"' in line else "other") for i, line in _candidates(request, "C").items()}
-    if q.startswith(" Which other vendors"):  # lowercase text: open names
-        return {"competitors": []}
+    if q.startswith(" Which other vendors"):
+        names = _schema(request)["properties"]["competitors"]["items"]["properties"]["name"].get("enum", [])
+        return {"competitors": [{"name": n, "context": "also looked at", "seg": 3} for n in names if n == "ServiceTitan"]}
     if q.startswith(" These lines from the meeting"):
         # "step" for every offered line except a conditional one.
         return {i: ("no" if " If " in line or '"If ' in line else "step") for i, line in _candidates(request, "N").items()}
@@ -133,9 +132,10 @@ def test_passes_share_one_prefix_and_build_verified_notes(server: FakeOpenAIServ
     result = run_notes(server, tmp_path)
     notes = result.notes
     asked = [_question(r).split("\n")[0] for r in server.requests]
-    # people, money (the amount the words leave open), competitors, the rest; the two next steps
-    # are first-person / "let's" lines with a date, which the rules decide without a call.
-    assert len(asked) == 4
+    # people, money (the amount the words leave open), the rest; the two next steps are
+    # first-person / "let's" lines with a date and "also looking at ServiceTitan" names a
+    # competitor, which the rules decide without a call.
+    assert len(asked) == 3
     # The system text and the transcript come first and are the same in every pass.
     first_user = server.requests[0]["messages"][1]["content"]
     shared = first_user[: first_user.index("QUESTION:")]
@@ -183,11 +183,8 @@ def test_pass_constraints_come_from_the_transcript(server: FakeOpenAIServer, tmp
     def by_q(start: str) -> dict[str, Any]:
         return next(r for r in server.requests if _question(r).startswith(start))
 
-    offered_names = _candidates(by_q(" These product or company names"), "C")
-    assert any('"ServiceTitan" in "We\'re also looking at ServiceTitan' in line for line in offered_names.values())
-    assert not any('"TitanServe"' in line for line in offered_names.values())  # the seller is never offered
-    names_schema = _schema(by_q(" These product or company names"))
-    assert all(p == {"enum": ["rival", "integration", "other"]} for p in names_schema["properties"].values())
+    # "We're also looking at ServiceTitan": a competitor by the words, no question needed.
+    assert not any(_question(r).startswith(" Which other vendors") for r in server.requests)
     offered = _candidates(by_q(" These amounts"), "M")
     assert offered and all("ten grand" in line for line in offered.values())  # the words decided the others
     money = _schema(by_q(" These amounts"))
@@ -703,8 +700,6 @@ def test_the_account_is_the_company_a_customer_names_in_their_introduction(serve
             return chat_reply(json.dumps({"sales": True, "seller_company": "ソラリンク", "account": "", "people": [person], "deciders": []}))
         if "competitors" in schema["properties"]:
             return chat_reply(json.dumps({"competitors": []}))
-        if all(v.get("enum") == ["rival", "integration", "other"] for v in schema["properties"].values()):
-            return chat_reply(json.dumps({k: "other" for k in schema["properties"]}))
         if "summary" in schema["properties"]:
             return chat_reply(json.dumps({"title": "勤怠クラウド", "summary": "初回の商談。"}))
         return chat_reply(json.dumps({k: v["enum"][0] for k, v in schema["properties"].items()}))
@@ -753,3 +748,15 @@ def test_dated_first_person_lines_without_a_modal_are_step_candidates() -> None:
     assert _is_step_cue("And then I take the proposal to the steering committee on June ninth.", False, True)
     assert not _is_step_cue("And then I take the proposal to the steering committee.", False, False)
     assert _is_step_cue("山田さんから名簿を来週中にいただいて、こちらで登録します", True, True)
+
+
+def test_a_product_right_after_a_verb_of_using_or_weighing_is_a_competitor_by_rule() -> None:
+    from meeting_notes.notes.passes import _rival_said
+
+    en = {1: "Our depots in Ohio already use Fleetio for maintenance.", 2: "We also got a quote from Routemate last week."}
+    assert _rival_said("Fleetio", en, False) == (1, en[1])
+    assert _rival_said("Routemate", en, False) == (2, en[2])
+    assert _rival_said("Ohio", en, False) is None  # a place beside the verb, not after it
+    ja = {1: "実はコネクトワンさんとも比較検討しています。", 2: "パートさんの契約は半年ごとに更新しています。"}
+    assert _rival_said("コネクトワン", ja, True) == (1, ja[1])
+    assert _rival_said("パート", ja, True) is None

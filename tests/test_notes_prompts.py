@@ -140,8 +140,7 @@ def test_eval_set_is_valid() -> None:
 PASS_MODELS = {
     "people": "PeopleOut",
     "money": "LabelsOut",
-    "competitors": "LabelsOut",
-    "competitors_open": "CompetitorsOut",
+    "competitors": "CompetitorsOut",
     "next_steps": "LabelsOut",
     "rest": "RestOut",
 }
@@ -162,7 +161,7 @@ def test_pass_prompts_examples_match_their_schemas(language: str) -> None:
         model = getattr(passes, PASS_MODELS[name])
         data = json.loads(example.group(1))
         model.model_validate(data)
-        if name not in ("money", "next_steps", "competitors"):  # their keys are the candidate ids
+        if name not in ("money", "next_steps"):  # their keys are the candidate ids
             assert list(data) == list(extraction_json_schema(model)["properties"]), name
     a = pass_messages(prompts, "SHARED", prompts.questions["money"])
     b = pass_messages(prompts, "SHARED", prompts.questions["people"])

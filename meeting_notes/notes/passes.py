@@ -122,8 +122,6 @@ RIVAL_WORDS = re.compile(
 MIN_BARE_AMOUNT = 100
 #: The labels the money pass gives each candidate amount.
 MONEY_LABELS = ("budget", "price", "other")
-#: The labels the competitors pass gives each candidate name.
-COMPETITOR_LABELS = ("rival", "integration", "other")
 #: Dates said alone that name the meeting day itself ("today's agenda"), not a plan, unless the
 #: sentence makes them a deadline ("by today", 「今日中」).
 BARE_TODAY = re.compile(r"^(?:today|tonight|now|本日|今日|きょう)$", re.IGNORECASE)
@@ -989,23 +987,13 @@ def _integration_only(name: str, texts: dict[int, str]) -> bool:
     return any(INTEGRATION_WORDS.search(s) for s in said) and not any(RIVAL_WORDS.search(s) for s in said)
 
 
-def _name_sentence(name: str, texts: dict[int, str], ids: list[int]) -> tuple[int, str]:
-    """(segment, sentence) where ``name`` is first said among ``ids``, preferring a sentence
-    with a competitor cue."""
-    found: list[tuple[int, str]] = []
-    for sid in ids:
-        for sent in sentences(texts.get(sid, "")):
-            if name in sent:
-                found.append((sid, sent))
-    cued = [f for f in found if RIVAL_WORDS.search(f[1]) or prefilter.cue("competitors", "en").search(f[1])]
-    return (cued or found or [(-1, name)])[0]
-
-
 def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
-    """Competitors among the names said near competitor cues: in each window, each name said
-    there is labelled rival / integration / other with the sentence it is said in (a labelling
-    question, which the 1.5B model answers for every name, where a "which of these" question
-    often got an empty list). In text without capitals the names are open (see OPEN_NAMES)."""
+    """Competitors among the names said near competitor cues. A name the words put right after
+    a verb of using, weighing or leaving ("also looking at Docebo", "a quote from Samsara",
+    「ANDPADさんと比較検討中」) is one by rule; the model picks among the other names of each
+    window, in that window's prompt. (Asked to label every name rival / integration / other, the
+    1.5B model copied its example's labels in order, and named Ohio a rival: dropped.) In text
+    without capitals the model names them as said (see OPEN_NAMES)."""
     cue_ids = prefilter.select(run.texts, "competitors", run.language)
     near = sorted({j for i in cue_ids for j in (i - 1, i, i + 1) if j in run.texts})
     exclude = [p.name for p in people.participants] + [people.seller_company, people.account.name]
@@ -1026,16 +1014,6 @@ def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
     # Text without capitals (a recognizer's lowercase output) shows no names: there the model
     # names them as said, in the windows with competitor cues, and the words check its answer.
     uncased = prefilter.uncased(run.texts.values())
-    asks: list[tuple[Window, list[str], list[int]]] = []
-    for window in run.candidate_windows():
-        cued = [i for i in near if i in window.own]
-        names = candidates(cued)[:MAX_NAMES]
-        if names or (uncased and cued):
-            asks.append((window, names, cued))
-    run.info["competitor_candidates"] = list(dict.fromkeys(n for _, names, _ in asks for n in names))
-    if not asks:
-        run.statuses["competitors"] = "skipped"
-        return []
     seller = people.seller_company or ("不明" if run.ja else "unknown")
     result: list[Competitor] = []
     seen: set[str] = set()
@@ -1046,38 +1024,68 @@ def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
             seen.add(key)
             result.append(Competitor(name=name, context=context[:TEXT_MAX], evidence=run.evidence(seg, name)))
 
+    asks: list[tuple[Window, list[str]]] = []
+    by_rule: list[str] = []
+    for window in run.candidate_windows():
+        cued = [i for i in near if i in window.own]
+        names = candidates(cued)[:MAX_NAMES]
+        for name in names:
+            found = _rival_said(name, {i: run.texts[i] for i in cued}, run.ja)
+            if found is not None:
+                by_rule.append(name)
+                keep(name, found[1], found[0])
+        names = [n for n in names if n not in by_rule]
+        if names or (uncased and cued):
+            asks.append((window, names))
+    run.info["competitor_candidates"] = list(dict.fromkeys(by_rule + [n for _, names in asks for n in names]))
+    run.info["competitors_by_rule"] = by_rule
+    if not asks:
+        run.statuses["competitors"] = "rules" if by_rule else "skipped"
+        return result
+    sep = "、" if run.ja else ", "
+    excluded = [x for x in exclude if x]
     if uncased:
         run.info["competitor_names_open"] = True
-        sep = "、" if run.ja else ", "
-        excluded = [x for x in exclude if x]
-        for window, names, _ in asks:
-            listed = sep.join(names + [OPEN_NAMES["ja" if run.ja else "en"]])
-            question = run.prompts.questions["competitors_open"].replace("{candidates}", listed).replace("{seller}", seller)
-            out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, _schema(CompetitorsOut), window)
-            window_texts = {i: run.texts[i] for i in window.ids if i in run.texts}
-            for c in out.competitors if out is not None else []:
-                name = c.name.strip()
-                if name in names or _open_name_ok(name, window_texts, near, excluded, run.texts):
-                    keep(name, c.context, c.seg)
-        return result
-
-    labels: dict[str, str] = {}
-    by_id: dict[str, tuple[str, int, str]] = {}
-    for window, names, cued in asks:
-        lines, ids = [], []
-        for name in names:
-            cid = f"C{len(by_id) + 1}"
-            seg, sent = _name_sentence(name, run.texts, cued)
-            by_id[cid] = (name, seg, sent)
-            ids.append(cid)
-            lines.append(f'{cid} [{seg}] "{name}" in "{_context(sent, name)}"')
-        question = run.prompts.questions["competitors"].replace("{candidates}", "\n".join(lines)).replace("{seller}", seller)
-        labels.update(run.label("competitors", question, ids, COMPETITOR_LABELS, window) or {})
-    run.info["competitor_labels"] = {by_id[k][0]: v for k, v in labels.items()}
-    for cid, (name, seg, sent) in by_id.items():
-        if labels.get(cid) == "rival":
-            keep(name, sent, seg)
+    for window, names in asks:
+        listed = sep.join(names + ([OPEN_NAMES["ja" if run.ja else "en"]] if uncased else []))
+        question = run.prompts.questions["competitors"].replace("{candidates}", listed).replace("{seller}", seller)
+        schema = _schema(CompetitorsOut) if uncased else _schema(CompetitorsOut, {("competitors", "[]", "name"): names})
+        out: CompetitorsOut | None = run.ask("competitors", question, CompetitorsOut, schema, window)
+        window_texts = {i: run.texts[i] for i in window.ids if i in run.texts}
+        for c in out.competitors if out is not None else []:
+            name = c.name.strip()
+            if name in names or (uncased and _open_name_ok(name, window_texts, near, excluded, run.texts)):
+                keep(name, c.context, c.seg)
     return result
+
+
+#: Verbs of using, weighing or leaving a product, said right before its name ("also looking at
+#: Docebo", "a quote from Samsara", "we're on Staff Loop", "switching from X").
+_RIVAL_BEFORE = (
+    r"(?:using|use|used|uses|on|looking at|look at|looked at|considering|evaluating|evaluated|trialing|trialling|"
+    r"switch(?:ing|ed)? (?:from|to)|moving (?:off|from|to)|coming from|replac(?:e|ing)|instead of|compared? (?:to|with)|"
+    r"comparing|versus|vs\.?|renew(?:ing)?|leaving|talking to|speaking with|quote from|demo from|proposal from|"
+    r"pricing from|contract with|went with|going with|go with)"
+)
+#: ... or right after it ("Samsara's quote", "Tradepoint is three ninety-nine").
+_RIVAL_AFTER = r"(?:'s)?\s+(?:\w+\s+){0,2}?(?:quote|quoted|demo|proposal|pricing|contract|renewal|came in|trial)\b"
+#: 「ANDPADさんと比較検討中」, 「ケアダイアリーさんからも見積もりを」, 「ミツワ電機さんのを使って」.
+_JA_RIVAL_AFTER = r"(?:さん|様|社)?(?:の[^。、]{0,8})?(?:と|を|も|から|で|に|は)?[^。]{0,6}?(?:比較|検討|使って|使用|利用して|導入して|見積|乗り換え|相見積|契約して)"
+
+
+def _rival_said(name: str, texts: dict[int, str], ja: bool) -> tuple[int, str] | None:
+    """(segment, sentence) of the first sentence where the words make ``name`` a product the
+    customer uses, weighs or leaves, or None."""
+    n = re.escape(name)
+    if ja:
+        pattern = re.compile(n + _JA_RIVAL_AFTER)
+    else:
+        pattern = re.compile(rf"\b{_RIVAL_BEFORE}\s+(?:\w+\s+){{0,2}}?{n}\b|\b{n}{_RIVAL_AFTER}", re.IGNORECASE)
+    for sid, text in texts.items():
+        for sent in sentences(text):
+            if name in sent and pattern.search(prefilter.cue_text(sent)):
+                return sid, sent
+    return None
 
 
 #: Appended to the candidate list when names are open (lowercase text).

@@ -122,7 +122,7 @@ def reduce_messages(prompts: PromptSet, partial_notes: str, hints: dict[str, Any
     ]
 
 
-PASS_FILES = ("people", "money", "competitors", "competitors_open", "next_steps", "rest")
+PASS_FILES = ("people", "money", "competitors", "next_steps", "rest")
 """The focused passes, in the order they run (prompt files ``<pass>.<lang>.md``)."""
 
 
