@@ -485,6 +485,7 @@ def test_sides_follow_the_companies_people_name_not_the_models_guess(server: Fak
         # a loss, a variance or revenue is neither budget nor price
         ("前回の棚卸では差異が800万円くらい出ました。", "800万円", "other"),
         ("We lost about 40,000 dollars to no-shows last year.", "40,000 dollars", "other"),
+        ("In March we had to throw away 9,000 dollars of stock that went out of date.", "9,000 dollars", "other"),
         ("We have set aside 18,000 dollars, and our revenue is 5 million dollars.", "5 million dollars", "other"),
         ("We have set aside 18,000 dollars, and our revenue is 5 million dollars.", "18,000 dollars", "budget"),
         # a rate worked out into a total is the price's arithmetic, both amounts

@@ -86,6 +86,7 @@ PRICE_WORDS = re.compile(
 #: (「差異が800万円」, "we lost 40k to no-shows"); the clause must not also be about spending or price.
 OTHER_AMOUNT_WORDS = re.compile(
     r"\b(loss\w*|lost|losing|variance|discrepanc\w*|shrinkage|waste\w*|spoil\w*|damage\w*|penalt\w*|fined|"
+    r"thr(?:ew|own|ow|owing) (?:\w+ )?away|expired|scrapp\w*|"
     r"revenue|turnover|sales of|write-?offs?|overtime)\b|差異|誤差|損失|ロス|廃棄|被害|売上|売り上げ|赤字|違約金|罰金|残業代",
     re.IGNORECASE,
 )
