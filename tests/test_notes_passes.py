@@ -486,6 +486,8 @@ def test_sides_follow_the_companies_people_name_not_the_models_guess(server: Fak
         ("前回の棚卸では差異が800万円くらい出ました。", "800万円", "other"),
         ("We lost about 40,000 dollars to no-shows last year.", "40,000 dollars", "other"),
         ("In March we had to throw away 9,000 dollars of stock that went out of date.", "9,000 dollars", "other"),
+        # what the customer settled on themselves is their budget
+        ("so me and the owner sat down and we agreed on thirty k for the first year", "thirty k", "budget"),
         ("We have set aside 18,000 dollars, and our revenue is 5 million dollars.", "5 million dollars", "other"),
         ("We have set aside 18,000 dollars, and our revenue is 5 million dollars.", "18,000 dollars", "budget"),
         # a rate worked out into a total is the price's arithmetic, both amounts
@@ -644,6 +646,7 @@ def test_a_lowercase_introduction_of_a_known_name() -> None:
 
     assert _introduced_uncased("okay so quick intros i'm priya nair and i run ops here", "Priya Nair")
     assert _introduced_uncased("hey all tom here from the finance side", "Tom Reyes")
+    assert _introduced_uncased("hi both priya nair i'm the ops lead at brightwater", "Priya Nair")
     assert not _introduced_uncased("i'm sure priya will send it over", "Priya Nair")
     assert not _introduced_uncased("i'm thomas and this is my first call", "Tom Reyes")
 

@@ -102,7 +102,10 @@ PRICE_ARITHMETIC = re.compile(
 #: 考えています」, "we're thinking around 50k"): their budget.
 BUDGET_EXPECTATION = re.compile(
     r"円(?:程度|くらい|ぐらい|前後|ほど)?(?:まで)?を?(?:考えて|想定して|見込んで|見て)(?:い|お)"
-    r"|\b(?:we're|we are|i'm|i am)\s+(?:thinking|looking at|expecting)\s+(?:something\s+)?(?:around|about|in the range of|roughly)\b",
+    r"|\b(?:we're|we are|i'm|i am)\s+(?:thinking|looking at|expecting)\s+(?:something\s+)?(?:around|about|in the range of|roughly)\b"
+    # what the customer settled on themselves: "we said twenty two k for the year", "we can go to 50k"
+    r"|\b(?:we|i)(?:'ve| have)?\s+(?:said|agreed on|settled on|landed on|decided on|can do|could do|can go (?:up )?to|can stretch to|"
+    r"(?:'d|would) want to stay under|want to stay under|have approved|got approved for)\b",
     re.IGNORECASE,
 )
 #: A product named in a sentence with these words is a system the seller's product connects to
@@ -583,7 +586,10 @@ def _introduced_uncased(text: str, name: str) -> bool:
     if len(first) < 2:
         return False
     forms = "|".join(re.escape(f) for f in dict.fromkeys([name, first]))
-    pattern = rf"\b(?:i'm|i’m|i am|this is|my name is|my name's)\s+(?:{forms})\b|\b(?:{forms})\s+here\b"
+    pattern = (
+        rf"\b(?:i'm|i’m|i am|this is|my name is|my name's)\s+(?:{forms})\b"
+        rf"|\b(?:{forms})\s+(?:here|i'm|i’m|i am)\b"  # "ben here", "janine ortiz i'm director of operations"
+    )
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
