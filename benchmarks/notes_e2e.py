@@ -40,6 +40,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,7 @@ def run_audio(meeting_id: str, audio: Path, ref: tts.Reference, gold: dict[str, 
         if event == "end" and record is not None:
             log(f"{meeting_id}: {name} {record.status} {getattr(record, 'wall_s', None) or 0:.0f} s")
 
+    warnings.filterwarnings("ignore", message="'uem' was approximated")  # pyannote.metrics, DER without a UEM
     try:
         options = options_with_sidecar(audio, ProcessOptions())
         run = process_meeting(audio, work / "out", options, get_settings(), on_stage=on_stage)
@@ -300,18 +302,35 @@ def fields_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def print_tables(rows: list[dict[str, Any]], results: Path) -> None:
+    print()
+    print(f"Notes from synthesized audio vs from the written transcript ({dt.date.today().isoformat()}). {NOTE}")
+    print()
+    print(table(rows))
+    print()
+    print(fields_table(rows))
+    print()
+    print(names_table(rows))
+    print(f"\nresults: {results}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meetings", default=",".join(DEFAULT_MEETINGS), help=f"Comma-separated ids (default: {','.join(DEFAULT_MEETINGS)}).")
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help=f"Audio, pipeline outputs and results (default {DEFAULT_WORK}).")
     parser.add_argument("--skip-text", action="store_true", help="Do not run the notes step on the written transcripts.")
     parser.add_argument("--tts-cache", type=Path, default=None, help="Per-line TTS clip cache (default WORK/tts-cache).")
+    parser.add_argument("--table-only", action="store_true", help="Print the tables of WORK/results.json (a run so far) and stop.")
     args = parser.parse_args(argv)
     work = args.work.expanduser().resolve()
     if work == ROOT or ROOT in work.parents:
         parser.error(f"--work {work} is inside the repository; pick a folder outside it")
     work.mkdir(parents=True, exist_ok=True)
     ids = [m.strip() for m in args.meetings.split(",") if m.strip()]
+    if args.table_only:
+        rows = json.loads((work / "results.json").read_text(encoding="utf-8"))["rows"]
+        print_tables(rows, work / "results.json")
+        return 0
     print(NOTE, flush=True)
     print(f"work folder: {work}", flush=True)
 
@@ -358,15 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             save()
             print(f"{meeting_id}: text {'ok' if row['text']['ok'] else 'FAILED'} in {row['text']['latency_s']:.0f} s", flush=True)
 
-    print()
-    print(f"Notes from synthesized audio vs from the written transcript ({dt.date.today().isoformat()}). {NOTE}")
-    print()
-    print(table(rows))
-    print()
-    print(fields_table(rows))
-    print()
-    print(names_table(rows))
-    print(f"\nresults: {results}")
+    print_tables(rows, results)
     return 0 if all((r.get("audio") or {}).get("ok") for r in rows) else 1
 
 
