@@ -55,9 +55,10 @@ SAFETY_TOKENS = 256
 #: Below this much speech (words; two Japanese characters count as one) the transcript is
 #: treated as empty: no LLM call, every field "not discussed".
 MIN_CONTENT_WORDS = 20
-#: Transcript budget of the passes on the embedded server when the settings give none: keeps a
-#: 30-minute meeting's notes under 3 minutes on 2 cores (measured with llama-server: 2,500 ->
-#: 135 / 164 s, 3,000 -> 182 / 204 s in two runs each; docs/notes.md).
+#: Transcript tokens in one prompt of the passes on the embedded server when the settings give
+#: none: the window size of a long meeting read whole (a 24-minute meeting: 4 windows, 571 s on
+#: 2 cores), and the digest a condensed one is cut to (passes_whole=false: a 30-minute meeting
+#: in 135 / 164 s; 3,000 tokens: 182 / 204 s; docs/notes.md).
 EMBEDDED_PASSES_TOKENS = 2500
 #: Lines of the previous window repeated at the start of the next one, as context.
 WINDOW_OVERLAP = 2
