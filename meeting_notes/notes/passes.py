@@ -990,7 +990,12 @@ def dates_pass(run: PassRun) -> list[TimelineItem]:
 def _integration_only(name: str, texts: dict[int, str]) -> bool:
     """True when ``name`` is said in a sentence about connecting to it and never in one that
     weighs it against the seller ("push data into McLeod", 「給与奉行とはCSVで連携」)."""
-    said = [sent for text in texts.values() if name in text for sent in sentences(text) if name in sent]
+    return _only_integrated([sent for text in texts.values() if name in text for sent in sentences(text) if name in sent])
+
+
+def _only_integrated(said: list[str]) -> bool:
+    """Whether the sentences a name is said in speak of connecting to it and never weigh it
+    against the seller."""
     return any(INTEGRATION_WORDS.search(s) for s in said) and not any(RIVAL_WORDS.search(s) for s in said)
 
 
@@ -1120,8 +1125,7 @@ def _open_name_ok(name: str, window_texts: dict[int, str], near: list[int], excl
 
 def _integration_only_norm(key: str, texts: list[str]) -> bool:
     """:func:`_integration_only` for a name compared in normalised form (lowercase text)."""
-    said = [sent for text in texts for sent in sentences(text) if key in normalize(sent)]
-    return any(INTEGRATION_WORDS.search(s) for s in said) and not any(RIVAL_WORDS.search(s) for s in said)
+    return _only_integrated([sent for text in texts for sent in sentences(text) if key in normalize(sent)])
 
 
 def _span_days(iso: str) -> int | None:
