@@ -13,10 +13,10 @@ Compares, on the Japanese meetings (``ja_*``) of ``benchmarks/notes_eval/`` ("or
    against GiNZA's company/product entities in the same segments; same exclusions (gold
    participants, seller, account), same cap and integration filter. Recall of the gold
    ``fields.competitors``, and noise (``not_competitors`` and other words).
-3. Participants from self-introductions: :func:`meeting_notes.naming.introductions_in` against
+3. Participants from self-introductions: :func:`meeting_notes.introductions.introductions_in` against
    GiNZA Person + company entities in each speaker's first lines; and two hybrids: the rule
    with the line's GiNZA Person names (or SudachiPy's 人名 tokens, GiNZA's tokenizer alone) as
-   its known names, so that 「Xです」 also takes a surname missing from naming.JA_SURNAMES.
+   its known names, so that 「Xです」 also takes a surname missing from introductions.JA_SURNAMES.
 4. Cost: load time, ms per segment, installed size of the GiNZA stack.
 
 "GiNZA" is the plain entity labels; "GiNZA+" also takes a Person entity written without kanji
@@ -71,7 +71,7 @@ def _import_project() -> None:
 
 _import_project()
 
-from meeting_notes.naming import introductions_in  # noqa: E402
+from meeting_notes.introductions import introductions_in  # noqa: E402
 from meeting_notes.notes import passes, prefilter  # noqa: E402
 from meeting_notes.notes.evidence import normalize  # noqa: E402
 
@@ -370,7 +370,7 @@ def ginza_person_names(g: Ginza, text: str) -> list[str]:
 
 def rule_intros(m: Meeting, known: Callable[[str], list[str]] | None = None) -> list[Intro]:
     """Each speaker's first introduction in their first lines (as passes.self_introductions,
-    without the model's names: known names are naming.JA_SURNAMES only, plus ``known(text)``:
+    without the model's names: known names are introductions.JA_SURNAMES only, plus ``known(text)``:
     the hybrid gives GiNZA's Person names of the line, so 「Xです」 also takes a surname that
     is not on the list)."""
     out = []

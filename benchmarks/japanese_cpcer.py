@@ -49,7 +49,8 @@ def main() -> None:
 
     from meeting_notes.alignment import build_transcript
     from meeting_notes.metrics import cpcer_japanese, diarization_error_rate
-    from meeting_notes.pipeline import ProcessOptions, process_meeting
+    from meeting_notes.context import ProcessOptions
+    from meeting_notes.pipeline import process_meeting
     from meeting_notes.schema import AsrResult, AudioInfo, Diarization, Transcript, read_json
     from meeting_notes.settings import Settings
 

@@ -180,10 +180,11 @@ def synthesize(meeting_id: str, work: Path, cache: Path) -> tuple[Path, tts.Refe
 
 def run_audio(meeting_id: str, audio: Path, ref: tts.Reference, gold: dict[str, Any], work: Path) -> dict[str, Any]:
     """The whole pipeline on the recording, as ``meeting-notes process`` runs it; never raises."""
-    from meeting_notes.inbox import options_with_sidecar
+    from meeting_notes.sidecar import options_with_sidecar
     from meeting_notes.metrics import diarization_error_rate, read_rttm
     from meeting_notes.notes.schema import SalesNotes
-    from meeting_notes.pipeline import ProcessOptions, process_meeting
+    from meeting_notes.context import ProcessOptions
+    from meeting_notes.pipeline import process_meeting
     from meeting_notes.schema import SpeakerTurn, Transcript, read_json
     from meeting_notes.settings import get_settings
     from notes_eval import score_notes
@@ -369,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.skip_text:
             continue
         if endpoint is None:
-            from meeting_notes.notes.generate import open_endpoint
+            from meeting_notes.notes.endpoint import open_endpoint
             from meeting_notes.settings import get_settings
 
             endpoint = open_endpoint(get_settings())

@@ -278,7 +278,8 @@ def long_meeting(minutes: float, language: str = "en") -> Transcript:
 
 def run_one(transcript: Transcript, settings: Any, endpoint: Any, hints: dict[str, Any] | None = None) -> dict[str, Any]:
     """Generate notes for one meeting; never raises (a failure is a row)."""
-    from meeting_notes.notes.generate import generate_notes, make_client
+    from meeting_notes.notes.endpoint import make_client
+    from meeting_notes.notes.generate import generate_notes
     from meeting_notes.notes.llm_client import LLMError
 
     client = make_client(settings, endpoint)
@@ -531,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
         print_tables(rows)
         return 0
 
-    from meeting_notes.notes.generate import open_endpoint
+    from meeting_notes.notes.endpoint import open_endpoint
     from meeting_notes.settings import Settings
 
     settings = Settings()

@@ -120,7 +120,8 @@ def bench_asr(settings: Settings) -> None:
 
 
 def bench_cpwer(settings: Settings, out_dir: Path) -> None:
-    from meeting_notes.pipeline import ProcessOptions, process_meeting
+    from meeting_notes.context import ProcessOptions
+    from meeting_notes.pipeline import process_meeting
     from meeting_notes.schema import Transcript, read_json
 
     print("\n## Speaker-attributed words (cpWER) on pyannote-sample\n")
@@ -145,7 +146,8 @@ def bench_cpwer(settings: Settings, out_dir: Path) -> None:
 SPEED_CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from meeting_notes.pipeline import ProcessOptions, process_meeting
+from meeting_notes.context import ProcessOptions
+from meeting_notes.pipeline import process_meeting
 from meeting_notes.settings import Settings
 audio, out, model = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 settings = Settings(cpu_threads=int(sys.argv[4]))

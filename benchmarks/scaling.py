@@ -34,7 +34,8 @@ from pathlib import Path
 audio, out, path, threads = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 t0 = time.perf_counter()
 if path == "cli":
-    from meeting_notes.pipeline import ProcessOptions, process_meeting
+    from meeting_notes.context import ProcessOptions
+    from meeting_notes.pipeline import process_meeting
     from meeting_notes.settings import Settings
     run = process_meeting(audio, out, ProcessOptions(notes=False), Settings(cpu_threads=threads))
 else:

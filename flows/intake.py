@@ -17,10 +17,12 @@ from prefect.artifacts import create_table_artifact
 from prefect.deployments import run_deployment
 
 from meeting_notes.audio import AUDIO_EXTENSIONS
-from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate, options_with_sidecar
+from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate
+from meeting_notes.runner import last_run_done
+from meeting_notes.sidecar import options_with_sidecar
 from meeting_notes.model_registry import file_sha256
 from meeting_notes.context import ProcessOptions
-from meeting_notes.schema import RunInfo, read_json
+from meeting_notes.schema import RunInfo
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for
 
@@ -131,13 +133,9 @@ def batch_candidates(source_dir: Path) -> list[Path]:
 
 
 def already_done(path: Path, out_dir: Path, options: ProcessOptions) -> tuple[str, bool]:
-    """The meeting id of ``path`` and whether its ``run.json`` says it finished."""
+    """The meeting id of ``path`` and whether its last run finished (:func:`~meeting_notes.runner.last_run_done`)."""
     meeting_id = meeting_id_for(path, file_sha256(path), options.hints.get("meeting_id"))
-    run_json = MeetingWorkspace(out_dir / meeting_id).run_json
-    try:
-        return meeting_id, read_json(RunInfo, run_json).status == "done"
-    except (FileNotFoundError, ValueError):
-        return meeting_id, False
+    return meeting_id, last_run_done(MeetingWorkspace(out_dir / meeting_id))
 
 
 @flow(name="nightly-batch")

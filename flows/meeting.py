@@ -1,8 +1,9 @@
 """The ``process-meeting`` flow: one flow run per meeting, one task per stage.
 
 The stages, their order and how each one decides whether it is already done come from the
-registry in :mod:`meeting_notes.pipeline` (:data:`~meeting_notes.pipeline.STAGES`); this module
-only wraps each stage in a Prefect task and adds what Prefect is for: retries of transient
+registry (:data:`meeting_notes.stages.STAGES`), the loop from :func:`meeting_notes.runner.run_stages`
+(the same loop as the CLI's); this module only runs each stage as a Prefect task and adds what
+Prefect is for: retries of transient
 failures (never of bad input, never of model inference), the global concurrency limit around
 inference, the meeting folder's lease for the whole run, and artifacts. Tasks pass a
 :class:`MeetingRef` (paths, the audio's hash and the options) and return a small
@@ -28,12 +29,16 @@ from prefect.states import State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
-from meeting_notes import pipeline
+from meeting_notes.context import MeetingContext, ProcessOptions
+from meeting_notes.crm.mapping import served_report_url
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.inbox import ClaimLostError, Inbox, InboxItem
 from meeting_notes.markdown import escape_markdown, escape_markdown_block
-from meeting_notes.schema import AudioInfo, RunInfo, StageRecord
+from meeting_notes.runner import StageOutcome, StageReport, StageSpec, now_iso, run_stages, stage_record
+from meeting_notes.schema import AudioInfo, RunInfo
 from meeting_notes.settings import Settings, get_settings
+from meeting_notes.stages import stage_named, stages_for
+from meeting_notes.stages.lifecycle import finish_run, prepare_meeting, start_run
 from meeting_notes.workspace import MeetingWorkspace
 
 
@@ -50,13 +55,13 @@ class MeetingRef(BaseModel):
     audio: AudioInfo
     options: dict[str, Any]
 
-    def context(self, settings: Settings) -> pipeline.MeetingContext:
+    def context(self, settings: Settings) -> MeetingContext:
         """The pipeline's context for this meeting, rebuilt in the task's process."""
-        return pipeline.MeetingContext(
+        return MeetingContext(
             audio_path=Path(self.audio_path),
             audio=self.audio,
             workspace=MeetingWorkspace(Path(self.workspace)),
-            options=pipeline.ProcessOptions(**self.options),
+            options=ProcessOptions(**self.options),
             settings=settings,
         )
 
@@ -96,7 +101,7 @@ _IO_RETRIES: dict[str, Any] = {
 @task(name="prepare", **_IO_RETRIES)
 def prepare_task(audio_path: str, out_dir: str, options: dict[str, Any]) -> MeetingRef:
     """Check the recording, hash it and create its meeting folder."""
-    ctx = pipeline.prepare_meeting(Path(audio_path), Path(out_dir), pipeline.ProcessOptions(**options), get_settings())
+    ctx = prepare_meeting(Path(audio_path), Path(out_dir), ProcessOptions(**options), get_settings())
     return MeetingRef(
         audio_path=str(ctx.audio_path),
         out_dir=str(out_dir),
@@ -106,25 +111,16 @@ def prepare_task(audio_path: str, out_dir: str, options: dict[str, Any]) -> Meet
     )
 
 
-class StageOutcome(BaseModel):
-    """A stage task's result: its record plus what it added to ``run.json`` (extra, models)."""
-
-    record: StageRecord
-    extra: dict[str, Any] = {}
-    models: dict[str, dict[str, str]] = {}
-
-
 @task
-def stage_task(stage: str, ref: MeetingRef, run: RunInfo) -> StageOutcome:
-    """Run one registered stage (holding the inference slot when it uses a model)."""
+def stage_task(stage: str, ref: MeetingRef) -> StageOutcome:
+    """Run one registered stage (holding the inference slot when it uses a model); its record
+    and what it adds to ``run.json`` come back as a :class:`~meeting_notes.runner.StageOutcome`."""
     settings = get_settings()
-    spec = next(s for s in pipeline.STAGES if s.name == stage)
-    scratch = run.model_copy(deep=True)
+    spec = stage_named(stage)
+    report = StageReport()
     with gpu_slot(settings) if spec.uses_model else _no_slot():
-        record = spec.run(ref.context(settings), scratch, None)
-    new_extra = {k: v for k, v in scratch.extra.items() if run.extra.get(k) != v}
-    new_models = {k: v for k, v in scratch.models.items() if run.models.get(k) != v}
-    return StageOutcome(record=record, extra=new_extra, models=new_models)
+        record = spec.run(ref.context(settings), report, None)
+    return StageOutcome(record=record, report=report)
 
 
 @contextmanager
@@ -132,12 +128,12 @@ def _no_slot() -> Iterator[None]:
     yield
 
 
-def run_stage(spec: pipeline.StageSpec, ref: MeetingRef, run: RunInfo) -> StageOutcome:
+def run_stage(spec: StageSpec, ref: MeetingRef) -> StageOutcome:
     """One stage as a Prefect task named after it, with its retry policy."""
     options: dict[str, Any] = {"name": spec.name}
     if spec.retry_transient:
         options.update(_IO_RETRIES)
-    return stage_task.with_options(**options)(spec.name, ref, run)
+    return stage_task.with_options(**options)(spec.name, ref)
 
 
 @flow(name="process-meeting", log_prints=True)
@@ -162,7 +158,7 @@ def process_meeting(
     """
     settings = get_settings()
     out = out_dir or str(settings.orchestration.out_dir)
-    options = pipeline.ProcessOptions(
+    options = ProcessOptions(
         language=language,
         num_speakers=num_speakers,
         min_speakers=min_speakers,
@@ -199,47 +195,34 @@ def process_meeting(
 def run_meeting(
     audio_path: str,
     out_dir: str,
-    options: pipeline.ProcessOptions,
+    options: ProcessOptions,
     settings: Settings,
     heartbeat: Any = None,
 ) -> RunInfo:
     """The body of :func:`process_meeting`: the stage tasks in order, then ``run.json`` and artifacts."""
     logger = get_run_logger()
-    started = pipeline.now_iso()
+    started = now_iso()
     t_start = time.perf_counter()
     t0 = time.perf_counter()
     ref = prepare_task(audio_path, out_dir, options.to_dict())
     ctx = ref.context(settings)
-    run = pipeline.start_run(ctx, started)
-    run.stages["audio"] = pipeline.stage_record(t0, ref.audio.duration)
+    run = start_run(ctx, started)
+    run.stages["audio"] = stage_record(t0, ref.audio.duration)
     flow_ctx = FlowRunContext.get()
     if flow_ctx and flow_ctx.flow_run:
         run.extra["prefect_flow_run_id"] = str(flow_ctx.flow_run.id)
-    # one run at a time in a meeting folder, whatever its options (a second one waits)
-    lease = ctx.workspace.lease(settings.orchestration.lock_lease_s)
-    lease.acquire()
-    try:
-        for spec in pipeline.stages_for(options):
-            if heartbeat:
-                heartbeat()
-            try:
-                outcome = run_stage(spec, ref, run)
-            except BaseException as exc:
-                run.stages[spec.name] = StageRecord(status="failed", error=f"{type(exc).__name__}: {exc}")
-                raise
-            run.extra.update(outcome.extra)
-            run.models.update(outcome.models)
-            run.stages[spec.name] = outcome.record
-            logger.info("%s: %s", spec.name, outcome.record.status)
-        run.status = "done"
-    except BaseException as exc:
-        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        pipeline.finish_run(ctx, run, t_start)
-        lease.release()
-        publish_artifacts(run, ctx.workspace, settings)
-    return run
+
+    def log_end(stage: str, event: str, record: Any) -> None:
+        if event == "end":
+            logger.info("%s: %s", stage, record.status)
+
+    def finish(c: MeetingContext, r: RunInfo) -> None:
+        finish_run(c, r, t_start)
+        publish_artifacts(r, c.workspace, settings)
+
+    return run_stages(
+        ctx, run, stages_for(options), lambda spec: run_stage(spec, ref), finish, notify=log_end, before_each=heartbeat
+    )
 
 
 def artifact_key(prefix: str, meeting_id: str) -> str:
@@ -276,8 +259,6 @@ def report_artifact_link(ws: MeetingWorkspace, settings: Settings | None = None)
     address CRM records link to; a browser follows it from the Prefect UI), else the file:// URI
     (browsers do not open file:// links from an http page: copy it on a machine that sees the
     output folder)."""
-    from meeting_notes.crm.mapping import served_report_url
-
     served = served_report_url(ws.root, settings.crm) if settings is not None else None
     if served:
         return served, "served under crm.report_base_url"

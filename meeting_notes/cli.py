@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Sequence
 
 from meeting_notes import __version__
+from meeting_notes.context import ProcessOptions
+from meeting_notes.crm.cli import add_parser as add_crm_commands
 from meeting_notes.errors import InputError, MeetingNotesError
+from meeting_notes.model_registry import load_registry, resolve_model
+from meeting_notes.orchestration_cli import add_orchestration_commands
+from meeting_notes.pipeline import process_meeting
+from meeting_notes.progress import make_progress
+from meeting_notes.settings import get_settings
+from meeting_notes.sidecar import options_with_sidecar
+from meeting_notes.speakers_cli import add_parser as add_speaker_commands
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -51,11 +60,6 @@ def _add_process(sub: argparse._SubParsersAction) -> None:
 
 
 def _process(args: argparse.Namespace) -> int:
-    from meeting_notes.inbox import options_with_sidecar
-    from meeting_notes.pipeline import ProcessOptions, process_meeting
-    from meeting_notes.progress import make_progress
-    from meeting_notes.settings import get_settings
-
     if args.min_speakers and args.max_speakers and args.min_speakers > args.max_speakers:
         print("error: --min-speakers is larger than --max-speakers", file=sys.stderr)
         return EXIT_USAGE
@@ -109,9 +113,6 @@ def _process(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from meeting_notes.model_registry import load_registry, resolve_model
-    from meeting_notes.settings import get_settings
-
     settings = get_settings()
     registry = load_registry()
     unknown = [n for n in args.names if n not in registry]
@@ -141,11 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("names", nargs="*", help="Only these registry entries.")
     m.add_argument("--resolve", action="store_true", help="Resolve (assemble, checksum) the models.")
     m.set_defaults(func=_models)
-    from meeting_notes.crm.cli import add_parser as add_crm_commands
-    from meeting_notes.orchestration_cli import add_orchestration_commands
-
-    from meeting_notes.speakers_cli import add_parser as add_speaker_commands
-
     add_orchestration_commands(sub)
     add_speaker_commands(sub)
     add_crm_commands(sub)

@@ -37,6 +37,7 @@ from meeting_notes.audio import is_file_mapped, release_pages  # noqa: E402
 from meeting_notes.campplus import CamPlusPlus  # noqa: E402
 from meeting_notes.errors import ModelNotFoundError  # noqa: E402
 from meeting_notes.model_registry import resolve_model  # noqa: E402
+from meeting_notes.onnx_models import OnnxExportError, onnx_forward  # noqa: E402
 from meeting_notes.schema import Diarization, SpeakerTurn  # noqa: E402
 from meeting_notes.settings import DiarizationSettings, Settings  # noqa: E402
 from meeting_notes.speaker_clustering import ClusteringConfig, SpeakerClustering  # noqa: E402
@@ -513,8 +514,6 @@ def use_onnx_runtime(pipeline: "FastSpeakerDiarization", settings: Settings) -> 
     ``diarization.runtime=auto`` a failed export logs a warning and leaves torch in place (same
     results, slower); with ``onnxruntime`` it raises. Returns whether ONNX Runtime is in use."""
     from pyannote.audio.utils.multi_task import map_with_specifications
-
-    from meeting_notes.onnx_models import OnnxExportError, onnx_forward
 
     cfg = settings.diarization
     threads = settings.threads()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.markdown import escape_markdown, escape_vtt
-from meeting_notes.naming import display_labels
 from meeting_notes.schema import Segment, Speaker, SpeakerTurn, Transcript
+from meeting_notes.speaker_map import display_labels
 from meeting_notes.workspace import MeetingWorkspace
 
 MAX_CUE_SECONDS = 7.0

@@ -44,8 +44,8 @@ from meeting_notes.atomic import write_text_atomic
 from meeting_notes.context import ProcessOptions
 from meeting_notes.errors import InputError
 from meeting_notes.model_registry import file_sha256
+from meeting_notes.sidecar import SIDECAR_SUFFIX, options_with_sidecar, sidecar_kind, sidecar_path
 
-SIDECAR_SUFFIX = ".meeting.json"
 NOTE_SUFFIXES = (SIDECAR_SUFFIX, ".error.json", ".duplicate.json")
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".uploading", ".filepart")
 _CLAIMING = ".claiming-"
@@ -57,118 +57,6 @@ log = logging.getLogger(__name__)
 
 class ClaimLostError(RuntimeError):
     """This run no longer owns its inbox claim (it expired and a newer run took the file)."""
-
-
-class SidecarError(InputError):
-    """The ``<file>.meeting.json`` beside a recording is not valid JSON or has wrong fields."""
-
-
-class Participant(BaseModel):
-    """One person in the meeting."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    email: str | None = None
-    company: str | None = None
-    role: str | None = None
-
-
-class MeetingSidecar(BaseModel):
-    """``<file>.meeting.json``: what the rep (or the calendar/CRM integration) knows about the meeting."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    meeting_id: str | None = Field(
-        None,
-        pattern=r"^[\w-][\w.-]{0,79}$",
-        description="Output folder name (the audio hash is always appended: <meeting_id>-<sha256[:8]>).",
-    )
-    title: str | None = None
-    date: dt.date | dt.datetime | None = None
-    participants: list[Participant | str] = Field(default_factory=list)
-    account: str | None = None
-    expected_speakers: int | None = Field(
-        None, ge=1, le=32, alias="num_speakers", description="How many people speak."
-    )
-    language: Literal["auto", "en", "ja"] | None = None
-    crm_ids: dict[str, str] = Field(default_factory=dict, description="e.g. account_id, opportunity_id.")
-
-    def hints(self) -> dict[str, Any]:
-        """The fields the notes stage reads (``ProcessOptions.hints``), without empty ones."""
-        out: dict[str, Any] = {
-            "meeting_id": self.meeting_id,
-            "title": self.title,
-            "date": self.date.isoformat() if self.date else None,
-            "account": self.account,
-            "participants": [
-                p if isinstance(p, str) else p.model_dump(exclude_none=True) for p in self.participants
-            ],
-            "crm_ids": dict(self.crm_ids),
-        }
-        return {k: v for k, v in out.items() if v not in (None, [], {})}
-
-    def apply(self, options: ProcessOptions) -> ProcessOptions:
-        """``options`` with the sidecar's language, speaker count and hints filled in. What
-        ``options`` already says wins (a CLI flag over the sidecar): its language, and any speaker
-        count it gives (``num``/``min``/``max``) over the sidecar's ``num_speakers``."""
-        counted = options.num_speakers or options.min_speakers or options.max_speakers
-        return replace(
-            options,
-            language=options.language or self.language,
-            num_speakers=options.num_speakers if counted else self.expected_speakers,
-            hints={**options.hints, **self.hints()},
-        )
-
-
-def sidecar_path(audio: Path) -> Path:
-    """``call.m4a`` -> ``call.m4a.meeting.json``."""
-    return audio.with_name(audio.name + SIDECAR_SUFFIX)
-
-
-def read_sidecar(audio: Path) -> MeetingSidecar | None:
-    """The sidecar of ``audio``, None when there is none; :class:`SidecarError` when it is invalid."""
-    path = sidecar_path(audio)
-    kind = _sidecar_kind(audio)
-    if kind == "none":
-        return None
-    if kind == "other":
-        raise SidecarError(f"{path.name} is not a regular file (a symbolic link?): not read.")
-    try:
-        return read_sidecar_file(path)
-    except FileNotFoundError:
-        return None
-
-
-def read_sidecar_file(path: Path) -> MeetingSidecar:
-    """The sidecar in the file ``path`` (one named by hand: ``process --sidecar``);
-    :class:`FileNotFoundError` when there is none, :class:`SidecarError` when it is invalid."""
-    path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SidecarError(f"{path.name} cannot be read: {exc}") from exc
-    try:
-        return MeetingSidecar.model_validate(json.loads(raw))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise SidecarError(f"{path.name} is not a valid meeting sidecar: {exc}") from exc
-
-
-def options_with_sidecar(audio: Path, options: ProcessOptions, sidecar: Path | None = None) -> ProcessOptions:
-    """``options`` for the recording ``audio`` with its sidecar applied (:meth:`MeetingSidecar.apply`):
-    the ``<audio>.meeting.json`` beside it, or the file ``sidecar`` when one is named (then it
-    must exist). Unchanged when there is none; :class:`SidecarError` when it is invalid. The one
-    way a sidecar is read: ``meeting-notes process``, the inbox and the nightly batch."""
-    if sidecar is not None:
-        try:
-            found: MeetingSidecar | None = read_sidecar_file(sidecar)
-        except FileNotFoundError as exc:
-            raise SidecarError(f"the sidecar {sidecar} does not exist.") from exc
-    else:
-        found = read_sidecar(Path(audio))
-    return found.apply(options) if found is not None else options
 
 
 def is_regular_file(path: Path) -> bool:
@@ -535,18 +423,8 @@ def _fit_name(prefix: str, name: str, keep_end: bool = False, head: str = "", ta
     return head + tail + name
 
 
-def _sidecar_kind(audio: Path) -> Literal["none", "file", "other"]:
-    """Whether ``audio`` has a sidecar: a regular file, something else (a symbolic link: never
-    followed), or none (also when the recording's name leaves no room for a sidecar name)."""
-    try:
-        mode = sidecar_path(audio).lstat().st_mode
-    except OSError:
-        return "none"
-    return "file" if stat.S_ISREG(mode) else "other"
-
-
 def _move_sidecar(audio_before: Path, audio_after: Path) -> None:
-    if _sidecar_kind(audio_before) == "file":
+    if sidecar_kind(audio_before) == "file":
         _move_unique(sidecar_path(audio_before), audio_after.parent, sidecar_path(audio_after).name)
 
 

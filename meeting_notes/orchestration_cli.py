@@ -19,8 +19,8 @@ def _orchestration_settings(args: argparse.Namespace) -> Settings:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    from flows.deploy import ensure_gpu_limit
-    from flows.intake import watch
+    from flows.deploy import ensure_gpu_limit  # deferred: Prefect takes seconds to import
+    from flows.intake import watch  # deferred: Prefect takes seconds to import
 
     settings = _orchestration_settings(args)
     if not args.deployment:
@@ -37,7 +37,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from flows.deploy import serve_all
+    from flows.deploy import serve_all  # deferred: Prefect takes seconds to import
 
     settings = _orchestration_settings(args)
     orch = settings.orchestration

@@ -16,7 +16,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from meeting_notes.audio import load_audio
+from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import InputError, MeetingNotesError
+from meeting_notes.runner import execute_inline
+from meeting_notes.schema import Diarization, Transcript, read_json
+from meeting_notes.settings import Settings, get_settings
+from meeting_notes.speaker_map import Override, read_overrides, write_overrides
+from meeting_notes.speakers import SpeakerStore, enroll_from_meeting
+from meeting_notes.stages import stages_after
+from meeting_notes.workspace import MeetingWorkspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ROLE_OF_SIDE = {"seller": "rep", "customer": "customer"}
@@ -26,11 +35,11 @@ class RelabelError(InputError):
     """A relabel that cannot be done (no such speaker, no transcript, a bad assignment)."""
 
 
-def _speaker_list(transcript: Any) -> str:
+def _speaker_list(transcript: Transcript) -> str:
     return ", ".join(f"{s.id} ({s.label or s.name or '-'})" for s in transcript.speakers) or "none"
 
 
-def parse_assignments(items: list[str], transcript: Any) -> dict[str, str]:
+def parse_assignments(items: list[str], transcript: Transcript) -> dict[str, str]:
     """``SPEAKER_01=Kenji Sato`` (or the current label: ``"Speaker 2=Kenji Sato"``) -> id: name.
     An unknown speaker is refused with the list of speakers."""
     out: dict[str, str] = {}
@@ -49,21 +58,15 @@ def parse_assignments(items: list[str], transcript: Any) -> dict[str, str]:
 def relabel(
     meeting_dir: Path,
     names: dict[str, str],
-    settings: Any,
+    settings: Settings,
     side: str | None = None,
     enroll: bool = False,
     company: str | None = None,
     replace: bool = False,
-) -> Any:
+) -> Transcript:
     """Apply ``names`` (speaker id -> name; an empty name drops that speaker's manual name) and
     re-render the meeting's outputs; returns the new transcript. ``enroll`` learns each named
     voice first (role from ``side``)."""
-    from meeting_notes.context import MeetingContext, ProcessOptions
-    from meeting_notes.naming import Override, read_overrides, write_overrides
-    from meeting_notes.pipeline import analytics_stage, export_stage, names_stage, report_stage
-    from meeting_notes.schema import Diarization, RunInfo, Transcript, read_json
-    from meeting_notes.workspace import MeetingWorkspace
-
     ws = MeetingWorkspace(Path(meeting_dir))
     if not ws.transcript_json.is_file():
         raise RelabelError(f"{meeting_dir}: no transcript.json (is this a processed meeting folder?)")
@@ -82,8 +85,6 @@ def relabel(
 
     def waveform() -> Any:
         if "w" not in waveform_cache:
-            from meeting_notes.audio import load_audio
-
             if not ctx.audio_path.is_file():
                 raise RelabelError(f"the recording {ctx.audio_path} is not there")
             waveform_cache["w"] = load_audio(ctx.audio_path, settings.audio)
@@ -93,8 +94,6 @@ def relabel(
     lease.acquire()
     try:
         if enroll:
-            from meeting_notes.speakers import SpeakerStore, enroll_from_meeting
-
             SpeakerStore(settings.speakers.store_path).profiles()  # a corrupt store: reported, nothing changed
             diarization = read_json(Diarization, ws.diarization_json)
             for spk, name in names.items():
@@ -111,19 +110,17 @@ def relabel(
             else:
                 overrides.pop(spk, None)
         write_overrides(ws.root, overrides)
-        run = RunInfo(meeting_id=ctx.meeting_id, started_at="relabel")
-        names_stage(ctx, run, waveform)
-        export_stage(ctx)
-        analytics_stage(ctx, run)
-        report_stage(ctx, run)
-        if isinstance(run.extra.get("speakers"), dict) and "error" in run.extra["speakers"]:
-            print(f"warning: {run.extra['speakers']['error']}", file=sys.stderr)
+        for spec in stages_after("names", ctx.options):  # the speaker map and what shows it
+            report = execute_inline(spec, ctx, waveform).report
+            speakers = report.extra.get("speakers")
+            if isinstance(speakers, dict) and "error" in speakers:
+                print(f"warning: {speakers['error']}", file=sys.stderr)
     finally:
         lease.release()
     return read_json(Transcript, ws.transcript_json)
 
 
-def _hints(transcript: Any) -> dict[str, Any]:
+def _hints(transcript: Transcript) -> dict[str, Any]:
     """The sidecar facts the last speaker map was made with (``transcript.naming``)."""
     naming = transcript.naming or {}
     out: dict[str, Any] = {}
@@ -135,9 +132,6 @@ def _hints(transcript: Any) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from meeting_notes.schema import Transcript, read_json
-    from meeting_notes.settings import get_settings
-
     folder = Path(args.meeting_dir)
     try:
         if not (folder / "transcript.json").is_file():

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from meeting_notes.analytics import Analytics, SpeakerLabel, compute_analytics
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.schema import Diarization, SpeakerTurn, Transcript
+from meeting_notes.speaker_map import display_labels, name_notes
 
 M = TypeVar("M", bound=BaseModel)
 REPORT_NAME = "report.html"
@@ -535,27 +536,6 @@ def _crm(previews: Mapping[str, str], t: Mapping[str, str]) -> str:
     return f'<section id="crm"><h2>{_e(t["crm"])}</h2><p class="note">{_e(t["crm_note"])}</p>{blocks}</section>'
 
 
-def crm_previews(meeting_dir: Path, settings: Any) -> dict[str, str]:
-    """``meeting-notes crm preview`` of each CRM target, as text; a target whose preview cannot
-    be built says why. Empty without notes."""
-    if not (Path(meeting_dir) / "notes.json").is_file():
-        return {}
-    from meeting_notes.crm.cli import format_plan
-    from meeting_notes.crm.errors import CRMError
-    from meeting_notes.crm.models import TARGETS
-    from meeting_notes.crm.service import preview
-
-    out: dict[str, str] = {}
-    for target in TARGETS:
-        try:
-            out[target] = format_plan(preview(Path(meeting_dir), target, settings))
-        except CRMError as exc:
-            out[target] = str(exc)
-        except Exception as exc:  # the page never fails for its preview section
-            out[target] = f"The preview could not be built: {type(exc).__name__}: {exc}"
-    return out
-
-
 def render_report(
     transcript_raw: Mapping[str, Any],
     diarization: Diarization | None,
@@ -609,11 +589,11 @@ def render_report(
     )
 
 
-def write_report(meeting_dir: Path, crm_settings: Any = None) -> Path:
+def write_report(meeting_dir: Path, crm_previews: Mapping[str, str] | None = None) -> Path:
     """Write ``report.html`` in a meeting folder from its ``transcript.json`` (required),
     ``diarization.json``, ``notes.json``, ``analytics.json`` and ``run.json`` (each optional;
-    analytics are computed when ``analytics.json`` is missing), with the CRM previews when
-    ``crm_settings`` are given. Returns the report's path."""
+    analytics are computed when ``analytics.json`` is missing), with the CRM previews (target ->
+    text, :func:`meeting_notes.crm.preview.preview_texts`) when given. Returns the report's path."""
     meeting_dir = Path(meeting_dir)
     transcript_raw = _read(meeting_dir / "transcript.json", required=True)
     if transcript_raw is None:
@@ -626,17 +606,15 @@ def write_report(meeting_dir: Path, crm_settings: Any = None) -> Path:
     url, _resolved = audio_src(meeting_dir, audio_path) if audio_path else (None, Path())
     notes = _read(meeting_dir / "notes.json")
     if notes is not None:  # owners said as SPEAKER_01 read as the speaker map's labels
-        from meeting_notes.naming import display_labels, name_notes
-
         notes = name_notes(notes, display_labels(Transcript.model_validate(transcript_raw)))
     html_text = render_report(
         transcript_raw, diarization, notes, analytics, _read(meeting_dir / "run.json"),
         url, Path(audio_path).name if audio_path else "",
-        crm_previews(meeting_dir, crm_settings) if crm_settings is not None else None,
+        crm_previews,
     )
     out = meeting_dir / REPORT_NAME
     write_text_atomic(out, html_text)
     return out
 
 
-__all__ = ["REPORT_NAME", "audio_src", "crm_previews", "fmt_duration", "fmt_time", "overlap_intervals", "render_report", "write_report"]
+__all__ = ["REPORT_NAME", "audio_src", "fmt_duration", "fmt_time", "overlap_intervals", "render_report", "write_report"]

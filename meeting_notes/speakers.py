@@ -29,6 +29,10 @@ from pydantic import BaseModel, Field
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.schema import Diarization, SpeakerTurn
 from meeting_notes.settings import SpeakerSettings
+from meeting_notes.model_registry import file_sha256, resolve_model
+from meeting_notes.audio import load_audio
+from meeting_notes.audio import is_silent
+from meeting_notes.analytics import SpeakerLabel
 
 Role = Literal["rep", "customer"]
 ROLE_SIDE = {"rep": "seller", "customer": "customer"}
@@ -196,8 +200,7 @@ _LOCK = threading.Lock()
 def load_embedder(settings: Any) -> _Embedder:
     """The CAM++ model of ``settings.diarization.embedding_model``, loaded once per process,
     with its identity (name + checkpoint sha256 prefix)."""
-    from meeting_notes.campplus import CamPlusPlus
-    from meeting_notes.model_registry import file_sha256, resolve_model
+    from meeting_notes.campplus import CamPlusPlus  # deferred: torch takes seconds to import, only enrollment needs it
 
     name = settings.diarization.embedding_model
     with _LOCK:
@@ -270,8 +273,6 @@ def speaker_embeddings(
 def clean_speech(waveform: np.ndarray, settings: Any, label: str, sr: int = 16000) -> np.ndarray:
     """The main voice's one-speaker-at-a-time speech in an enrollment clip; refuses silence and
     clips where a second voice talks longer than ``max_other_voice_s``."""
-    from meeting_notes.audio import is_silent
-
     cfg = speaker_settings(settings)
     if waveform.size == 0 or is_silent(waveform, settings.audio):
         raise EnrollmentError(f"{label}: silence, no voice to enroll")
@@ -296,8 +297,6 @@ def enroll(
     replace: bool = False,
 ) -> Profile:
     """Make and store a profile from the clean speech of ``clips``."""
-    from meeting_notes.audio import load_audio
-
     cfg = speaker_settings(settings)
     store = SpeakerStore(cfg.store_path)
     store.profiles()  # a corrupt store is reported before any model work
@@ -384,8 +383,6 @@ def identify_speakers(
 
 def speaker_labels(matches: dict[str, SpeakerMatch]) -> dict[str, Any]:
     """Matches as analytics labels (``compute_analytics(..., labels=...)``)."""
-    from meeting_notes.analytics import SpeakerLabel
-
     return {
         spk: SpeakerLabel(name=m.name, side=m.side if m.side in ("seller", "customer") else "unknown")
         for spk, m in matches.items()

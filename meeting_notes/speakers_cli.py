@@ -11,13 +11,13 @@ from pathlib import Path
 
 from meeting_notes.errors import InputError
 from meeting_notes.speakers import SpeakerError, SpeakerStore, enroll, speaker_settings
+from meeting_notes.settings import get_settings
+from meeting_notes.relabel import add_parser as add_relabel
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _settings():
-    from meeting_notes.settings import get_settings
-
     return get_settings()
 
 
@@ -86,6 +86,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     rm.add_argument("name", metavar="NAME_OR_ID")
     rm.set_defaults(func=_remove)
 
-    from meeting_notes.relabel import add_parser as add_relabel
 
     add_relabel(subparsers)

@@ -65,7 +65,7 @@ def test_models_command_lists_the_registry(tmp_path: Path) -> None:
 
 def _fake_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[Path, object]]:
     """``process_meeting`` replaced by a recorder of what the CLI asked for (no models run)."""
-    from meeting_notes import pipeline
+    from meeting_notes import cli
     from meeting_notes.schema import RunInfo
 
     calls: list[tuple[Path, object]] = []
@@ -74,7 +74,7 @@ def _fake_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple
         calls.append((Path(path), options))
         return RunInfo(meeting_id=Path(path).stem, started_at="now", status="done")
 
-    monkeypatch.setattr(pipeline, "process_meeting", fake)
+    monkeypatch.setattr(cli, "process_meeting", fake)
     monkeypatch.setenv("MEETING_NOTES_CACHE_DIR", str(tmp_path / "cache"))
     return calls
 
@@ -88,7 +88,7 @@ SIDECAR = {
 
 def test_process_reads_the_sidecar_beside_each_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     from meeting_notes.cli import main
-    from meeting_notes.naming import with_enrolled_min_speakers
+    from meeting_notes.speaker_map import with_enrolled_min_speakers
 
     calls = _fake_process(monkeypatch, tmp_path)
     with_sidecar, plain, broken = tmp_path / "acme.m4a", tmp_path / "other.wav", tmp_path / "broken.wav"

@@ -30,8 +30,10 @@ OUTPUTS = (
 CHILD = r'''
 import sys, time
 from pathlib import Path
-from meeting_notes import export, pipeline
-from meeting_notes.pipeline import ProcessOptions, process_meeting
+from meeting_notes import export
+from meeting_notes.stages import lifecycle, names, transcript
+from meeting_notes.context import ProcessOptions
+from meeting_notes.pipeline import process_meeting
 from meeting_notes.settings import Settings
 
 audio, out, die_in = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
@@ -46,7 +48,8 @@ def dying(write):
         return write(obj, path, *a, **kw)
     return wrapper
 
-pipeline.write_json = dying(pipeline.write_json)
+for stage_module in (transcript, names, lifecycle):  # where the stages write their JSON
+    stage_module.write_json = dying(stage_module.write_json)
 export._write_text = (lambda w: lambda path, text: dying(lambda t, p: w(p, t))(text, path))(export._write_text)
 run = process_meeting(audio, out, ProcessOptions(language="en", notes=False), Settings(cache_dir=Path(sys.argv[4])))
 print("done", run.meeting_id, flush=True)

@@ -13,7 +13,11 @@ import pytest
 import soundfile as sf
 
 from meeting_notes import audio as audio_module
-from meeting_notes import pipeline
+from meeting_notes import stages
+from meeting_notes.pipeline import process_meeting
+from meeting_notes.runner import StageReport
+from meeting_notes.stages import transcript as transcript_stages
+from meeting_notes.stages.lifecycle import prepare_meeting
 from meeting_notes.audio import decode_to_file, load_audio, open_decoded
 from meeting_notes.context import ProcessOptions
 from meeting_notes.schema import AsrResult, Diarization
@@ -84,7 +88,7 @@ def _stub_models(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(asr, "transcribe", transcribe)
     monkeypatch.setattr(diarize, "diarize", fake_diarize)
-    monkeypatch.setattr(pipeline, "STAGES", tuple(s for s in pipeline.STAGES if s.name in ("transcribe", "diarize")))
+    monkeypatch.setattr(stages, "STAGES", tuple(s for s in stages.STAGES if s.name in ("transcribe", "diarize")))
     return seen
 
 
@@ -107,9 +111,9 @@ def test_stages_in_separate_tasks_decode_once(tmp_path: Path, monkeypatch: pytes
     src = _recording(tmp_path / "call.wav")
     before = _fingerprint(src)
     settings = Settings(cache_dir=model_cache)
-    ctx = pipeline.prepare_meeting(src, tmp_path / "out", ProcessOptions(notes=False, language="en"), settings)
-    assert pipeline.transcribe_stage(ctx).status == "done"
-    assert pipeline.diarize_stage(ctx).status == "done"
+    ctx = prepare_meeting(src, tmp_path / "out", ProcessOptions(notes=False, language="en"), settings)
+    assert transcript_stages.transcribe_stage(ctx, StageReport()).status == "done"
+    assert transcript_stages.diarize_stage(ctx, StageReport()).status == "done"
     assert calls["decode"] == 1
     assert [s[0] for s in seen] == ["transcribe", "diarize"] and all(s[1] is np.memmap for s in seen)
     assert seen[0][2] == seen[1][2] == 7 * 16000
@@ -119,7 +123,7 @@ def test_stages_in_separate_tasks_decode_once(tmp_path: Path, monkeypatch: pytes
     data[100] ^= 0xFF
     raw.write_bytes(bytes(data))
     ctx.workspace.forget("diarize")
-    assert pipeline.diarize_stage(ctx).status == "done"
+    assert transcript_stages.diarize_stage(ctx, StageReport()).status == "done"
     assert calls["decode"] == 2
     assert _fingerprint(src) == before
 
@@ -129,7 +133,7 @@ def test_cli_loop_decodes_once_and_drops_the_copy_when_done(tmp_path: Path, monk
     calls = _count_decodes(monkeypatch)
     src = _recording(tmp_path / "call.wav")
     before = _fingerprint(src)
-    run = pipeline.process_meeting(src, tmp_path / "out", ProcessOptions(notes=False, language="en"), Settings(cache_dir=model_cache))
+    run = process_meeting(src, tmp_path / "out", ProcessOptions(notes=False, language="en"), Settings(cache_dir=model_cache))
     assert run.status == "done" and calls["decode"] == 1
     folder = tmp_path / "out" / run.meeting_id
     assert not (folder / ".audio-16k-f32.raw").exists()

@@ -1,7 +1,7 @@
 """The Prefect flows against a temporary Prefect server, with small fake stages.
 
-The fakes replace the stage functions of :mod:`meeting_notes.pipeline` (the flows call them
-through that module) and keep the stages' contract: they write their file into the meeting
+The fakes replace the stages of the registry (:data:`meeting_notes.stages.STAGES`, which the
+flows run) and keep the stages' contract: they write their file into the meeting
 folder, record their key there and answer ``cached`` when already done.
 """
 
@@ -11,7 +11,7 @@ import shutil
 import sys
 import threading
 import time
-import types
+from dataclasses import replace
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +22,8 @@ pytest.importorskip("prefect")
 from prefect.client.orchestration import get_client  # noqa: E402
 from prefect.settings import PREFECT_RESULTS_LOCAL_STORAGE_PATH, temporary_settings  # noqa: E402
 
-from meeting_notes import pipeline  # noqa: E402
+from meeting_notes import stages  # noqa: E402
+from meeting_notes.context import MeetingContext  # noqa: E402
 from meeting_notes.errors import CorruptAudioError  # noqa: E402
 from meeting_notes.inbox import Inbox  # noqa: E402
 from meeting_notes.model_registry import file_sha256  # noqa: E402
@@ -47,7 +48,7 @@ class FakeStages:
         info = AudioInfo(path=str(audio_path), sha256=sha, duration=60.0)
         ws = MeetingWorkspace(Path(out_dir) / meeting_id_for(audio_path, sha, options.hints.get("meeting_id")))
         ws.create()
-        return pipeline.MeetingContext(Path(audio_path), info, ws, options, settings)
+        return MeetingContext(Path(audio_path), info, ws, options, settings)
 
     def stage(self, name: str, output: str):  # noqa: ANN201
         def run(ctx, *args):  # noqa: ANN001, ANN202
@@ -71,25 +72,26 @@ class FakeStages:
 @pytest.fixture
 def fakes(prefect_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeStages:
     fake = FakeStages()
-    monkeypatch.setattr(pipeline, "prepare_meeting", fake.prepare)
-    for name, output in [
-        ("transcribe", "asr.json"),
-        ("diarize", "diarization.json"),
-        ("align", "transcript.json"),
-        ("names", "names.json"),
-        ("export", "transcript.md"),
-        ("analytics", "analytics.json"),
-        ("report", "report.html"),
-    ]:
-        monkeypatch.setattr(pipeline, f"{name}_stage", fake.stage(name, output))
+    monkeypatch.setattr("flows.meeting.prepare_meeting", fake.prepare)
+    outputs = {
+        "transcribe": "asr.json",
+        "diarize": "diarization.json",
+        "align": "transcript.json",
+        "names": "names.json",
+        "export": "transcript.md",
+        "analytics": "analytics.json",
+        "report": "report.html",
+    }
     notes_run = fake.stage("notes", "notes.md")
 
-    def fake_notes(ctx, run):  # noqa: ANN001, ANN202 -- the real one also records into run
-        run.extra["notes"] = {"prompt_version": "test"}
-        run.models["llm"] = {"name": "fake-llm"}
+    def fake_notes(ctx, report, waveform=None):  # noqa: ANN001, ANN202 -- the real one also reports
+        report.extra["notes"] = {"prompt_version": "test"}
+        report.models["llm"] = {"name": "fake-llm"}
         return notes_run(ctx)
 
-    monkeypatch.setitem(sys.modules, "meeting_notes.notes_stage", types.SimpleNamespace(notes_stage=fake_notes))
+    runs = {name: fake.stage(name, output) for name, output in outputs.items()} | {"notes": fake_notes}
+    faked = tuple(replace(spec, run=runs[spec.name]) if spec.name in runs else spec for spec in stages.STAGES)
+    monkeypatch.setattr(stages, "STAGES", faked)
     for key, value in {
         "GPU_LIMIT_NAME": "test-gpu",
         "STABLE_SECONDS": "0.3",
@@ -115,8 +117,8 @@ def test_flow_runs_every_stage_and_publishes_notes_and_timings(fakes: FakeStages
     assert run.status == "done"
     assert fakes.calls == Counter(transcribe=1, diarize=1, align=1, names=1, export=1, analytics=1, notes=1, report=1)
     saved = read_json(RunInfo, tmp_path / "out" / run.meeting_id / "run.json")
-    statuses = {s: saved.stages[s].status for s in pipeline.STAGE_NAMES}
-    assert statuses == {s: "skipped" if s == "deliver" else "done" for s in pipeline.STAGE_NAMES}  # no notes.json to deliver
+    statuses = {s: saved.stages[s].status for s in stages.STAGE_NAMES}
+    assert statuses == {s: "skipped" if s == "deliver" else "done" for s in stages.STAGE_NAMES}  # no notes.json to deliver
     assert saved.extra["notes"] == {"prompt_version": "test"} and saved.models["llm"] == {"name": "fake-llm"}
     again = process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"))
     assert again.stages["notes"].status == "cached" and again.models["llm"] == {"name": "fake-llm"}

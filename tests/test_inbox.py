@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from meeting_notes.inbox import (
-    ClaimLostError,
-    Inbox,
-    MeetingSidecar,
-    SidecarError,
-    StabilityTracker,
-    is_candidate,
-    read_sidecar,
-    sidecar_path,
-)
-from meeting_notes.pipeline import ProcessOptions
+from meeting_notes.inbox import ClaimLostError, Inbox, StabilityTracker, is_candidate
+from meeting_notes.sidecar import MeetingSidecar, SidecarError, read_sidecar, sidecar_path
+from meeting_notes.context import ProcessOptions
 
 
 def _drop(inbox: Inbox, name: str, data: bytes = b"RIFF-fake-audio") -> Path:

@@ -1,4 +1,4 @@
-"""The speaker map (meeting_notes/naming.py) and `meeting-notes relabel` (meeting_notes/relabel.py).
+"""The speaker map (meeting_notes/introductions.py, speaker_map.py, stages/names.py) and `meeting-notes relabel` (meeting_notes/relabel.py).
 
 Hand-built transcripts give the expected names by construction (who says which line); the real
 recording check names the pyannote sample's speakers and checks them against its reference
@@ -16,16 +16,8 @@ import numpy as np
 import pytest
 
 from meeting_notes.context import MeetingContext, ProcessOptions
-from meeting_notes.naming import (
-    Override,
-    Participant,
-    build_speaker_map,
-    introductions_in,
-    name_notes,
-    parse_participants,
-    side_of_company,
-    with_enrolled_min_speakers,
-)
+from meeting_notes.introductions import Participant, introductions_in, parse_participants, side_of_company
+from meeting_notes.speaker_map import Override, build_speaker_map, name_notes, with_enrolled_min_speakers
 from meeting_notes.schema import (
     AudioInfo,
     Diarization,
@@ -218,7 +210,7 @@ def test_enrolled_reps_in_the_sidecar_are_a_lower_bound():
 
 
 def test_diarize_params_take_the_bound_from_the_store(tmp_path: Path, settings):
-    from meeting_notes.pipeline import diarize_params
+    from meeting_notes.stages.transcript import diarize_params
 
     store = SpeakerStore(tmp_path / "s.sqlite")
     for name in ("Kenji Sato", "Ann Lee"):
@@ -346,10 +338,10 @@ def test_crm_payloads_carry_the_speaker_map_names_after_a_relabel(tmp_path: Path
 
 
 def _cli(argv, settings, monkeypatch) -> int:
-    import meeting_notes.settings as settings_module
-    from meeting_notes import speakers_cli
+    from meeting_notes import relabel, speakers_cli
 
-    monkeypatch.setattr(settings_module, "get_settings", lambda: settings)
+    for module in (relabel, speakers_cli):  # the commands read the settings through get_settings()
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
     parser = argparse.ArgumentParser()
     speakers_cli.add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
@@ -510,7 +502,7 @@ def test_names_stage_asks_the_llm_for_speakers_left_unnamed(tmp_path: Path, sett
 
 
 def test_damaged_notes_are_left_alone(tmp_path: Path, settings):
-    from meeting_notes.naming import name_notes_md
+    from meeting_notes.stages.names import name_notes_md
 
     folder, _ = _folder(tmp_path, settings)
     ws = MeetingWorkspace(folder)

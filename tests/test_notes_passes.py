@@ -16,7 +16,8 @@ from fake_openai_server import FakeOpenAIServer, Reply, chat_reply
 
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
-from meeting_notes.notes.generate import describe_endpoint, generate_notes, make_client
+from meeting_notes.notes.endpoint import describe_endpoint, make_client
+from meeting_notes.notes.generate import generate_notes
 from meeting_notes.notes.passes import Candidate, _integration_only, money_rule, quote_from
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript

@@ -14,9 +14,10 @@ import pytest
 from meeting_notes.notes import local_server
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.schema import SalesNotes
-from meeting_notes.notes_stage import notes_stage
-from meeting_notes.pipeline import MeetingContext, ProcessOptions
-from meeting_notes.schema import RunInfo, Transcript, read_json, write_json
+from meeting_notes.runner import StageReport
+from meeting_notes.stages.notes import notes_stage
+from meeting_notes.context import MeetingContext, ProcessOptions
+from meeting_notes.schema import Transcript, read_json, write_json
 from meeting_notes.settings import PROJECT_ROOT, Settings
 from meeting_notes.workspace import MeetingWorkspace
 
@@ -41,7 +42,7 @@ def test_embedded_model_writes_verified_notes(tmp_path: Path) -> None:
     ws.create()
     write_json(short, ws.transcript_json)
     ctx = MeetingContext(tmp_path / "short.wav", short.audio, ws, ProcessOptions(), settings)
-    run = RunInfo(meeting_id="short", started_at="2026-01-01T00:00:00+00:00")
+    run = StageReport()
     try:
         record = notes_stage(ctx, run)
         started = list(local_server._SERVERS.values())

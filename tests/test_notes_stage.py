@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from fake_openai_server import FakeOpenAIServer, Reply, chat_reply, error_reply
 
-from meeting_notes.notes.generate import endpoint_kind, should_redact
+from meeting_notes.notes.endpoint import endpoint_kind, should_redact
 from meeting_notes.notes.llm_client import Endpoint, LLMError
 from meeting_notes.notes.schema import SalesNotes
-from meeting_notes.notes_stage import notes_stage
-from meeting_notes.pipeline import MeetingContext, ProcessOptions
-from meeting_notes.schema import AudioInfo, RunInfo, Segment, Speaker, Transcript, read_json, write_json
+from meeting_notes.stages.notes import notes_stage
+from meeting_notes.context import MeetingContext, ProcessOptions
+from meeting_notes.runner import StageReport
+from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript, read_json, write_json
 from meeting_notes.settings import LLMSettings, ModelPrice, Settings
 from meeting_notes.workspace import MeetingWorkspace
 
@@ -98,8 +99,9 @@ def make_ctx(tmp_path: Path, server: FakeOpenAIServer, hints: dict[str, Any] | N
     return MeetingContext(tmp_path / "m1.wav", t.audio, ws, ProcessOptions(hints=hints or {}), settings)
 
 
-def new_run() -> RunInfo:
-    return RunInfo(meeting_id="m1", started_at="2026-01-01T00:00:00+00:00")
+def new_run() -> StageReport:
+    """What the stage adds to run.json (the runner merges it into the run)."""
+    return StageReport()
 
 
 def test_stage_writes_verified_notes_and_records_the_run(tmp_path: Path, server: FakeOpenAIServer) -> None:
@@ -240,7 +242,7 @@ def test_context_error_falls_back_to_chunks(tmp_path: Path, server: FakeOpenAISe
 
 
 def test_remote_cost_uses_the_price_table(tmp_path: Path) -> None:
-    from meeting_notes.notes.generate import estimate_cost
+    from meeting_notes.notes.endpoint import estimate_cost
     from meeting_notes.notes.llm_client import Usage
 
     llm = LLMSettings(prices={"gpt-x": ModelPrice(prompt_per_million=2.0, completion_per_million=8.0)})
@@ -278,7 +280,7 @@ def test_api_keys_and_url_credentials_never_reach_outputs(tmp_path: Path, server
     run = new_run()
     notes_stage(ctx, run)
     assert server.requests  # the call went through with those credentials
-    from meeting_notes.notes.generate import describe_endpoint
+    from meeting_notes.notes.endpoint import describe_endpoint
 
     seen = [
         run.model_dump_json(),

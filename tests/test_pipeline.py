@@ -26,7 +26,8 @@ from meeting_notes.metrics import (
     wer,
 )
 from meeting_notes.model_registry import file_sha256
-from meeting_notes.pipeline import ProcessOptions, process_meeting
+from meeting_notes.context import ProcessOptions
+from meeting_notes.pipeline import process_meeting
 from meeting_notes.schema import Transcript, read_json
 
 pytestmark = pytest.mark.slow

@@ -10,6 +10,7 @@ import pytest
 from browser_support import chromium, chromium_path
 from report_fixtures import HOSTILE, build_meeting
 
+from meeting_notes.crm.preview import preview_texts
 from meeting_notes.report import audio_src, fmt_time, overlap_intervals, write_report
 from meeting_notes.schema import SpeakerTurn
 
@@ -206,7 +207,7 @@ def test_report_shows_the_crm_preview(tmp_path: Path) -> None:
 
     notes = en_notes(title="Renewal <script>alert(1)</script>")
     folder = make_meeting(tmp_path / "out", notes, SF_IDS)
-    html = write_report(folder, crm_settings("http://127.0.0.1:9", tmp_path)).read_text(encoding="utf-8")
+    html = write_report(folder, preview_texts(folder, crm_settings("http://127.0.0.1:9", tmp_path))).read_text(encoding="utf-8")
     section = html[html.index('<section id="crm">'):]
     assert "<summary>salesforce</summary>" in section and "<summary>hubspot</summary>" in section
     assert "upsert by key" in section  # the salesforce records, field by field

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from meeting_notes.inbox import MeetingSidecar, read_sidecar, sidecar_path
+from meeting_notes.sidecar import MeetingSidecar, read_sidecar, sidecar_path
 from meeting_notes.metrics import read_rttm
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from meeting_notes.crm.models import TARGETS, DeliveryPlan
+from meeting_notes.settings import get_settings
+from meeting_notes.crm.service import retry_failed
+from meeting_notes.crm.service import push
+from meeting_notes.crm.service import approve, preview, remember_ids
+from meeting_notes.crm.ledger import Ledger, default_url
+from meeting_notes.crm.inputs import sidecar_ids
 
 EXIT_OK, EXIT_FAILED = 0, 1
-VALUE_WIDTH = 70
-EVIDENCE_WIDTH = 110
 
 
 def _crm_id(text: str) -> tuple[str, str]:
@@ -39,8 +43,6 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _given_ids(args: argparse.Namespace) -> dict[str, str]:
     """--sidecar's crm_ids, overridden by --crm-id."""
-    from meeting_notes.crm.inputs import sidecar_ids
-
     ids = sidecar_ids(args.sidecar) if args.sidecar else {}
     ids.update(dict(args.crm_id))
     return ids
@@ -70,45 +72,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return crm
 
 
-def _short(value: Any, width: int = VALUE_WIDTH) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = text.replace("\n", "⏎ ")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_plan(plan: DeliveryPlan) -> str:
-    """The preview as text: every record, every field with its value and evidence."""
-    out = [f"{plan.target} preview of {plan.meeting_id} (notes sha256 {plan.notes_hash[:12]})", ""]
-    for problem in plan.problems:
-        out.append(f"MISSING/WRONG: {problem}")
-    for warning in plan.warnings:
-        out.append(f"note: {warning}")
-    if plan.problems or plan.warnings:
-        out.append("")
-    for rec in plan.records:
-        out.append(f"{rec.object} upsert by key {rec.key}  [{rec.item}]")
-        for f in rec.fields:
-            cut = "  (truncated)" if f.truncated else ""
-            out.append(f"  {f.name:<24} {_short(f.value)}{cut}")
-            for ev in f.evidence:
-                out.append(f"  {'':<24}   <- {_short(ev, EVIDENCE_WIDTH)}")
-        for to_type, ids in rec.associations.items():
-            out.append(f"  {'associated with':<24} {to_type}: {', '.join(ids)}")
-        out.append("")
-    verdict = "cannot be pushed until the problems above are fixed" if plan.problems else "ready to approve and push"
-    out.append(f"{len(plan.records)} record(s); {verdict}.")
-    return "\n".join(out)
-
-
 def _settings() -> Any:
-    from meeting_notes.settings import get_settings
-
     return get_settings().crm
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from meeting_notes.crm.service import approve, preview, remember_ids
-
     crm_ids = _given_ids(args)
     if crm_ids:
         remember_ids(args.meeting_dir, crm_ids)
@@ -127,7 +95,6 @@ def _preview(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     import getpass
 
-    from meeting_notes.crm.service import push
 
     result = push(args.meeting_dir, args.target, _settings(), crm_ids=_given_ids(args),
                   approve_as=(args.by or getpass.getuser()) if args.approve else None, force=args.force)
@@ -143,10 +110,6 @@ def _push(args: argparse.Namespace) -> int:
 
 
 def _retry(args: argparse.Namespace) -> int:
-    from meeting_notes.crm.ledger import Ledger, default_url
-    from meeting_notes.crm.service import retry_failed
-    from meeting_notes.settings import get_settings
-
     settings = get_settings()
     url = settings.crm.ledger_url or default_url(args.out or settings.orchestration.out_dir)
     ledger = Ledger(url)

@@ -12,6 +12,9 @@ from pydantic import ValidationError
 
 from meeting_notes.crm.errors import CRMInputError
 from meeting_notes.notes.schema import SalesNotes
+from meeting_notes.schema import Transcript
+from meeting_notes.sidecar import SidecarError, read_sidecar_file
+from meeting_notes.speaker_map import display_labels, name_notes
 
 CRM_STATE_FILE = "crm.json"
 
@@ -118,9 +121,6 @@ def named_notes(meeting_dir: Path, notes: SalesNotes, warnings: list[str]) -> Sa
     ``meeting-notes relabel SPEAKER_01="Kenji Sato"``: "Kenji Sato"), quotes verbatim, as in
     ``notes.md`` and ``report.html``. ``notes.json`` itself is not changed. Without a readable
     speaker map the notes are used as written (a warning when ``transcript.json`` is damaged)."""
-    from meeting_notes.naming import display_labels, name_notes
-    from meeting_notes.schema import Transcript
-
     path = Path(meeting_dir) / "transcript.json"
     try:
         transcript = Transcript.model_validate_json(path.read_bytes())
@@ -137,14 +137,12 @@ def named_notes(meeting_dir: Path, notes: SalesNotes, warnings: list[str]) -> Sa
 
 def sidecar_ids(path: Path) -> dict[str, str]:
     """The ``crm_ids`` of a sidecar file (``<recording>.meeting.json``)."""
-    from meeting_notes.inbox import MeetingSidecar
-
     try:
-        sidecar = MeetingSidecar.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+        sidecar = read_sidecar_file(Path(path))
     except FileNotFoundError as exc:
         raise CRMInputError(f"the sidecar {path} does not exist.") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValidationError) as exc:
-        raise CRMInputError(f"{path} is not a valid meeting sidecar: {exc}") from exc
+    except SidecarError as exc:
+        raise CRMInputError(str(exc)) from exc
     return normalise_ids(sidecar.crm_ids)
 
 

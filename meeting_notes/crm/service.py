@@ -28,6 +28,7 @@ from meeting_notes.crm.mapping import build_plan, meeting_key
 from meeting_notes.crm.models import TARGETS, DeliveryPlan
 from meeting_notes.crm.senders import send_hubspot, send_salesforce, send_webhook
 from meeting_notes.settings import CRMSettings
+from meeting_notes.crm.inputs import load_notes
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,6 @@ def retry_failed(settings: CRMSettings, ledger: Ledger, target: str | None = Non
     is skipped with a message (its new version needs a new approval).
     """
     out = []
-    from meeting_notes.crm.inputs import load_notes
 
     for row in ledger.retryable(target, settings.retry_max_attempts, STALE_SENDING_S):
         try:

@@ -3,24 +3,8 @@
 Modules: ``schema`` (notes models), ``prompts`` (versioned prompt files), ``chunking`` (token
 estimates, map-reduce chunks), ``redact`` (emails, phones, card numbers), ``llm_client``
 (retries, structured output, repair, cache), ``local_server`` (the embedded llama.cpp server),
-``evidence`` (quote check), ``render`` (notes.md), ``generate`` (the whole step).
+``endpoint`` (which endpoint the settings name, the client), ``prefilter`` / ``passes`` (the
+candidate finders and the questions to the model), ``numerals`` / ``money`` / ``dates``
+(recognizer-shaped numbers, amounts, dates), ``evidence`` (quote check), ``render`` (notes.md),
+``generate`` (the whole step). The stage that runs it is :mod:`meeting_notes.stages.notes`.
 """
-
-from meeting_notes.notes.generate import NotesResult, describe_endpoint, generate_notes, make_client, open_endpoint
-from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError
-from meeting_notes.notes.render import render_markdown
-from meeting_notes.notes.schema import Extraction, SalesNotes
-
-__all__ = [
-    "Endpoint",
-    "Extraction",
-    "LLMClient",
-    "LLMError",
-    "NotesResult",
-    "SalesNotes",
-    "describe_endpoint",
-    "generate_notes",
-    "make_client",
-    "open_endpoint",
-    "render_markdown",
-]

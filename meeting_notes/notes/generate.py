@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
 from pydantic import BaseModel
 
-from meeting_notes.notes.cache import ResponseCache
 from meeting_notes.notes.chunking import _CJK, Line, TokenEstimator, chunk_lines, transcript_lines
+from meeting_notes.notes.dates import resolve_date
 from meeting_notes.notes.evidence import normalize, verify_extraction
+from meeting_notes.notes.endpoint import context_tokens, should_redact
 from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError, Usage
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.passes import PassRun, Window, run_passes
@@ -48,9 +47,8 @@ from meeting_notes.notes.schema import (
     trim_extraction,
 )
 from meeting_notes.schema import Transcript
-from meeting_notes.settings import LLMSettings, Settings, public_url
+from meeting_notes.settings import LLMSettings, Settings
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 SAFETY_TOKENS = 256
 #: Below this much speech (words; two Japanese characters count as one) the transcript is
 #: treated as empty: no LLM call, every field "not discussed".
@@ -62,105 +60,6 @@ MIN_CONTENT_WORDS = 20
 EMBEDDED_PASSES_TOKENS = 2500
 #: Lines of the previous window repeated at the start of the next one, as context.
 WINDOW_OVERLAP = 2
-
-
-# -- endpoints ---------------------------------------------------------------------------
-def endpoint_kind(base_url: str | None, api_version: str | None = None) -> str:
-    """'local-embedded', 'azure', 'openai', 'local-compatible' or 'remote-compatible'."""
-    if base_url is None:
-        return "local-embedded"
-    if api_version:
-        return "azure"
-    host = (urlparse(base_url).hostname or "").lower()
-    if host == "api.openai.com":
-        return "openai"
-    if host in LOOPBACK:
-        return "local-compatible"
-    return "remote-compatible"
-
-
-def _api_key(llm: LLMSettings, kind: str) -> str:
-    key = (llm.api_key.get_secret_value() if llm.api_key else None) or os.environ.get(
-        "AZURE_OPENAI_API_KEY" if kind == "azure" else "OPENAI_API_KEY"
-    )
-    if key:
-        return key
-    if kind in ("openai", "azure"):
-        raise LLMError(
-            f"No API key for the {kind} endpoint: set MEETING_NOTES_LLM__API_KEY "
-            f"(or {'AZURE_OPENAI_API_KEY' if kind == 'azure' else 'OPENAI_API_KEY'}).",
-            "auth_error",
-        )
-    return "no-key"  # vLLM, llama.cpp, Ollama usually need none
-
-
-def describe_endpoint(settings: Settings) -> Endpoint:
-    """The endpoint the settings name, without starting anything (for cache keys and run.json)."""
-    llm = settings.llm
-    kind = endpoint_kind(llm.base_url, llm.api_version)
-    if kind == "local-embedded":
-        from meeting_notes.notes.local_server import HOST, resolve_local_model
-
-        model = resolve_local_model(settings)
-        # The port is chosen when the server starts (open_endpoint) unless llm.local_port names one.
-        return Endpoint(f"http://{HOST}:{llm.local_port or 0}/v1", model.name, kind, model.identity)
-    if not llm.model:
-        raise LLMError(
-            "MEETING_NOTES_LLM__MODEL must name the model (the deployment on Azure) when "
-            "MEETING_NOTES_LLM__BASE_URL is set.",
-            "config_error",
-        )
-    assert llm.base_url is not None
-    return Endpoint(
-        base_url=llm.base_url.rstrip("/"),
-        model=llm.model,
-        kind=kind,
-        identity=f"{kind}:{public_url(llm.base_url)}|{llm.model}",
-        api_key=_api_key(llm, kind),
-        api_version=llm.api_version,
-    )
-
-
-def open_endpoint(settings: Settings) -> Endpoint:
-    """:func:`describe_endpoint`, starting (or reusing) the embedded server when it is the one."""
-    endpoint = describe_endpoint(settings)
-    if endpoint.kind == "local-embedded":
-        from meeting_notes.notes.local_server import ensure_local_server
-
-        server, _ = ensure_local_server(settings)
-        endpoint = Endpoint(
-            server.base_url, endpoint.model, endpoint.kind, endpoint.identity, api_key=server.api_key, guard=server.guard
-        )
-    return endpoint
-
-
-def make_client(settings: Settings, endpoint: Endpoint) -> LLMClient:
-    cache_root = settings.llm.cache_dir or (settings.cache_dir / "llm-responses")
-    return LLMClient(endpoint, settings.llm, ResponseCache(cache_root) if settings.llm.cache else None)
-
-
-def should_redact(llm: LLMSettings, endpoint: Endpoint) -> bool:
-    return llm.redact == "on" or (llm.redact == "auto" and not endpoint.is_local)
-
-
-def context_tokens(llm: LLMSettings, endpoint: Endpoint) -> int:
-    if llm.context_tokens:
-        return llm.context_tokens
-    return llm.local_context if endpoint.kind == "local-embedded" else 32768
-
-
-def estimate_cost(llm: LLMSettings, endpoint: Endpoint, usage: Usage) -> float | None:
-    """USD for this meeting's tokens; 0 on this machine; None when the model has no price."""
-    if endpoint.is_local:
-        return 0.0
-    price = llm.prices.get(endpoint.model)
-    if price is None:
-        return None
-    return round(
-        usage.prompt_tokens * price.prompt_per_million / 1e6
-        + usage.completion_tokens * price.completion_per_million / 1e6,
-        6,
-    )
 
 
 # -- generation --------------------------------------------------------------------------
@@ -274,8 +173,6 @@ def _resolve_dates(extraction: Extraction, language: str, anchor: DateAnchor) ->
     """Resolve the timeline dates and next-step dues (as said) against the anchor, by rule."""
     if anchor.date is None:
         return extraction
-    from meeting_notes.notes.dates import resolve_date
-
     def iso(said: str) -> str:
         r = resolve_date(said, language, anchor.date, anchor.guessed) if said else None
         return r.iso() if r is not None else ""

@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from meeting_notes.naming import introductions_in, same_person
+from meeting_notes.introductions import introductions_in, same_person
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.llm_client import LLMClient, LLMError
@@ -53,6 +53,9 @@ from meeting_notes.notes.schema import (
     TimelineItem,
     extraction_json_schema,
 )
+from meeting_notes.notes.money import counted_after, find_amounts, find_numbers
+from meeting_notes.notes.dates import find_dates, resolve_date
+from meeting_notes.notes.dates import find_dates
 
 #: Most candidates (amounts, dates) listed in one pass's question.
 MAX_CANDIDATES = 24
@@ -843,8 +846,6 @@ def money_rule(c: Candidate) -> str:
 def money_candidates(run: PassRun) -> list[Candidate]:
     """Amounts of money found by rule, plus bare numbers (100 or more) in a sentence about
     spending ("set aside", "予算", "枠"), which the money rules leave out without a currency."""
-    from meeting_notes.notes.money import counted_after, find_amounts, find_numbers
-
     out: list[Candidate] = []
     for sid, text in run.texts.items():
         found = find_amounts(text, run.language)
@@ -904,8 +905,6 @@ def money_pass(run: PassRun, people: PeopleResult | None = None) -> tuple[list[T
 
 
 def date_candidates(run: PassRun) -> list[Candidate]:
-    from meeting_notes.notes.dates import find_dates
-
     out: list[Candidate] = []
     seen: set[tuple[int, str]] = set()
     for sid, text in run.texts.items():
@@ -1142,7 +1141,6 @@ def _resolve_due(run: PassRun, due: str, seg: int) -> str:
     """The due words resolved: a date the rules found in the cited segment, else the words alone."""
     if not due or run.anchor is None:
         return ""
-    from meeting_notes.notes.dates import find_dates, resolve_date
 
     ndue = normalize(due)
     if seg in run.texts:
@@ -1168,8 +1166,6 @@ class StepCandidate:
 
 def _future_dates(run: PassRun, text: str) -> list[tuple[str, str]]:
     """(as said, resolved) for the dates in ``text`` that are not in the past (unresolved ones kept)."""
-    from meeting_notes.notes.dates import find_dates
-
     out = []
     for m in find_dates(text, run.language, run.anchor, run.anchor_guessed):
         r = m.resolved
