@@ -15,7 +15,6 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 
-from meeting_notes.crm.errors import CRMError
 from meeting_notes.crm.ledger import Ledger, default_url
 from meeting_notes.crm.service import deliver as deliver_meeting
 from meeting_notes.crm.service import retry_failed

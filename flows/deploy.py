@@ -10,10 +10,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.exceptions import ObjectNotFound
 
-from meeting_notes.settings import Settings
-
 from flows.intake import inbox_sweep, nightly_batch
 from flows.meeting import process_meeting
+from meeting_notes.settings import Settings
 
 
 def ensure_gpu_limit(settings: Settings) -> str | None:

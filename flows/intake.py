@@ -16,19 +16,16 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.deployments import run_deployment
 
+from flows.meeting import process_meeting
 from meeting_notes.audio import AUDIO_EXTENSIONS
-from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate
-from meeting_notes.runner import last_run_done
-from meeting_notes.sidecar import options_with_sidecar
-from meeting_notes.model_registry import file_sha256
 from meeting_notes.context import ProcessOptions
+from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate
+from meeting_notes.model_registry import file_sha256
+from meeting_notes.runner import last_run_done
 from meeting_notes.schema import RunInfo
 from meeting_notes.settings import Settings, get_settings
+from meeting_notes.sidecar import options_with_sidecar
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for
-
-from flows.meeting import process_meeting
-
-
 
 CONTACT_FIELDS = frozenset({"email", "phone", "mobile", "tel"})
 

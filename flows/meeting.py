@@ -22,9 +22,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 from prefect.concurrency.sync import concurrency
 from prefect.context import FlowRunContext
-from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel

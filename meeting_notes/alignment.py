@@ -62,7 +62,7 @@ def assign_speakers(words: list[AsrWord], turns: list[SpeakerTurn]) -> list[str 
     turns = sorted(turns, key=lambda t: (t.start, t.end))
     starts = [t.start for t in turns]
     speakers: list[str | None] = []
-    for w, cover in zip(words, _coverage(words, turns)):
+    for w, cover in zip(words, _coverage(words, turns), strict=False):
         if cover:
             speakers.append(max(cover.items(), key=lambda kv: kv[1])[0])
         else:
@@ -75,7 +75,7 @@ def active_speakers(words: list[AsrWord], turns: list[SpeakerTurn], min_share: f
     of it, most-covering first. Two or more means the word was said during overlap."""
     turns = sorted(turns, key=lambda t: (t.start, t.end))
     out: list[list[str]] = []
-    for w, cover in zip(words, _coverage(words, turns)):
+    for w, cover in zip(words, _coverage(words, turns), strict=False):
         duration = max(w.end - w.start, 1e-3)
         out.append([s for s, c in sorted(cover.items(), key=lambda kv: -kv[1]) if c >= min_share * duration])
     return out
@@ -260,7 +260,7 @@ def build_transcript(
             probability=w.probability,
             overlap=len(speakers_on) >= 2,
         )
-        for w, label, speakers_on in zip(asr_words, labels, active)
+        for w, label, speakers_on in zip(asr_words, labels, active, strict=False)
     ]
     segments = group_segments(words, cfg)
 

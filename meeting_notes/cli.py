@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from meeting_notes import __version__
 from meeting_notes.context import ProcessOptions

@@ -19,9 +19,10 @@ import math
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -140,7 +141,7 @@ class BlockFrameFeatures:
         self.peak_blocks = 0  # most blocks held at once (tests check the memory bound with it)
 
     @classmethod
-    def precomputed(cls, model: CamPlusPlus, frames: torch.Tensor) -> "BlockFrameFeatures":
+    def precomputed(cls, model: CamPlusPlus, frames: torch.Tensor) -> BlockFrameFeatures:
         """Frames computed before (benchmark caches): served as they are."""
         src = cls(model, None, frames.device, 1.0, 0.0)
         src._full = frames
@@ -277,7 +278,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
                 file[ms_key] = short
         return embeddings
 
-    def _embed_short(self, source: "BlockFrameFeatures", short: "ShortWindows | None", clean: np.ndarray, upto: int | None = None) -> None:
+    def _embed_short(self, source: BlockFrameFeatures, short: ShortWindows | None, clean: np.ndarray, upto: int | None = None) -> None:
         """Pool the planned short windows not done yet whose frames end at or before ``upto``
         (all when None), in time order, from ``source``."""
         if short is None:
@@ -343,7 +344,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
                     clustered[c, :, k] = np.fmax(clustered[c, :, k], vals)
         return self.to_diarization(SlidingWindowFeature(clustered, segmentations.sliding_window), count)
 
-    def _frame_source(self, file) -> "BlockFrameFeatures":
+    def _frame_source(self, file) -> BlockFrameFeatures:
         model: CamPlusPlus = self._embedding.model_
         if self.training and "training_cache/frame_features" in file:
             return BlockFrameFeatures.precomputed(model, file["training_cache/frame_features"])
@@ -392,7 +393,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
             # a speaker active for a single frame has no standard deviation; pyannote ignores it too
             warnings.simplefilter("ignore")
             pooled = model.pool(features[rows], weights=weights).cpu().numpy()
-        for (c, s), emb in zip(pairs, pooled):
+        for (c, s), emb in zip(pairs, pooled, strict=False):
             embeddings[c, s] = emb
 
 
@@ -448,7 +449,7 @@ def make_clustering(cfg: DiarizationSettings) -> SpeakerClustering:
     )
 
 
-def configure(pipeline: "FastSpeakerDiarization", cfg: DiarizationSettings) -> None:
+def configure(pipeline: FastSpeakerDiarization, cfg: DiarizationSettings) -> None:
     """Put these settings' clustering step and multi-scale windows into a built pipeline."""
     pipeline.clustering = make_clustering(cfg)
     pipeline.multiscale_window_s = cfg.multiscale_window_s
@@ -508,7 +509,7 @@ def onnx_wanted(cfg: DiarizationSettings, torch_device: torch.device) -> bool:
     return cfg.runtime != "torch" and torch_device.type == "cpu"
 
 
-def use_onnx_runtime(pipeline: "FastSpeakerDiarization", settings: Settings) -> bool:
+def use_onnx_runtime(pipeline: FastSpeakerDiarization, settings: Settings) -> bool:
     """Run the pipeline's segmentation model and CAM++ backbone on ONNX Runtime (CPU), each
     exported once into ``<cache_dir>/onnx`` and checked against torch. With
     ``diarization.runtime=auto`` a failed export logs a warning and leaves torch in place (same

@@ -34,17 +34,13 @@ import stat
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from meeting_notes.atomic import write_text_atomic
-from meeting_notes.context import ProcessOptions
-from meeting_notes.errors import InputError
 from meeting_notes.model_registry import file_sha256
-from meeting_notes.sidecar import SIDECAR_SUFFIX, options_with_sidecar, sidecar_kind, sidecar_path
+from meeting_notes.sidecar import SIDECAR_SUFFIX, sidecar_kind, sidecar_path
 
 NOTE_SUFFIXES = (SIDECAR_SUFFIX, ".error.json", ".duplicate.json")
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".uploading", ".filepart")
@@ -453,4 +449,4 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

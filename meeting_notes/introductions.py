@@ -19,7 +19,6 @@ from typing import Any
 
 from meeting_notes.schema import Transcript
 
-
 _UP = r"[A-Z\u00C0-\u00DE]"
 _WORD = rf"{_UP}[\w'’\-]*"
 _NAME = rf"(?P<name>{_WORD}(?:\s+{_WORD}){{0,2}})"

@@ -38,7 +38,7 @@ StageCallback = Callable[[str, str, StageRecord | None], None]
 
 def now_iso() -> str:
     """Now, UTC, to the second (the timestamps of ``run.json``)."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def real_time_factor(audio_s: float, wall_s: float) -> float | None:

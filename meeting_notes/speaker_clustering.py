@@ -503,7 +503,7 @@ def frame_labels(short, window_labels: np.ndarray, hard: np.ndarray, segmentatio
     order = np.lexsort((w, s, c))
     w, c, s = w[order], c[order], s[order]
     bounds = np.flatnonzero(np.diff(c * num_speakers + s)) + 1
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(w)]):
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(w)], strict=False):
         cc, ss = c[lo], s[lo]
         h = hard[cc, ss]
         if h < 0:

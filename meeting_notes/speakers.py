@@ -19,20 +19,19 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from meeting_notes.analytics import SpeakerLabel
+from meeting_notes.audio import is_silent, load_audio
 from meeting_notes.errors import InputError, MeetingNotesError
+from meeting_notes.model_registry import file_sha256, resolve_model
 from meeting_notes.schema import Diarization, SpeakerTurn
 from meeting_notes.settings import SpeakerSettings
-from meeting_notes.model_registry import file_sha256, resolve_model
-from meeting_notes.audio import load_audio
-from meeting_notes.audio import is_silent
-from meeting_notes.analytics import SpeakerLabel
 
 Role = Literal["rep", "customer"]
 ROLE_SIDE = {"rep": "seller", "customer": "customer"}
@@ -141,7 +140,7 @@ class SpeakerStore:
             emb = np.frombuffer(r[8], dtype=np.float32)
             if emb.size == 0 or not np.all(np.isfinite(emb)):
                 raise SpeakerStoreError(f"{self.path}: profile {r[1]!r} has a damaged embedding; it was left as it is.")
-            out.append(Profile(**dict(zip(_COLUMNS[:8], r[:8])), embedding=emb.tolist()))
+            out.append(Profile(**dict(zip(_COLUMNS[:8], r[:8], strict=False)), embedding=emb.tolist()))
         return out
 
     def add(self, name: str, embedding: np.ndarray, model: str, speech_seconds: float, clips: int,
@@ -161,7 +160,7 @@ class SpeakerStore:
                     "INSERT INTO profiles (name, role, company, model, speech_seconds, clips, created_at, embedding) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (name, role, company, model, float(speech_seconds), int(clips),
-                     datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     datetime.now(UTC).isoformat(timespec="seconds"),
                      np.asarray(embedding, dtype=np.float32).tobytes()),
                 )
         finally:
@@ -353,7 +352,7 @@ def assign(
         return {}
     m = np.array([[scores[s].get(p, -1.0) for p in profiles] for s in speakers])
     rows, cols = linear_sum_assignment(-m)
-    return {speakers[r]: (profiles[c], float(m[r, c])) for r, c in zip(rows, cols) if m[r, c] >= threshold}
+    return {speakers[r]: (profiles[c], float(m[r, c])) for r, c in zip(rows, cols, strict=False) if m[r, c] >= threshold}
 
 
 def identify_speakers(

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from meeting_notes.errors import InputError
-from meeting_notes.speakers import SpeakerError, SpeakerStore, enroll, speaker_settings
-from meeting_notes.settings import get_settings
 from meeting_notes.relabel import add_parser as add_relabel
+from meeting_notes.settings import get_settings
+from meeting_notes.speakers import SpeakerError, SpeakerStore, enroll, speaker_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -12,13 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from meeting_notes.crm.models import TARGETS, DeliveryPlan
-from meeting_notes.settings import get_settings
-from meeting_notes.crm.service import retry_failed
-from meeting_notes.crm.service import push
-from meeting_notes.crm.service import approve, preview, remember_ids
-from meeting_notes.crm.ledger import Ledger, default_url
 from meeting_notes.crm.inputs import sidecar_ids
+from meeting_notes.crm.ledger import Ledger, default_url
+from meeting_notes.crm.models import TARGETS
+from meeting_notes.crm.service import approve, preview, push, remember_ids, retry_failed
+from meeting_notes.settings import get_settings
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

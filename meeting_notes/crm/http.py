@@ -85,7 +85,7 @@ class RetryingClient:
         self.client = httpx.Client(timeout=settings.timeout_s, headers=headers or {})
         self.attempts = 0
 
-    def __enter__(self) -> "RetryingClient":
+    def __enter__(self) -> RetryingClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -73,7 +73,7 @@ class Delivery:
     updated_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> "Delivery":
+    def from_row(cls, row: Any) -> Delivery:
         m = row._mapping
         return cls(
             id=m["id"], meeting_id=m["meeting_id"], target=m["target"], notes_hash=m["notes_hash"],
@@ -84,7 +84,7 @@ class Delivery:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def default_url(meetings_root: Path) -> str:
@@ -173,7 +173,7 @@ class Ledger:
             rows = [Delivery.from_row(r) for r in conn.execute(query.order_by(deliveries.c.updated_at)).all()]
         out = []
         for d in rows:
-            updated = d.updated_at if d.updated_at.tzinfo else d.updated_at.replace(tzinfo=dt.timezone.utc)
+            updated = d.updated_at if d.updated_at.tzinfo else d.updated_at.replace(tzinfo=dt.UTC)
             if d.status == "failed" or (d.status == "sending" and updated < cutoff):
                 out.append(d)
         return out

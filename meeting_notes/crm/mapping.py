@@ -122,7 +122,7 @@ def due_date(step: NextStep) -> tuple[str | None, str]:
 
 
 def _iso_z(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _common_problems(inputs: MeetingInputs, problems: list[str], warnings: list[str]) -> None:

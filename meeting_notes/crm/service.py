@@ -22,13 +22,12 @@ from meeting_notes.atomic import write_text_atomic
 from meeting_notes.crm.credentials import hubspot_credential, salesforce_credential, webhook_secret
 from meeting_notes.crm.errors import CRMAuthError, CRMError, CRMInputError, CRMRejectedError, CRMUnavailableError
 from meeting_notes.crm.http import RetryingClient
-from meeting_notes.crm.inputs import CRM_STATE_FILE, load_inputs, normalise_ids, read_state
+from meeting_notes.crm.inputs import CRM_STATE_FILE, load_inputs, load_notes, normalise_ids, read_state
 from meeting_notes.crm.ledger import Delivery, Ledger, default_url
 from meeting_notes.crm.mapping import build_plan, meeting_key
 from meeting_notes.crm.models import TARGETS, DeliveryPlan
 from meeting_notes.crm.senders import send_hubspot, send_salesforce, send_webhook
 from meeting_notes.settings import CRMSettings
-from meeting_notes.crm.inputs import load_notes
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ class PushResult(BaseModel):
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _check_target(target: str) -> None:

@@ -705,7 +705,7 @@ def _ja_part(suffix: str | None) -> tuple[str, int]:
 
 def _ja_relative(m: re.Match[str], anchor: Day) -> Span | None:
     prefix = JA_KANA_PREFIX.get(m.group("prefix"), m.group("prefix"))
-    for table, unit in ((JA_WEEK_PREFIX, "week"), (JA_MONTH_PREFIX, "month"), (JA_FY_PREFIX, "fy"), (JA_YEAR_PREFIX, "year")):
+    for table, unit in ((JA_WEEK_PREFIX, "week"), (JA_MONTH_PREFIX, "month"), (JA_FY_PREFIX, "fy"), (JA_YEAR_PREFIX, "year")):  # noqa: B007 (used after the loop)
         if prefix in table:
             break
     part, n = _ja_part(m.group("suffix"))

@@ -293,7 +293,7 @@ def _negates(text: str) -> bool:
 def _context_ok(index: _Index, run: _Run, spans: list[tuple[int, int]]) -> bool:
     """Rules 1 and 2: the pieces of an ellipsis quote in one segment or neighbouring ones; no
     negation skipped by an ellipsis, right before the quote (English) or right after it."""
-    for (_, end), (start, _) in zip(spans, spans[1:]):
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
         if index.position[run.owner[start]] - index.position[run.owner[end - 1]] > 1:
             return False
         if _negates(index.between(run, end, start)):
@@ -484,7 +484,7 @@ def _check_item(
     name = getattr(item, _NAME_FIELD, "")
     name = name if isinstance(name, str) else ""
     kept: list[Evidence] = []
-    for ev in getattr(item, "evidence"):
+    for ev in item.evidence:
         ver.evidence_checked += 1
         status, fixed = check_evidence(ev, index, name)
         if status == "invalid":

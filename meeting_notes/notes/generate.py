@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
+from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import _CJK, Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.dates import resolve_date
-from meeting_notes.notes.evidence import normalize, verify_extraction
 from meeting_notes.notes.endpoint import context_tokens, should_redact
+from meeting_notes.notes.evidence import normalize, verify_extraction
 from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError, Usage
-from meeting_notes.notes import prefilter
 from meeting_notes.notes.passes import PassRun, Window, run_passes
 from meeting_notes.notes.prompts import (
     LANGUAGES,
@@ -35,7 +35,6 @@ from meeting_notes.notes.redact import RedactionReport, redact_hints, redact_tex
 from meeting_notes.notes.schema import (
     LIST_FIELDS,
     Account,
-    DroppedItem,
     Extraction,
     GeneratorInfo,
     Participant,
@@ -83,7 +82,7 @@ def _merge(parts: list[Extraction]) -> Extraction:
                 key = normalize(getattr(item, "name", "") if name == "participants" else item_text(item))[:60]
                 if key in seen:
                     prev = seen[key]
-                    evidence = list(getattr(prev, "evidence")) + list(getattr(item, "evidence"))
+                    evidence = list(prev.evidence) + list(item.evidence)
                     seen[key] = prev.model_copy(update={"evidence": evidence[:3]})
                 else:
                     seen[key] = item

@@ -32,8 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from meeting_notes.introductions import introductions_in, same_person
 from meeting_notes.notes import prefilter
+from meeting_notes.notes.dates import find_dates, resolve_date
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.llm_client import LLMClient, LLMError
+from meeting_notes.notes.money import counted_after, find_amounts, find_numbers
 from meeting_notes.notes.prompts import PassPrompts, pass_messages
 from meeting_notes.notes.schema import (
     QUOTE_MAX,
@@ -53,9 +55,6 @@ from meeting_notes.notes.schema import (
     TimelineItem,
     extraction_json_schema,
 )
-from meeting_notes.notes.money import counted_after, find_amounts, find_numbers
-from meeting_notes.notes.dates import find_dates, resolve_date
-from meeting_notes.notes.dates import find_dates
 
 #: Most candidates (amounts, dates) listed in one pass's question.
 MAX_CANDIDATES = 24

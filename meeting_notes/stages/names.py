@@ -9,8 +9,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.atomic import write_text_atomic
+from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.introductions import Introduction, Participant, find_introductions, parse_participants
 from meeting_notes.naming import LLM_PROMPT_VERSION, llm_introductions

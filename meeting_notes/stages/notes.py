@@ -27,7 +27,7 @@ UPSTREAM = ("align",)
 def recording_date(path: Path) -> dt.date | None:
     """The audio file's modification date (UTC): the recording time when nothing better is known."""
     try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).date()
     except OSError:
         return None
 
