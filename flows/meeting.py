@@ -29,12 +29,13 @@ from prefect.states import State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
+from meeting_notes.clock import now_iso
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.crm.mapping import served_report_url
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.inbox import ClaimLostError, Inbox, InboxItem
 from meeting_notes.markdown import escape_markdown, escape_markdown_block
-from meeting_notes.runner import StageOutcome, StageReport, StageSpec, now_iso, run_stages, stage_record
+from meeting_notes.runner import StageOutcome, StageReport, StageSpec, run_stages, stage_record
 from meeting_notes.schema import AudioInfo, RunInfo
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.stages import stage_named, stages_for

@@ -25,7 +25,6 @@ aside instead of stopping the watcher or bouncing between folders.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -39,7 +38,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from meeting_notes.atomic import write_text_atomic
-from meeting_notes.model_registry import file_sha256
+from meeting_notes.clock import now_iso
+from meeting_notes.hashing import file_sha256
 from meeting_notes.sidecar import SIDECAR_SUFFIX, sidecar_kind, sidecar_path
 
 NOTE_SUFFIXES = (SIDECAR_SUFFIX, ".error.json", ".duplicate.json")
@@ -215,7 +215,7 @@ class Inbox:
         except OSError as exc:
             dest = _move_unique(target, self.layout.failed, target.name)
             _move_sidecar(target, dest)
-            note = {"error": f"cannot read the file: {type(exc).__name__}: {exc}", "at": _now()}
+            note = {"error": f"cannot read the file: {type(exc).__name__}: {exc}", "at": now_iso()}
             _write_json_new(dest.with_name(dest.name + ".error.json"), note)
             return "failed", None
         item = InboxItem(target, sha, path.name, uuid.uuid4().hex[:12])
@@ -239,7 +239,7 @@ class Inbox:
                 f"The inbox claim of {item.original_name} expired and another run took the file; "
                 "this run stops without touching it."
             )
-        info.update(state="running", lease_expires_at=time.time() + self.claim_timeout_s, heartbeat_at=_now())
+        info.update(state="running", lease_expires_at=time.time() + self.claim_timeout_s, heartbeat_at=now_iso())
         _write_json_atomic(path, info)
 
     def complete(self, item: InboxItem, meeting_dir: Path | None = None) -> Path | None:
@@ -259,7 +259,7 @@ class Inbox:
             return None
         dest = self._finish(item, self.layout.failed)
         if dest is not None:
-            _write_json_new(dest.with_name(dest.name + ".error.json"), {"error": error, "at": _now()})
+            _write_json_new(dest.with_name(dest.name + ".error.json"), {"error": error, "at": now_iso()})
         self._write_record(item, "failed", {"error": error})
         return dest
 
@@ -345,7 +345,7 @@ class Inbox:
             "claim_id": item.claim_id,
             "host": socket.gethostname(),
             "pid": os.getpid(),
-            "claimed_at": _now(),
+            "claimed_at": now_iso(),
             "state": "queued",
             "lease_expires_at": time.time() + max(self.queue_timeout_s, self.claim_timeout_s),
         }
@@ -362,11 +362,11 @@ class Inbox:
     def _finish_duplicate(self, item: InboxItem, record: dict[str, Any]) -> None:
         dest = _move_unique(item.path, self.layout.done, item.path.name)
         _move_sidecar(item.path, dest)
-        note = {"duplicate_of_sha256": item.sha256, "original": record or "in progress", "at": _now()}
+        note = {"duplicate_of_sha256": item.sha256, "original": record or "in progress", "at": now_iso()}
         _write_json_new(dest.with_name(dest.name + ".duplicate.json"), note)
 
     def _write_record(self, item: InboxItem, status: str, extra: dict[str, Any]) -> None:
-        record = {"status": status, "file": item.original_name, "at": _now(), **extra}
+        record = {"status": status, "file": item.original_name, "at": now_iso(), **extra}
         _write_json_atomic(self._record_path(item.sha256), record)
 
 
@@ -448,5 +448,3 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -6,7 +6,6 @@ local path, assembling split weights once into the cache and checking their sha2
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import shutil
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from meeting_notes.errors import ModelIntegrityError, ModelNotFoundError
+from meeting_notes.hashing import file_sha256
 from meeting_notes.settings import PROJECT_ROOT, Settings
 
 REGISTRY_FILE = PROJECT_ROOT / "models" / "registry.toml"
@@ -47,15 +47,6 @@ def load_registry(path: Path = REGISTRY_FILE) -> dict[str, dict[str, Any]]:
 
 def registry_entry(name: str) -> dict[str, Any] | None:
     return load_registry().get(name)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _package_dir(package: str) -> Path:

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from meeting_notes.clock import now_iso
 from meeting_notes.context import ProcessOptions
-from meeting_notes.runner import StageCallback, StageSpec, execute_inline, now_iso, run_stages, stage_record
+from meeting_notes.runner import StageCallback, StageSpec, execute_inline, run_stages, stage_record
 from meeting_notes.schema import RunInfo
 from meeting_notes.settings import Settings
 from meeting_notes.stages import stages_for

@@ -14,7 +14,6 @@ This module sits at the bottom of the package: it knows no stage, only :class:`S
 
 from __future__ import annotations
 
-import datetime as dt
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -34,11 +33,6 @@ Waveform = Callable[[], Any]
 
 StageCallback = Callable[[str, str, StageRecord | None], None]
 """Called as ``(stage, event, record)`` with event 'start', 'end' or 'progress:<detail>'."""
-
-
-def now_iso() -> str:
-    """Now, UTC, to the second (the timestamps of ``run.json``)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def real_time_factor(audio_s: float, wall_s: float) -> float | None:
@@ -219,7 +213,6 @@ __all__ = [
     "execute_inline",
     "failure_message",
     "last_run_done",
-    "now_iso",
     "peak_rss_mb",
     "real_time_factor",
     "restamp",

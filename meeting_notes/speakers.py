@@ -275,7 +275,7 @@ def clean_speech(waveform: np.ndarray, settings: Any, label: str, sr: int = 1600
     cfg = speaker_settings(settings)
     if waveform.size == 0 or is_silent(waveform, settings.audio):
         raise EnrollmentError(f"{label}: silence, no voice to enroll")
-    from meeting_notes.diarize import diarize  # the models load only for a clip worth diarizing
+    from meeting_notes.diarize import diarize  # deferred: torch and pyannote load only for a clip worth diarizing
 
     d = diarize(waveform, settings, sample_rate=sr)
     talk: dict[str, float] = {}

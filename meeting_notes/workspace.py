@@ -11,7 +11,6 @@ two runs of one recording hold the folder's lease (:meth:`MeetingWorkspace.lease
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -22,19 +21,12 @@ from typing import Any
 
 from meeting_notes import __version__
 from meeting_notes.atomic import write_text_atomic
+from meeting_notes.hashing import file_sha256, sha256_hex
 from meeting_notes.leases import FileLease
 
 STATE_FILE = ".stages.json"
 LEASE_FILE = ".meeting.lease"
 DECODED_FILE = ".audio-16k-f32.raw"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def stage_cache_key(stage: str, audio_sha256: str, params: dict[str, Any]) -> str:
@@ -44,7 +36,7 @@ def stage_cache_key(stage: str, audio_sha256: str, params: dict[str, Any]) -> st
         sort_keys=True,
         default=str,
     )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return sha256_hex(blob.encode("utf-8"))
 
 
 def meeting_id_for(audio_path: Path, sha256: str, requested: str | None = None) -> str:
@@ -165,7 +157,7 @@ class MeetingWorkspace:
         if sums is None:
             return True  # the stage recorded no checksums: presence is all there is to check
         try:
-            return all(p.name in sums and _sha256(p) == sums[p.name] for p in outputs)
+            return all(p.name in sums and file_sha256(p) == sums[p.name] for p in outputs)
         except OSError:
             return False
 
@@ -177,7 +169,7 @@ class MeetingWorkspace:
     def mark_done(self, stage: str, key: str, outputs: list[Path] | None = None) -> None:
         """Record that ``stage`` finished with ``key``, with the checksums of its ``outputs``
         (None: none recorded, :meth:`is_done` then only checks that the files exist)."""
-        entry = {"key": key, "outputs": None if outputs is None else {p.name: _sha256(p) for p in outputs}}
+        entry = {"key": key, "outputs": None if outputs is None else {p.name: file_sha256(p) for p in outputs}}
         with self._state_lock():
             state = self._state()
             state[stage] = entry

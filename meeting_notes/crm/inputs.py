@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from meeting_notes.crm.errors import CRMInputError
+from meeting_notes.hashing import sha256_hex
 from meeting_notes.notes.schema import SalesNotes
 from meeting_notes.schema import Transcript
 from meeting_notes.sidecar import SidecarError, read_sidecar_file
@@ -98,7 +98,7 @@ def load_notes(meeting_dir: Path) -> tuple[SalesNotes, str]:
         notes = SalesNotes.model_validate(data)
     except ValidationError as exc:
         raise CRMInputError(f"{path} does not match the notes schema: {_validation_message(exc)}. Nothing was sent.") from exc
-    return notes, hashlib.sha256(raw).hexdigest()
+    return notes, sha256_hex(raw)
 
 
 def _duration(meeting_dir: Path) -> float | None:

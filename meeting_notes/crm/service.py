@@ -8,7 +8,6 @@ every failure resumable, and the CRM writes are upserts, so a repeated push neve
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import json
 import logging
@@ -19,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from meeting_notes.atomic import write_text_atomic
+from meeting_notes.clock import now_iso
 from meeting_notes.crm.credentials import hubspot_credential, salesforce_credential, webhook_secret
 from meeting_notes.crm.errors import CRMAuthError, CRMError, CRMInputError, CRMRejectedError, CRMUnavailableError
 from meeting_notes.crm.http import RetryingClient
@@ -46,10 +46,6 @@ class PushResult(BaseModel):
     delivery_id: str = ""
     error: str | None = None
     field: str | None = Field(None, description="The field the CRM rejected, when it said.")
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _check_target(target: str) -> None:
@@ -101,7 +97,7 @@ def approve(meeting_dir: Path, plan: DeliveryPlan, by: str | None = None) -> dic
     """Record in crm.json that ``by`` approved this plan (refused while it has problems)."""
     if plan.problems:
         raise CRMInputError(f"cannot approve {plan.meeting_id} for {plan.target}: " + " ".join(plan.problems))
-    record = {"by": by or getpass.getuser(), "at": _now(), "notes_hash": plan.notes_hash, "plan_hash": plan.plan_hash}
+    record = {"by": by or getpass.getuser(), "at": now_iso(), "notes_hash": plan.notes_hash, "plan_hash": plan.plan_hash}
     update_state(meeting_dir, approvals={plan.target: record})
     return record
 
@@ -188,7 +184,7 @@ def push(
             result.status, result.error = "failed", str(exc)
         ledger.mark(row.id, result.status, record_ids=result.record_ids or row.record_ids, error=result.error)  # type: ignore[arg-type]
         update_state(meeting_dir, deliveries={target: {
-            "status": result.status, "at": _now(), "notes_hash": plan.notes_hash,
+            "status": result.status, "at": now_iso(), "notes_hash": plan.notes_hash,
             "record_ids": result.record_ids, "error": result.error, "attempts": result.attempts,
         }})
         log.info("CRM push %s -> %s: %s", plan.meeting_id, target, result.status)

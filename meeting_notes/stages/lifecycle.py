@@ -11,8 +11,9 @@ from pathlib import Path
 from meeting_notes import __version__
 from meeting_notes.asr import describe_asr
 from meeting_notes.audio import inspect_audio
+from meeting_notes.clock import now_iso
 from meeting_notes.context import MeetingContext, ProcessOptions
-from meeting_notes.runner import now_iso, peak_rss_mb, real_time_factor
+from meeting_notes.runner import peak_rss_mb, real_time_factor
 from meeting_notes.schema import RunInfo, read_json, write_json
 from meeting_notes.settings import Settings
 from meeting_notes.stages.waveform import drop_decoded
