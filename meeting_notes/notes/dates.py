@@ -395,7 +395,6 @@ _EN_COUNT = rf"(?:\d+|a\s+couple(?:\s+of)?|a\s+few|several|an?|{_alt(EN_ONES)})"
 _JA_NUM = rf"(?:[0-9]+|[{''.join(JA_DIGITS)}十]+)"
 _JA_MONTH = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _JA_DAY = r"(?:3[01]|[12][0-9]|0?[1-9]|三十一?|二?十[一二三四五六七八九]?|[一二三四五六七八九])"
-_JA_PARTS = _alt(JA_PARTS)
 #: a weekday after 来週/第N: 水曜, 水曜日, すいようび
 _JA_WD = rf"(?:[月火水木金土日]曜日?|{_alt(JA_KANA_WEEKDAYS)})"
 _ORDINAL_SUFFIX = r"(?:st|nd|rd|th)?"

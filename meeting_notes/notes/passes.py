@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from meeting_notes.introductions import introductions_in, same_person
 from meeting_notes.notes import prefilter
-from meeting_notes.notes.dates import find_dates, resolve_date
+from meeting_notes.notes.dates import find_dates
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.llm_client import LLMClient, LLMError
 from meeting_notes.notes.money import counted_after, find_amounts, find_numbers
@@ -1134,21 +1134,6 @@ def _span_days(iso: str) -> int | None:
         return (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
     except ValueError:
         return None
-
-
-def _resolve_due(run: PassRun, due: str, seg: int) -> str:
-    """The due words resolved: a date the rules found in the cited segment, else the words alone."""
-    if not due or run.anchor is None:
-        return ""
-
-    ndue = normalize(due)
-    if seg in run.texts:
-        for m in find_dates(run.texts[seg], run.language, run.anchor, run.anchor_guessed):
-            nsaid = normalize(m.said)
-            if m.resolved is not None and nsaid and (nsaid in ndue or ndue in nsaid):
-                return m.resolved.iso() if m.resolved.end >= run.anchor else ""
-    r = resolve_date(due, run.language, run.anchor, run.anchor_guessed)
-    return r.iso() if r is not None and r.end >= run.anchor else ""
 
 
 @dataclass(frozen=True)

@@ -141,11 +141,6 @@ class PassPrompts:
         return f"notes-{self.version}+{self.sha256[:12]}"
 
 
-def has_pass_prompts(prompts_dir: Path, version: str) -> bool:
-    """Whether a version folder holds the passes' prompt files (v2 and later)."""
-    return (Path(prompts_dir) / version / "people.en.md").is_file()
-
-
 def load_pass_prompts(prompts_dir: Path, version: str, language: str) -> PassPrompts:
     """Read one passes version (``system.<lang>.md`` + ``<pass>.<lang>.md``) for ``language``."""
     folder = Path(prompts_dir) / version
