@@ -13,12 +13,15 @@ never write its folder at the same time, whatever their options.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +61,19 @@ def _read(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return {}  # being written, or damaged: judged by its age below
     return data if isinstance(data, dict) else {}
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created if absent) for a short read-merge-write of a
+    small file (a meeting's stage records, ``crm.json``): one holder at a time, across threads
+    and processes on this machine; released when the block ends or the process dies."""
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 class FileLease:

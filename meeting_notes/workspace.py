@@ -10,7 +10,6 @@ two runs of one recording hold the folder's lease (:meth:`MeetingWorkspace.lease
 
 from __future__ import annotations
 
-import fcntl
 import json
 import re
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any
 from meeting_notes import __version__
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.hashing import file_sha256, sha256_hex
-from meeting_notes.leases import FileLease
+from meeting_notes.leases import FileLease, file_lock
 
 STATE_FILE = ".stages.json"
 LEASE_FILE = ".meeting.lease"
@@ -132,12 +131,8 @@ class MeetingWorkspace:
 
     @contextmanager
     def _state_lock(self) -> Iterator[None]:
-        with open(self.root / ".stages.lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with file_lock(self.root / ".stages.lock"):
+            yield
 
     @staticmethod
     def _key(entry: Any) -> str | None:

@@ -17,6 +17,7 @@ from meeting_notes.sidecar import SidecarError, read_sidecar_file
 from meeting_notes.speaker_map import display_labels, name_notes
 
 CRM_STATE_FILE = "crm.json"
+CRM_LOCK_FILE = ".crm.lock"
 
 ID_ALIASES: dict[str, str] = {
     "company_id": "account_id",

@@ -22,11 +22,12 @@ from meeting_notes.clock import now_iso
 from meeting_notes.crm.credentials import hubspot_credential, salesforce_credential, webhook_secret
 from meeting_notes.crm.errors import CRMAuthError, CRMError, CRMInputError, CRMRejectedError, CRMUnavailableError
 from meeting_notes.crm.http import RetryingClient
-from meeting_notes.crm.inputs import CRM_STATE_FILE, load_inputs, load_notes, normalise_ids, read_state
+from meeting_notes.crm.inputs import CRM_LOCK_FILE, CRM_STATE_FILE, load_inputs, load_notes, normalise_ids, read_state
 from meeting_notes.crm.ledger import Delivery, Ledger, default_url
 from meeting_notes.crm.mapping import build_plan, meeting_key
 from meeting_notes.crm.models import TARGETS, DeliveryPlan
 from meeting_notes.crm.senders import send_hubspot, send_salesforce, send_webhook
+from meeting_notes.leases import file_lock
 from meeting_notes.settings import CRMSettings
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,17 @@ def _check_target(target: str) -> None:
 
 
 def update_state(meeting_dir: Path, **changes: Any) -> dict[str, Any]:
-    """Merge ``changes`` (dicts merged one level deep) into crm.json, written atomically."""
-    state = read_state(meeting_dir)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(state.get(key), dict):
-            state[key] = {**state[key], **value}
-        else:
-            state[key] = value
-    write_text_atomic(Path(meeting_dir) / CRM_STATE_FILE, json.dumps(state, indent=2, ensure_ascii=False, sort_keys=True))
+    """Merge ``changes`` (dicts merged one level deep) into crm.json, written atomically, under
+    the file's lock: ``crm push`` / ``approve`` run outside the meeting's lease, beside the
+    deliver stage and each other, and none may lose what another wrote."""
+    with file_lock(Path(meeting_dir) / CRM_LOCK_FILE):
+        state = read_state(meeting_dir)
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(state.get(key), dict):
+                state[key] = {**state[key], **value}
+            else:
+                state[key] = value
+        write_text_atomic(Path(meeting_dir) / CRM_STATE_FILE, json.dumps(state, indent=2, ensure_ascii=False, sort_keys=True))
     return state
 
 
