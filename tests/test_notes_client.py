@@ -157,6 +157,19 @@ def test_cache_hit_sends_nothing(server: FakeOpenAIServer, tmp_path: Path) -> No
     assert again.usage.cached_calls == 1 and again.usage.prompt_tokens == 0
 
 
+def test_cache_writes_from_threads_never_collide(tmp_path: Path) -> None:
+    """Threads of one process writing the same key each use their own temporary file (a
+    pid-named one was shared, and one thread's rename could take another's half-written file)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = ResponseCache(tmp_path / "cache")
+    values = [{"n": n, "text": "x" * 20_000} for n in range(32)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda v: cache.put("ab" * 32, v), values))
+    assert cache.get("ab" * 32) in values
+    assert [p.name for p in (tmp_path / "cache" / "ab").iterdir()] == ["ab" * 32 + ".json"]
+
+
 def test_cache_key_follows_prompt_version_and_model(server: FakeOpenAIServer, tmp_path: Path) -> None:
     server.script([chat_reply(GOOD)] * 2)
     client, _ = make_client(server, tmp_path)

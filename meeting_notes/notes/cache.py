@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from meeting_notes.atomic import write_text_atomic
 
 
 def cache_key(model_identity: str, prompt_version: str, payload: Any) -> str:
@@ -36,6 +37,4 @@ class ResponseCache:
     def put(self, key: str, value: dict[str, Any]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps(value, ensure_ascii=False))  # a unique temp name: threads never share one

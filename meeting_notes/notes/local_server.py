@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meeting_notes.atomic import write_text_atomic
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.model_registry import file_sha256, resolve_model
 from meeting_notes.settings import Settings
@@ -349,17 +350,7 @@ class _Home:
             "alias": server.alias, "model_sha256": server.model_sha256, "host": socket.gethostname(),
             "created_at": time.time(),
         }  # fmt: skip
-        tmp = self.dir / f".{self.config}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.state_path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_text_atomic(self.state_path, json.dumps(data), mode=0o600)  # only its owner may read the api key
 
     def clear_state(self) -> None:
         self.state_path.unlink(missing_ok=True)
