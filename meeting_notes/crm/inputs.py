@@ -27,7 +27,6 @@ ID_ALIASES: dict[str, str] = {
 }
 """Other names the sidecar may use for the CRM ids (HubSpot words -> the names used here)."""
 
-KNOWN_IDS = ("account_id", "opportunity_id", "contact_id", "contact_ids", "owner_id")
 
 
 @dataclass
