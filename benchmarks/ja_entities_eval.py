@@ -3,7 +3,7 @@
 Compares, on the Japanese meetings (``ja_*``) of ``benchmarks/notes_eval/`` ("original") and
 ``benchmarks/notes_eval/extra/`` ("extra"), without any LLM call:
 
-1. Account: the rules' fallback :func:`meeting_notes.notes.passes._japanese_company` against a
+1. Account: the rules' fallback :func:`meeting_notes.notes.passes.people._japanese_company` against a
    GiNZA finder (the most-named company-like entity that is not the seller), once with the
    seller company given (from gold ``not_account``) and once with no seller (each method then
    only knows the companies named in lines that say 弊社/私ども/当社/と申します, the rule's own
@@ -72,8 +72,11 @@ def _import_project() -> None:
 _import_project()
 
 from meeting_notes.introductions import introductions_in  # noqa: E402
-from meeting_notes.notes import passes, prefilter  # noqa: E402
+from meeting_notes.notes import prefilter  # noqa: E402
 from meeting_notes.notes.evidence import normalize  # noqa: E402
+from meeting_notes.notes.passes.competitors import MAX_NAMES, _integration_only  # noqa: E402
+from meeting_notes.notes.passes.people import INTRO_SEGMENTS, ROLE_WORDS, _japanese_company  # noqa: E402
+from meeting_notes.notes.passes.words import _overlaps  # noqa: E402
 
 # -- GiNZA ----------------------------------------------------------------------------------
 #: GiNZA's ENE labels (Sekine's Extended Named Entity hierarchy) for companies and other bodies.
@@ -231,14 +234,14 @@ def ginza_account(g: Ginza, texts: dict[int, str], seller: str, plus: bool) -> s
                     own.add(e.text)
     groups: list[list[Any]] = []  # [head, count]
     for name, n in counts.most_common():
-        grp = next((gr for gr in groups if passes._overlaps(name, gr[0])), None)
+        grp = next((gr for gr in groups if _overlaps(name, gr[0])), None)
         if grp is None:
             groups.append([name, n])
         else:
             grp[1] += n
     groups.sort(key=lambda gr: -gr[1])  # stable: ties keep the first-counted
     for head, _ in groups:
-        if (seller and passes._overlaps(head, seller)) or any(passes._overlaps(head, o) for o in own):
+        if (seller and _overlaps(head, seller)) or any(_overlaps(head, o) for o in own):
             continue
         return head
     return ""
@@ -271,8 +274,8 @@ def _exclusions(m: Meeting) -> tuple[list[str], list[str]]:
 def _finish(names: list[str], m: Meeting, companies: list[str]) -> tuple[list[str], list[str]]:
     """competitors_pass's filters after the candidate list: not the seller/account, the cap,
     integrations out. Returns (candidates for the model, integrations removed)."""
-    names = [n for n in names if not any(x and passes._overlaps(n, x) for x in companies)][: passes.MAX_NAMES]
-    integrations = [n for n in names if passes._integration_only(n, m.texts)]
+    names = [n for n in names if not any(x and _overlaps(n, x) for x in companies)][: MAX_NAMES]
+    integrations = [n for n in names if _integration_only(n, m.texts)]
     return [n for n in names if n not in integrations], integrations
 
 
@@ -353,14 +356,14 @@ def _first_lines(m: Meeting) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for sid in sorted(m.texts):
         label = m.speakers.get(sid, "")
-        if label and len(out.setdefault(label, [])) < passes.INTRO_SEGMENTS:
+        if label and len(out.setdefault(label, [])) < INTRO_SEGMENTS:
             out[label].append(sid)
     return out
 
 
 def _company(name: str) -> str:
     """The company as people_pass takes it from an introduction: not a role or department."""
-    return "" if passes.ROLE_WORDS.search(name) else name
+    return "" if ROLE_WORDS.search(name) else name
 
 
 def ginza_person_names(g: Ginza, text: str) -> list[str]:
@@ -369,7 +372,7 @@ def ginza_person_names(g: Ginza, text: str) -> list[str]:
 
 
 def rule_intros(m: Meeting, known: Callable[[str], list[str]] | None = None) -> list[Intro]:
-    """Each speaker's first introduction in their first lines (as passes.self_introductions,
+    """Each speaker's first introduction in their first lines (as passes.people.self_introductions,
     without the model's names: known names are introductions.JA_SURNAMES only, plus ``known(text)``:
     the hybrid gives GiNZA's Person names of the line, so 「Xです」 also takes a surname that
     is not on the list)."""
@@ -501,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         cells = []
         for seller in (m.seller, ""):
             for key, name in (
-                ("rule", passes._japanese_company(m.texts, seller)),
+                ("rule", _japanese_company(m.texts, seller)),
                 ("GiNZA", ginza_account(g, m.texts, seller, False)),
                 ("GiNZA+", ginza_account(g, m.texts, seller, True)),
             ):

@@ -50,8 +50,10 @@ for p in (ROOT, ROOT / "benchmarks"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from meeting_notes.notes import passes, prefilter  # noqa: E402
 from notes_eval import SETS, Meeting, _matches, load_meetings, resolved_ok, score_field  # noqa: E402
+
+from meeting_notes.notes import passes, prefilter  # noqa: E402
+from meeting_notes.notes.passes import budget, competitors, next_steps, words  # noqa: E402
 
 FIELDS = ("budget", "dates", "steps", "competitors")
 
@@ -92,12 +94,12 @@ class Row:
 @contextmanager
 def _uncapped() -> Iterator[None]:
     """The finders without their cuts (module constants read at call time)."""
-    saved = passes.MAX_CANDIDATES, passes.MAX_STEP_CANDIDATES
-    passes.MAX_CANDIDATES = passes.MAX_STEP_CANDIDATES = 10**6
+    saved = budget.MAX_CANDIDATES, next_steps.MAX_STEP_CANDIDATES
+    budget.MAX_CANDIDATES = next_steps.MAX_STEP_CANDIDATES = 10**6
     try:
         yield
     finally:
-        passes.MAX_CANDIDATES, passes.MAX_STEP_CANDIDATES = saved
+        budget.MAX_CANDIDATES, next_steps.MAX_STEP_CANDIDATES = saved
 
 
 def make_run(meeting: Meeting) -> passes.PassRun:
@@ -135,9 +137,9 @@ def competitor_names(run: passes.PassRun, gold: dict[str, Any]) -> tuple[list[st
     names = [
         n
         for n in prefilter.candidate_names(run.texts, near, exclude)
-        if not any(x and passes._overlaps(n, x) for x in companies)
+        if not any(x and words._overlaps(n, x) for x in companies)
     ]
-    kept = [n for n in names if not passes._integration_only(n, run.texts)][: passes.MAX_NAMES]
+    kept = [n for n in names if not competitors._integration_only(n, run.texts)][: competitors.MAX_NAMES]
     return kept, names
 
 

@@ -18,7 +18,8 @@ from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.endpoint import describe_endpoint, make_client
 from meeting_notes.notes.generate import generate_notes
-from meeting_notes.notes.passes import Candidate, _integration_only, money_rule, quote_from
+from meeting_notes.notes.passes import Candidate, money_rule, quote_from
+from meeting_notes.notes.passes.competitors import _integration_only
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript
 from meeting_notes.settings import LLMSettings, Settings
@@ -364,7 +365,7 @@ def test_items_over_a_list_limit_are_recorded_or_kept() -> None:
 
 
 def test_japanese_account_fallback_skips_the_sellers_company() -> None:
-    from meeting_notes.notes.passes import ROLE_WORDS, _japanese_company
+    from meeting_notes.notes.passes.people import ROLE_WORDS, _japanese_company
 
     texts = {
         0: "株式会社ゲンバテックの森と申します。",
@@ -525,7 +526,7 @@ def test_a_system_the_product_connects_to_is_not_a_competitor_candidate() -> Non
 
 
 def test_a_summary_that_repeats_a_sentence_keeps_it_once() -> None:
-    from meeting_notes.notes.passes import _without_repeats
+    from meeting_notes.notes.passes.rest import _without_repeats
 
     looped = "Renewal of the analytics contract. They are unsure. They are unsure. They are uns"
     assert _without_repeats(looped) == "Renewal of the analytics contract. They are unsure."
@@ -643,7 +644,7 @@ def test_progress_names_each_model_call_and_the_terminal_shows_it(server: FakeOp
 
 
 def test_a_lowercase_introduction_of_a_known_name() -> None:
-    from meeting_notes.notes.passes import _introduced_uncased
+    from meeting_notes.notes.passes.people import _introduced_uncased
 
     assert _introduced_uncased("okay so quick intros i'm priya nair and i run ops here", "Priya Nair")
     assert _introduced_uncased("hey all tom here from the finance side", "Tom Reyes")
@@ -748,7 +749,7 @@ def test_the_timeline_keeps_plans_and_deadlines_not_habits_weather_or_frames() -
 
 
 def test_dated_first_person_lines_without_a_modal_are_step_candidates() -> None:
-    from meeting_notes.notes.passes import _is_step_cue
+    from meeting_notes.notes.passes.next_steps import _is_step_cue
 
     assert _is_step_cue("And then I take the proposal to the steering committee on June ninth.", False, True)
     assert not _is_step_cue("And then I take the proposal to the steering committee.", False, False)
@@ -756,7 +757,7 @@ def test_dated_first_person_lines_without_a_modal_are_step_candidates() -> None:
 
 
 def test_a_product_right_after_a_verb_of_using_or_weighing_is_a_competitor_by_rule() -> None:
-    from meeting_notes.notes.passes import _rival_said
+    from meeting_notes.notes.passes.competitors import _rival_said
 
     en = {1: "Our depots in Ohio already use Fleetio for maintenance.", 2: "We also got a quote from Routemate last week."}
     assert _rival_said("Fleetio", en, False) == (1, en[1])
