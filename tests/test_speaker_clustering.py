@@ -109,6 +109,29 @@ def test_window_lower_bound_needs_enough_windows() -> None:
     assert SpeakerClustering(ClusteringConfig(), window_min_windows=0).window_lower_bound(np.array([0, 0, 1, 1])) == 1
 
 
+def test_the_pipeline_clusters_with_the_settings_model_itself() -> None:
+    """diarization.clustering goes to the clustering step as it is (no field-by-field copy); the
+    short windows get spectral_pval with the multi-scale merge threshold and cluster size."""
+    from meeting_notes.diarize import make_clustering
+    from meeting_notes.settings import ClusteringSettings, DiarizationSettings
+
+    assert ClusteringConfig is ClusteringSettings
+    cfg = DiarizationSettings(
+        clustering={"method": "spectral", "refine_iterations": 3, "window_lower_bound": 0, "constrained_assignment": False},
+        multiscale={"window_s": 0.0},
+    )
+    step = make_clustering(cfg)
+    assert step.config is cfg.clustering and step.short_config is None
+    assert step.window_min_windows == 0 and not step.constrained_assignment
+    default = make_clustering(DiarizationSettings(clustering={"center": True, "refine_iterations": 2, "max_speakers": 7}))
+    assert default.window_min_windows == 2 and default.constrained_assignment
+    assert default.short_config == ClusteringConfig(
+        method="spectral_pval", merge_threshold=0.75, min_cluster_size=6, max_speakers=7, max_embeddings=1500
+    )
+    assert not default.short_config.center and default.short_config.refine_iterations == 0
+    assert (default.vote_weight, default.frame_relabel, default.long_weight) == (0.5, True, 0.0)
+
+
 def test_constrained_assignment_gives_the_cluster_to_the_active_slot() -> None:
     """One window, only local speaker 1 talks (0 and 2 have no embedding): speaker 1 must get
     the cluster (pyannote's tie-break gave it to slot 0, leaving no speaker at all)."""
