@@ -57,7 +57,10 @@ def deliver(meeting_dir: str, crm_ids: dict[str, str] | None = None) -> dict[str
     folder = Path(meeting_dir)
     out = deliver_meeting(folder, crm_ids, get_settings().crm)
     if out:
-        rows = [{"target": t, "status": r["status"], "records": len(r.get("record_ids") or {}), "error": r.get("error") or ""} for t, r in out.items()]
+        rows = [
+            {"target": t, "status": r["status"], "records": len(r.get("record_ids") or {}), "error": r.get("error") or ""}
+            for t, r in out.items()
+        ]
         _artifact(rows, _key(folder.name), f"CRM delivery of {folder.name}")
     return out
 

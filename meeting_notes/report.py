@@ -50,7 +50,8 @@ LABELS: dict[str, dict[str, str]] = {
         "questions": "Questions", "interrupting": "Interrupted others", "interrupted": "Was interrupted",
         "overlap_time": "Overlap", "speech": "Speech", "silence": "Silence", "overlap_all": "Overlapping speech",
         "ratio": "Seller : customer talk", "sides": "By side", "seller": "seller", "customer": "customer",
-        "crm": "CRM preview", "crm_note": "What `meeting-notes crm push` would send, field by field with its evidence; nothing is sent before it is approved.",
+        "crm": "CRM preview",
+        "crm_note": "What `meeting-notes crm push` would send, field by field with its evidence; nothing is sent before it is approved.",
         "unknown": "side unknown", "no_audio": "The recording is not next to this report ({path}): timestamps "
         "only jump within the page.", "audio_error": "The recording could not be loaded: timestamps only jump "
         "within the page.", "generated": "Generated", "models": "Models", "status": "Notes status",
@@ -67,7 +68,8 @@ LABELS: dict[str, dict[str, str]] = {
         "questions": "質問", "interrupting": "割り込んだ回数", "interrupted": "割り込まれた回数",
         "overlap_time": "重なり", "speech": "発話", "silence": "無音", "overlap_all": "同時発話",
         "ratio": "売り手 : 顧客の発話比", "sides": "立場別", "seller": "売り手", "customer": "顧客",
-        "crm": "CRM送信内容の確認", "crm_note": "`meeting-notes crm push` で送信される内容（項目ごとの根拠付き）。承認されるまで何も送信されません。",
+        "crm": "CRM送信内容の確認",
+        "crm_note": "`meeting-notes crm push` で送信される内容（項目ごとの根拠付き）。承認されるまで何も送信されません。",
         "unknown": "立場不明", "no_audio": "録音ファイルがこのレポートの近くにありません（{path}）。"
         "タイムスタンプはページ内の移動のみです。", "audio_error": "録音を読み込めませんでした。"
         "タイムスタンプはページ内の移動のみです。", "generated": "作成", "models": "モデル", "status": "メモの状態",
@@ -413,7 +415,9 @@ def _timeline(
     y = 20 + len(rows) * (TIMELINE_ROW_H + 4)
     parts.append(f'<text x="4" y="{y + 13}">{_e(t["overlap"])}</text>')
     for a, b in ov:
-        parts.append(f'<rect class="ov" x="{x0 + a * scale:.1f}" y="{y}" width="{max(0.5, (b - a) * scale):.1f}" height="{TIMELINE_ROW_H}"/>')
+        parts.append(
+            f'<rect class="ov" x="{x0 + a * scale:.1f}" y="{y}" width="{max(0.5, (b - a) * scale):.1f}" height="{TIMELINE_ROW_H}"/>'
+        )
     step = _tick_step(duration)
     k = 0.0
     while k <= duration + 1e-6:

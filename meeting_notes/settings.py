@@ -269,7 +269,9 @@ class DiarizationSettings(BaseModel):
         "32 and 24-32 % less CPU time, docs/diarization.md), 32 on a GPU.",
     )
     embedding_batch_size: int = Field(32, description="Windows per embedding batch.")
-    embedding_exclude_overlap: bool = Field(True, description="Embed each speaker from frames where they speak alone when there are enough.")
+    embedding_exclude_overlap: bool = Field(
+        True, description="Embed each speaker from frames where they speak alone when there are enough."
+    )
     embedding_block_s: float = Field(
         30.0,
         description="> 0: run the CAM++ backbone once over the recording in blocks of this many "
@@ -534,7 +536,9 @@ class SalesforceSettings(BaseModel):
     access_token_file: Path | None = Field(None, description="File holding an OAuth access token (used when the variable is unset).")
     jwt_client_id: str | None = Field(None, description="JWT bearer flow: the connected app's consumer key.")
     jwt_username: str | None = Field(None, description="JWT bearer flow: the Salesforce username the token is issued for.")
-    jwt_private_key_file: Path | None = Field(None, description="JWT bearer flow: PEM RSA private key whose certificate is on the connected app.")
+    jwt_private_key_file: Path | None = Field(
+        None, description="JWT bearer flow: PEM RSA private key whose certificate is on the connected app."
+    )
     login_url: str = Field(
         "https://login.salesforce.com", description="JWT bearer flow: token endpoint host (https://test.salesforce.com for sandboxes)."
     )

@@ -15,6 +15,7 @@ from typing import Any
 from meeting_notes.crm.inputs import sidecar_ids
 from meeting_notes.crm.ledger import Ledger, default_url
 from meeting_notes.crm.models import TARGETS
+from meeting_notes.crm.preview import format_plan
 from meeting_notes.crm.service import approve, preview, push, remember_ids, retry_failed
 from meeting_notes.settings import get_settings
 
@@ -63,7 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     push.add_argument("--force", action="store_true", help="Send again even when the ledger says delivered.")
     push.set_defaults(func=_push)
     retry = sub.add_parser("retry", help="Re-send the failed deliveries recorded in the ledger.")
-    retry.add_argument("--out", type=Path, metavar="DIR", help="Meetings folder whose SQLite ledger to use (default: the orchestration out_dir).")
+    retry.add_argument(
+        "--out", type=Path, metavar="DIR", help="Meetings folder whose SQLite ledger to use (default: the orchestration out_dir)."
+    )
     retry.add_argument("--target", choices=TARGETS, help="Only this target.")
     retry.add_argument("--json", action="store_true", help="Print JSON instead of text.")
     retry.set_defaults(func=_retry)

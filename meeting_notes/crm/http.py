@@ -139,7 +139,9 @@ class RetryingClient:
             if attempt == s.max_retries:
                 break
             delay = self._delay(attempt, response)
-            log.warning("CRM request %s %s failed (%s); retry %d/%d in %.1f s", method, self._where(url), last, attempt + 1, s.max_retries, delay)
+            log.warning(
+                "CRM request %s %s failed (%s); retry %d/%d in %.1f s", method, self._where(url), last, attempt + 1, s.max_retries, delay
+            )
             self.sleep(delay)
         raise CRMUnavailableError(f"{method} {self._where(url)} failed after {s.max_retries + 1} attempts: {last}")
 

@@ -248,7 +248,10 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
     if contacts:
         links.append(FieldValue(name="WhoId", value=contacts[0], evidence=["sidecar crm_ids.contact_id"]))
         if len(contacts) > 1:
-            warnings.append(f"Salesforce takes one WhoId without Shared Activities: {contacts[0]} is used, {len(contacts) - 1} other contact(s) left out.")
+            warnings.append(
+                f"Salesforce takes one WhoId without Shared Activities: {contacts[0]} is used, "
+                f"{len(contacts) - 1} other contact(s) left out."
+            )
 
     title, title_ev = _title(notes, labels)
     subject, cut = fit(title, sf.subject_limit)
@@ -256,7 +259,10 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
     description, dcut = fit(body, sf.description_limit, link)
     fields = [
         FieldValue(name="Subject", value=subject, evidence=[title_ev], truncated=cut),
-        FieldValue(name="Description", value=description, evidence=["notes.json rendered as notes.md, with the link to the full notes"], truncated=dcut),
+        FieldValue(
+            name="Description", value=description, evidence=["notes.json rendered as notes.md, with the link to the full notes"],
+            truncated=dcut,
+        ),
     ]
     obj = sf.activity_object
     if obj == "auto":
@@ -265,10 +271,16 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
         if when.start and when.end:
             fields += [
                 FieldValue(name="StartDateTime", value=_iso_z(when.start), evidence=[when.evidence]),
-                FieldValue(name="EndDateTime", value=_iso_z(when.end), evidence=[f"start + recording duration ({inputs.duration_s or 0:.0f} s, at least 60 s)"]),
+                FieldValue(
+                    name="EndDateTime", value=_iso_z(when.end),
+                    evidence=[f"start + recording duration ({inputs.duration_s or 0:.0f} s, at least 60 s)"],
+                ),
             ]
         else:
-            problems.append("An Event needs the meeting's start time: the sidecar 'date' has no time (set crm.salesforce.activity_object=Task or give a date-time).")
+            problems.append(
+                "An Event needs the meeting's start time: the sidecar 'date' has no time "
+                "(set crm.salesforce.activity_object=Task or give a date-time)."
+            )
     else:
         if when.date:
             fields.append(FieldValue(name="ActivityDate", value=when.date.isoformat(), evidence=[when.evidence]))
@@ -278,7 +290,9 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
         if task_subtype:
             fields.append(FieldValue(name="TaskSubtype", value="Call", evidence=["setting crm.salesforce.activity_object"]))
         if inputs.duration_s:
-            fields.append(FieldValue(name="CallDurationInSeconds", value=int(round(inputs.duration_s)), evidence=["transcript.json audio.duration"]))
+            fields.append(
+                FieldValue(name="CallDurationInSeconds", value=int(round(inputs.duration_s)), evidence=["transcript.json audio.duration"])
+            )
     fields += links
     if ids.get("owner_id"):
         fields.append(FieldValue(name="OwnerId", value=ids["owner_id"], evidence=["sidecar crm_ids.owner_id"]))
@@ -295,12 +309,16 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
         if due:
             tfields.append(FieldValue(name="ActivityDate", value=due, evidence=[f"notes.{path}.due_resolved: {how}"]))
         elif step.due:
-            warnings.append(f"Next step {i + 1}: due \"{step.due}\" could not be resolved to a date; the task has no due date (the text is in its Description).")
+            warnings.append(
+                f"Next step {i + 1}: due \"{step.due}\" could not be resolved to a date; "
+                "the task has no due date (the text is in its Description)."
+            )
         desc, dcut2 = fit(_step_text(step, labels) + f"\n{labels['full']}: {link}", sf.description_limit, link)
         tfields.append(FieldValue(name="Description", value=desc, evidence=[_ev(path, step)], truncated=dcut2))
         owner = sf.user_ids.get(step.owner) if step.owner else None
         if owner:
-            tfields.append(FieldValue(name="OwnerId", value=owner, evidence=[f'notes.{path}.owner "{step.owner}" via crm.salesforce.user_ids']))
+            owner_ev = f'notes.{path}.owner "{step.owner}" via crm.salesforce.user_ids'
+            tfields.append(FieldValue(name="OwnerId", value=owner, evidence=[owner_ev]))
         elif ids.get("owner_id"):
             ev = "sidecar crm_ids.owner_id" + (f' (owner "{step.owner}" is not in crm.salesforce.user_ids)' if step.owner else "")
             tfields.append(FieldValue(name="OwnerId", value=ids["owner_id"], evidence=[ev]))
@@ -346,22 +364,36 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     mtitle, tcut = fit(title, hs.title_limit)
     body, bcut = fit(_html(render_markdown(notes) + f"\n{labels['full']}: {link}"), hs.body_limit, link)
     v = notes.verification
-    internal = f"meeting-notes {notes.meeting_id}: {v.items_kept} of {v.items_checked} items verified against the transcript. {labels['full']}: {link}"
+    internal = (
+        f"meeting-notes {notes.meeting_id}: {v.items_kept} of {v.items_checked} items verified against the transcript. "
+        f"{labels['full']}: {link}"
+    )
     fields = [
         FieldValue(name="hs_timestamp", value=stamp, evidence=[when.evidence]),
         FieldValue(name="hs_meeting_title", value=mtitle, evidence=[title_ev], truncated=tcut),
-        FieldValue(name="hs_meeting_body", value=body, evidence=["notes.json rendered as notes.md (HTML line breaks), with the link"], truncated=bcut),
+        FieldValue(
+            name="hs_meeting_body", value=body, evidence=["notes.json rendered as notes.md (HTML line breaks), with the link"],
+            truncated=bcut,
+        ),
         FieldValue(name="hs_internal_meeting_notes", value=internal, evidence=["notes.verification"]),
         FieldValue(name="hs_meeting_outcome", value="COMPLETED", evidence=["the meeting took place"]),
     ]
     if when.start and when.end:
         fields += [
             FieldValue(name="hs_meeting_start_time", value=_iso_z(when.start), evidence=[when.evidence]),
-            FieldValue(name="hs_meeting_end_time", value=_iso_z(when.end), evidence=[f"start + recording duration ({inputs.duration_s or 0:.0f} s)"]),
+            FieldValue(
+                name="hs_meeting_end_time", value=_iso_z(when.end),
+                evidence=[f"start + recording duration ({inputs.duration_s or 0:.0f} s)"],
+            ),
         ]
     if ids.get("owner_id"):
         fields.append(FieldValue(name="hubspot_owner_id", value=ids["owner_id"], evidence=["sidecar crm_ids.owner_id"]))
-    records = [RecordPlan(object="meetings", key=meeting_key(notes.meeting_id), item="meeting", fields=_rename(fields, hs.field_map), associations=assoc)]
+    records = [
+        RecordPlan(
+            object="meetings", key=meeting_key(notes.meeting_id), item="meeting", fields=_rename(fields, hs.field_map),
+            associations=assoc,
+        )
+    ]
     for i, step in enumerate(notes.next_steps):
         path = f"next_steps[{i}]"
         due, how = due_date(step)
@@ -384,7 +416,12 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
         if owner or ids.get("owner_id"):
             ev = f'notes.{path}.owner "{step.owner}" via crm.hubspot.owner_ids' if owner else "sidecar crm_ids.owner_id"
             tfields.append(FieldValue(name="hubspot_owner_id", value=owner or ids["owner_id"], evidence=[ev]))
-        records.append(RecordPlan(object="tasks", key=step_key(notes.meeting_id, i), item=path, fields=_rename(tfields, hs.field_map), associations=assoc))
+        records.append(
+            RecordPlan(
+                object="tasks", key=step_key(notes.meeting_id, i), item=path, fields=_rename(tfields, hs.field_map),
+                associations=assoc,
+            )
+        )
     return DeliveryPlan(
         target="hubspot", meeting_id=notes.meeting_id, meeting_dir=str(inputs.meeting_dir),
         notes_hash=inputs.notes_hash, records=records, problems=problems, warnings=warnings,
@@ -408,7 +445,8 @@ def webhook_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     ]
     return DeliveryPlan(
         target="webhook", meeting_id=notes.meeting_id, meeting_dir=str(inputs.meeting_dir),
-        notes_hash=inputs.notes_hash, records=[RecordPlan(object="webhook", key=meeting_key(notes.meeting_id), item="meeting", fields=fields)],
+        notes_hash=inputs.notes_hash,
+        records=[RecordPlan(object="webhook", key=meeting_key(notes.meeting_id), item="meeting", fields=fields)],
         problems=problems, warnings=warnings,
     )
 

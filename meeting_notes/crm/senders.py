@@ -130,7 +130,8 @@ def send_hubspot(plan: DeliveryPlan, settings: CRMSettings, client: RetryingClie
                 pairs.setdefault((rec.object, to_type), []).append({"from": {"id": ids[rec.key]}, "to": {"id": to_id}})
     for (from_type, to_type), inputs in pairs.items():
         for batch in _batches(inputs, HUBSPOT_BATCH_MAX):
-            response = client.request("POST", f"{base}/crm/v4/associations/{from_type}/{to_type}/batch/associate/default", json={"inputs": batch})
+            url = f"{base}/crm/v4/associations/{from_type}/{to_type}/batch/associate/default"
+            response = client.request("POST", url, json={"inputs": batch})
             _hubspot_errors(response.json() if response.content else {}, f"the {from_type} -> {to_type} associations")
     return ids
 
