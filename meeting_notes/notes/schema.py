@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 Side = Literal["seller", "customer", "unknown"]
 DealStage = Literal[
@@ -33,7 +34,7 @@ QUOTE_MAX = 160
 TEXT_MAX = 240
 
 
-def _limit(**kw: Any) -> dict[str, Any]:
+def _limit(**kw: int) -> dict[str, Any]:
     """Limits that go into the JSON schema sent to the LLM but are not enforced on parsing
     (over-long output is trimmed by :func:`trim_extraction` instead of failing)."""
     return {"json_schema_extra": kw}
@@ -123,6 +124,9 @@ class DealStageSuggestion(_Strict):
     reason: str = Field("", **_limit(maxLength=TEXT_MAX))
     evidence: EvidenceList = _evidence()
 
+
+#: An item that cites its evidence: an item of a list field, the account or the deal stage.
+EvidencedItem = Account | Participant | TextItem | DecisionMaker | TimelineItem | Competitor | Objection | NextStep | DealStageSuggestion
 
 DERIVED_FIELDS = frozenset({"resolved", "due_resolved"})
 """Item fields computed by code, not said: never asked of the LLM, not part of an item's text."""
@@ -274,10 +278,15 @@ class SalesNotes(BaseModel):
     generator: GeneratorInfo | None = None
 
 
-def _max_items(model: BaseModel, name: str) -> int | None:
-    info = type(model).model_fields[name]
+def _schema_limit(info: FieldInfo, key: str) -> int | None:
+    """A field's ``maxItems`` or ``maxLength`` (set by :func:`_limit`), or None."""
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    return int(extra["maxItems"]) if "maxItems" in extra else None  # type: ignore[call-overload]
+    value = extra.get(key)
+    return value if isinstance(value, int) else None
+
+
+def _max_items(model: BaseModel, name: str) -> int | None:
+    return _schema_limit(type(model).model_fields[name], "maxItems")
 
 
 def trim_extraction(extraction: Extraction, lists: bool = True) -> Extraction:
@@ -287,13 +296,13 @@ def trim_extraction(extraction: Extraction, lists: bool = True) -> Extraction:
 
     def trim(model: BaseModel, top: bool) -> None:
         for name, info in type(model).model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            max_length, max_items = _schema_limit(info, "maxLength"), _schema_limit(info, "maxItems")
             value = getattr(model, name)
-            if isinstance(value, str) and "maxLength" in extra:
-                setattr(model, name, value[: int(extra["maxLength"])])  # type: ignore[call-overload]
+            if isinstance(value, str) and max_length is not None:
+                setattr(model, name, value[:max_length])
             elif isinstance(value, list):
-                if "maxItems" in extra and (lists or not top):
-                    value = value[: int(extra["maxItems"])]  # type: ignore[call-overload]
+                if max_items is not None and (lists or not top):
+                    value = value[:max_items]
                     setattr(model, name, value)
                 for v in value:
                     if isinstance(v, BaseModel):
