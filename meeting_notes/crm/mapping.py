@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +222,20 @@ def _title(notes: SalesNotes, labels: dict[str, str]) -> tuple[str, str]:
     return labels["untitled"], "default title (the notes have none)"
 
 
+def _plan_start(
+    inputs: MeetingInputs, settings: CRMSettings, target: str, check_ids: Callable[[dict[str, str], list[str]], None]
+) -> tuple[list[str], list[str], MeetingTime, dict[str, str], str]:
+    """What every CRM record plan starts from: the problems and warnings so far (the meeting's
+    own, the ids the target needs, their format), the meeting's time, the labels in the notes'
+    language and the link to the report."""
+    problems: list[str] = []
+    warnings: list[str] = list(inputs.warnings)
+    _common_problems(inputs, problems, warnings)
+    _needs_ids(inputs, target, problems, warnings)
+    check_ids(inputs.crm_ids, problems)
+    return problems, warnings, meeting_time(inputs, warnings), _labels(inputs.notes), report_link(inputs, settings)
+
+
 def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: bool = True) -> DeliveryPlan:
     """One Event (or Task with TaskSubtype=Call) for the meeting plus one Task per next step.
 
@@ -229,14 +244,7 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
     """
     sf = settings.salesforce
     notes, ids = inputs.notes, inputs.crm_ids
-    problems: list[str] = []
-    warnings: list[str] = list(inputs.warnings)
-    _common_problems(inputs, problems, warnings)
-    _needs_ids(inputs, "salesforce", problems, warnings)
-    _check_salesforce_ids(ids, problems)
-    when = meeting_time(inputs, warnings)
-    labels = _labels(notes)
-    link = report_link(inputs, settings)
+    problems, warnings, when, labels, link = _plan_start(inputs, settings, "salesforce", _check_salesforce_ids)
 
     what = ("opportunity_id", ids["opportunity_id"]) if ids.get("opportunity_id") else (
         ("account_id", ids["account_id"]) if ids.get("account_id") else None
@@ -338,14 +346,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     """A meeting engagement plus one task per next step, associated with the sidecar's records."""
     hs = settings.hubspot
     notes, ids = inputs.notes, inputs.crm_ids
-    problems: list[str] = []
-    warnings: list[str] = list(inputs.warnings)
-    _common_problems(inputs, problems, warnings)
-    _needs_ids(inputs, "hubspot", problems, warnings)
-    _check_hubspot_ids(ids, problems)
-    when = meeting_time(inputs, warnings)
-    labels = _labels(notes)
-    link = report_link(inputs, settings)
+    problems, warnings, when, labels, link = _plan_start(inputs, settings, "hubspot", _check_hubspot_ids)
     assoc: dict[str, list[str]] = {}
     if ids.get("account_id"):
         assoc["companies"] = [ids["account_id"]]
