@@ -206,6 +206,17 @@ def _empty_result(
     return NotesResult(notes, client.usage, 0, {}, 0)
 
 
+def _what_the_model_reads(
+    transcript: Transcript, hints: dict[str, Any], redacted: bool
+) -> tuple[bool, RedactionReport, dict[int, str], dict[str, Any]]:
+    """The segments' texts and the sidecar facts as the prompt may carry them: redacted (e-mail
+    addresses, phone and card numbers, counted in the report) when the endpoint must not see
+    them, else as said."""
+    report = RedactionReport()
+    texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
+    return redacted, report, texts, (redact_hints(hints, report) if redacted else hints)
+
+
 def generate_notes(
     transcript: Transcript,
     settings: Settings,
@@ -235,10 +246,7 @@ def generate_notes(
     prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
-    redacted = should_redact(llm, endpoint)
-    report = RedactionReport()
-    texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
-    prompt_hints = redact_hints(hints, report) if redacted else hints  # what the prompt may say of the sidecar
+    redacted, report, texts, prompt_hints = _what_the_model_reads(transcript, hints, should_redact(llm, endpoint))
     lines = transcript_lines(transcript, texts, estimator)
     schema = extraction_json_schema(Extraction)
 
@@ -371,10 +379,7 @@ def _generate_passes(
     endpoint = client.endpoint
     prompts = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language)
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
-    redacted = should_redact(llm, endpoint)
-    report = RedactionReport()
-    texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
-    prompt_hints = redact_hints(hints, report) if redacted else hints  # what the prompt may say of the sidecar
+    redacted, report, texts, prompt_hints = _what_the_model_reads(transcript, hints, should_redact(llm, endpoint))
     lines = transcript_lines(transcript, texts, estimator)
     longest_question = max(estimator.count(q) for q in prompts.questions.values())
     overhead = estimator.count(prompts.system) + longest_question + 600 + SAFETY_TOKENS  # + candidate lists
