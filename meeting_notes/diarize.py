@@ -19,7 +19,7 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from pyannote.audio.pipelines import SpeakerDiarization  # noqa: E402
 from pyannote.core import Annotation, SlidingWindowFeature  # noqa: E402
 
 from meeting_notes.audio import is_file_mapped, release_pages  # noqa: E402
-from meeting_notes.campplus import CamPlusPlus  # noqa: E402
+from meeting_notes.campplus import CamPlusPlus, model_sample_rate  # noqa: E402
 from meeting_notes.errors import ModelNotFoundError  # noqa: E402
 from meeting_notes.model_registry import resolve_model  # noqa: E402
 from meeting_notes.onnx_models import OnnxExportError, onnx_forward  # noqa: E402
@@ -78,7 +78,9 @@ def plan_short_windows(clean: np.ndarray, chunks, window_s: float, hop_s: float,
     per_s = num_frames / d
     width = max(1, int(round(window_s * per_s)))
     end = start0 + (num_chunks - 1) * step + d
-    starts, links, source = [], [], []
+    starts: list[float] = []
+    links: list[tuple[int, int, int]] = []
+    source: list[tuple[int, int, int, int]] = []
     for t in np.arange(start0, end - window_s + 1e-9, hop_s):
         c_lo = max(0, int(math.ceil((t + window_s - d - start0) / step - 1e-9)))
         c_hi = min(num_chunks - 1, int(math.floor((t - start0) / step + 1e-9)))
@@ -121,12 +123,12 @@ class BlockFrameFeatures:
         device,
         block_s: float,
         context_s: float,
-        on_release: Callable[[int], None] | None = None,
+        on_release: Callable[[int], object] | None = None,
     ):
         self.model = model
         self.on_release = on_release  # told the first sample still needed after release_before
         self.device = device
-        self.sr = model.hparams.sample_rate
+        self.sr = model_sample_rate(model)
         self.hop = model.frame_hop_samples
         self.waveform = waveform
         n = 0 if waveform is None else int(waveform.shape[0])
@@ -153,6 +155,7 @@ class BlockFrameFeatures:
         b0 = bi * self.block
         b1 = min(self.num_samples, b0 + self.block)
         s0, s1 = max(0, b0 - self.context), min(self.num_samples, b1 + self.context)
+        assert self.waveform is not None, "precomputed frames have no waveform to compute blocks from"
         feats = self.model.frame_features(self.waveform[s0:s1][None, None].to(self.device))[0]
         lo = (b0 - s0) // self.hop
         want = min(self.num_frames, -(-b1 // self.hop)) - b0 // self.hop
@@ -177,9 +180,11 @@ class BlockFrameFeatures:
                     self._blocks[bi] = self._compute(bi)
                     self.peak_blocks = max(self.peak_blocks, len(self._blocks))
                 parts.append((bi * self.block // self.hop, self._blocks[bi]))
-        if self.channels is None:  # nothing computed yet (empty span): learn the channel count
-            self._blocks[0] = self._compute(0)
-        out = torch.zeros((self.channels, f1 - f0), dtype=self.dtype, device=self.device)
+        channels = self.channels
+        if channels is None:  # nothing computed yet (empty span): learn the channel count
+            self._blocks[0] = first = self._compute(0)
+            channels = first.shape[0]
+        out = torch.zeros((channels, f1 - f0), dtype=self.dtype, device=self.device)
         for start, data in parts:
             a, b = max(f0, start), min(f1, start + data.shape[1])
             if b > a:
@@ -213,7 +218,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
     #: set by :func:`diarize` for a memory-mapped recording: called with a sample index once
     #: nothing before it will be read again (None: the whole recording), to drop those pages
     #: from resident memory (``audio.release_pages``)
-    release_audio: Callable[[int | None], None] | None = None
+    release_audio: Callable[[int | None], object] | None = None
 
     def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
         segmentations = super().get_segmentations(file, hook=hook)
@@ -244,7 +249,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
         if exclude_overlap:
             # pyannote's rule: drop overlapped frames unless too little clean speech is left
             min_num_samples = self._embedding.min_num_samples
-            min_num_frames = math.ceil(num_frames * min_num_samples / (duration * model.hparams.sample_rate))
+            min_num_frames = math.ceil(num_frames * min_num_samples / (duration * model_sample_rate(model)))
             use_clean = clean.sum(axis=1, keepdims=True) > min_num_frames
             masks = np.where(use_clean, clean, raw)
         active = masks.sum(axis=1) > 0  # (chunks, speakers)
@@ -284,7 +289,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
         if short is None:
             return
         model: CamPlusPlus = self._embedding.model_
-        sr, hop = model.hparams.sample_rate, model.frame_hop_samples
+        sr, hop = model_sample_rate(model), model.frame_hop_samples
         width = int(round(short.window_s * sr)) // hop
         with torch.inference_mode():
             while short.done < len(short.starts):
@@ -362,7 +367,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
         """Backbone frames block by block (only the blocks the current batch of chunks needs are
         held: memory bounded by the batch span, not the file length), pooled per pair."""
         model: CamPlusPlus = self._embedding.model_
-        sr = model.hparams.sample_rate
+        sr = model_sample_rate(model)
         hop = model.frame_hop_samples
         source = self._frame_source(file)
         chunk_len = int(round(segmentations.sliding_window.duration * sr)) // hop
@@ -463,12 +468,18 @@ def build_pipeline(settings: Settings) -> Pipeline:
                 f"diarization.pipeline_dir={path} is not a pyannote pipeline directory "
                 f"(no config.yaml in it)."
             )
-        return Pipeline.from_pretrained(path)
+        loaded = Pipeline.from_pretrained(path)
+        if loaded is None:
+            raise ModelNotFoundError(f"diarization.pipeline_dir={path} could not be loaded as a pyannote pipeline.")
+        return loaded
 
     seg = resolve_model(cfg.segmentation_model, settings, kind="pyannote-segmentation")
     emb = resolve_model(cfg.embedding_model, settings, kind="speaker-embedding")
+    segmentation = Model.from_pretrained(seg.path)
+    if segmentation is None:
+        raise ModelNotFoundError(f"{seg.path} could not be loaded as a pyannote segmentation model.")
     pipeline = FastSpeakerDiarization(
-        segmentation=Model.from_pretrained(seg.path),
+        segmentation=segmentation,
         segmentation_step=cfg.segmentation_step,
         embedding=CamPlusPlus.from_checkpoint(emb.path),
         embedding_exclude_overlap=cfg.embedding_exclude_overlap,
@@ -508,7 +519,7 @@ def use_onnx_runtime(pipeline: FastSpeakerDiarization, settings: Settings) -> bo
     model = inference.model.eval()
     embedding: CamPlusPlus = pipeline._embedding.model_.eval()
     gen = torch.Generator().manual_seed(0)
-    window = int(round(inference.duration * model.hparams.sample_rate))
+    window = int(round(inference.duration * model_sample_rate(model)))
     try:
         segment = onnx_forward(
             model,
@@ -520,7 +531,7 @@ def use_onnx_runtime(pipeline: FastSpeakerDiarization, settings: Settings) -> bo
             threads,
         )
         fbanks = [
-            embedding.fbank(0.1 * torch.randn(1, 1, int(seconds * embedding.hparams.sample_rate), generator=gen))
+            embedding.fbank(0.1 * torch.randn(1, 1, int(seconds * model_sample_rate(embedding)), generator=gen))
             .permute(0, 2, 1)
             .contiguous()
             for seconds in (4.0, 6.5)
@@ -546,7 +557,7 @@ def use_onnx_runtime(pipeline: FastSpeakerDiarization, settings: Settings) -> bo
             model.specifications, lambda out, conversion, **_: conversion(out).numpy(), outputs, inference.conversion
         )
 
-    inference.infer = infer
+    inference.infer = infer  # type: ignore[method-assign]  # pyannote's Inference has no hook for another runtime
     embedding.onnx_backbone = backbone
     return True
 
@@ -634,13 +645,15 @@ def diarize(
             if isinstance(pipeline, FastSpeakerDiarization):
                 pipeline.release_audio = None
             release_pages(waveform)
+    # one file in, one output out (pyannote types its call for a list of files, an iterator, too)
+    assert not isinstance(output, Iterator)
     regular: Annotation = output.speaker_diarization
     exclusive: Annotation = output.exclusive_speaker_diarization
 
     first_seen: dict[str, float] = {}
     for seg, _, label in regular.itertracks(yield_label=True):
         first_seen[label] = min(first_seen.get(label, math.inf), seg.start)
-    order = sorted(first_seen, key=first_seen.get)
+    order = sorted(first_seen, key=lambda label: first_seen[label])
     rename = {label: f"SPEAKER_{i:02d}" for i, label in enumerate(order)}
     return Diarization(
         turns=_turns(regular, rename),

@@ -189,7 +189,7 @@ def _export(module: torch.nn.Module, examples: list[torch.Tensor], dynamic_axes:
             torch.onnx.export(
                 module,
                 (examples[0],),
-                buffer,
+                buffer,  # type: ignore[arg-type]  # the TorchScript exporter (dynamo=False) writes file objects; torch annotates paths only
                 input_names=["input"],
                 output_names=["output"],
                 dynamic_axes=dynamic_axes,

@@ -398,6 +398,7 @@ class SpeakerClustering(BaseClustering):
         x = short.embeddings
         if self.long_weight > 0:
             x = fuse_scales(short, embeddings, self.long_weight)
+        assert self.short_config is not None, "multi-scale clustering needs short_config"
         labels = cluster_embeddings(x, self.short_config, num_clusters, min_clusters, max_clusters)
         ok = labels >= 0
         k = int(labels[ok].max()) + 1
