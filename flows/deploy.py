@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from prefect import serve
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import ObjectNotFound
 
 from flows.intake import inbox_sweep, nightly_batch
@@ -32,6 +35,13 @@ def ensure_gpu_limit(settings: Settings) -> str | None:
             slots = settings.orchestration.gpu_limit_slots
             client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=slots))
             return f"created concurrency limit {name!r} with {slots} slot(s)"
+
+
+def _built(deployment: RunnerDeployment | Coroutine[Any, Any, RunnerDeployment]) -> RunnerDeployment:
+    """``Flow.to_deployment``'s result: prefect's async_dispatch returns a coroutine only in an
+    async context, and ``serve`` runs from the synchronous CLI."""
+    assert isinstance(deployment, RunnerDeployment)
+    return deployment
 
 
 def serve_all(
@@ -66,4 +76,4 @@ def serve_all(
                 concurrency_limit=1,
             )
         )
-    serve(*deployments, limit=limit)
+    serve(*[_built(d) for d in deployments], limit=limit)

@@ -14,6 +14,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from flows.meeting import process_meeting
@@ -63,6 +64,9 @@ def dispatch(params: dict[str, Any], idempotency_key: str, deployment: str | Non
         run = run_deployment(
             deployment, parameters=params, timeout=0, idempotency_key=idempotency_key
         )
+        # prefect's async_dispatch returns a coroutine only in an async flow or event loop; the
+        # sweep, the batch and the watcher are synchronous
+        assert isinstance(run, FlowRun)
         return {"file": params["audio_path"], "status": "submitted", "flow_run": str(run.id)}
     try:
         info: RunInfo = process_meeting(**params)

@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,7 @@ def process_meeting(
     if inbox and item:
         inbox.heartbeat(item)  # queued -> running, with the running lease
     try:
-        run = run_meeting(audio_path, out, options, settings, item and (lambda: inbox.heartbeat(item)))
+        run = run_meeting(audio_path, out, options, settings, partial(inbox.heartbeat, item) if inbox and item else None)
     except BaseException as exc:
         if inbox and item:
             inbox.fail(item, f"{type(exc).__name__}: {exc}")
