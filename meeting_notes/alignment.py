@@ -269,7 +269,7 @@ def build_transcript(
         speech[t.speaker] += t.end - t.start
     ids = list(diarization.speakers)
     for w in words:
-        if w.speaker not in ids:
+        if w.speaker is not None and w.speaker not in ids:  # every word has one here (FALLBACK_SPEAKER)
             ids.append(w.speaker)
     speakers = [Speaker(id=s, speech_seconds=round(speech.get(s, 0.0), 2)) for s in ids]
     return Transcript(

@@ -330,8 +330,8 @@ def compute_analytics(
 
     turns = merge_turns(diarization.exclusive_turns, cfg.turn_gap_s)
     n_turns: dict[str, int] = {}
-    for t in turns:
-        n_turns[t.speaker] = n_turns.get(t.speaker, 0) + 1
+    for turn in turns:
+        n_turns[turn.speaker] = n_turns.get(turn.speaker, 0) + 1
     mono = longest_monologues(diarization.exclusive_turns, cfg.turn_gap_s, cfg.backchannel_max_s)
 
     made: dict[str, int] = {}

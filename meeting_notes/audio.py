@@ -302,8 +302,8 @@ def decode_to_file(path: Path, settings: AudioSettings, target: Path) -> int:
             with open(tmp, "wb") as fh:
                 np.ascontiguousarray(audio, dtype=DECODED_DTYPE).tofile(fh)
             del audio
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        with open(tmp, "rb+") as written:
+            os.fsync(written.fileno())
         os.replace(tmp, target)
     except BaseException:
         mapped.clear()

@@ -51,7 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_orchestration_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_orchestration_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``watch`` and ``serve`` on the CLI's subparsers; each sets ``func(args) -> int``."""
     timing = argparse.ArgumentParser(add_help=False)
     timing.add_argument("--stable-seconds", type=float, help="Seconds a file must stay unchanged before pickup.")

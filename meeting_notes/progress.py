@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from meeting_notes.schema import StageRecord
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 
 class TerminalProgress:
@@ -17,7 +20,7 @@ class TerminalProgress:
         from rich.console import Console
 
         self.console = Console(file=stream or sys.stderr)
-        self._status = None
+        self._status: Status | None = None
         self._label = ""
 
     def start_file(self, index: int, total: int, path: str) -> None:

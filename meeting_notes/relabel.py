@@ -23,12 +23,12 @@ from meeting_notes.runner import execute_inline
 from meeting_notes.schema import Diarization, Transcript, read_json
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.speaker_map import Override, read_overrides, write_overrides
-from meeting_notes.speakers import SpeakerStore, enroll_from_meeting
+from meeting_notes.speakers import Role, SpeakerStore, enroll_from_meeting
 from meeting_notes.stages import stages_after
 from meeting_notes.workspace import MeetingWorkspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-ROLE_OF_SIDE = {"seller": "rep", "customer": "customer"}
+ROLE_OF_SIDE: dict[str, Role] = {"seller": "rep", "customer": "customer"}
 
 
 class RelabelError(InputError):
@@ -151,7 +151,7 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "relabel",
         help="Name a speaker of a processed meeting and re-render its outputs (no ASR, no diarization).",

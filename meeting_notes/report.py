@@ -509,14 +509,18 @@ def _transcript(transcript: Transcript, speakers: _Speakers, t: Mapping[str, str
 def _footer(run: Mapping[str, Any] | None, t: Mapping[str, str]) -> str:
     if not run:
         return ""
-    models = run.get("models") if isinstance(run.get("models"), dict) else {}
+    models = run.get("models")
+    if not isinstance(models, dict):
+        models = {}
     names = []
     for stage, m in models.items():
         if isinstance(m, dict):
             name = m.get("name") or " + ".join(str(m[k]) for k in ("segmentation", "embedding") if m.get(k)) or m.get("model")
             if name:
                 names.append(f"{stage}: {name}")
-    versions = run.get("versions") if isinstance(run.get("versions"), dict) else {}
+    versions = run.get("versions")
+    if not isinstance(versions, dict):
+        versions = {}
     version = versions.get("meeting-notes") or versions.get("meeting_notes") or ""
     when = run.get("finished_at") or run.get("started_at") or ""
     return (

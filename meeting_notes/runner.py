@@ -91,7 +91,7 @@ def run_cached(
     stage: str,
     params: dict[str, Any],
     outputs: list[Path],
-    body: Callable[[], None],
+    body: Callable[[], object],
     upstream: tuple[str, ...] = (),
 ) -> StageRecord:
     """The one way a stage runs: is it done (same key, outputs present and unchanged)? else
@@ -114,7 +114,7 @@ def restamp(workspace: MeetingWorkspace, stage: str, outputs: list[Path], write:
     """Rewrite outputs of a finished ``stage`` through ``write()`` and keep that stage finished
     under its key (its record then holds the new checksums). A stage that was not intact before
     is left unrecorded, so that it runs again."""
-    key = workspace.keys_of(stage)[stage]
+    key = workspace.keys_of(stage)[stage] or ""
     intact = bool(key) and workspace.is_done(stage, key, outputs)
     write()
     if intact:
@@ -176,7 +176,10 @@ def run_stages(
             if before_each is not None:
                 before_each()
             tell(spec.name, "start", None)
-            ctx.progress = lambda detail, name=spec.name: tell(name, f"progress:{detail}", None)
+            def progress(detail: str, name: str = spec.name) -> None:
+                tell(name, f"progress:{detail}", None)
+
+            ctx.progress = progress
             try:
                 outcome = execute(spec)
             except BaseException as exc:

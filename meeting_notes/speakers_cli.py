@@ -65,7 +65,7 @@ def _remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``enroll`` and ``speakers`` on the CLI's subparsers."""
     e = subparsers.add_parser(
         "enroll",

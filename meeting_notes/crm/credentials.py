@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def sign_jwt(claims: dict[str, object], private_key_pem: bytes) -> str:
+def sign_jwt(claims: Mapping[str, object], private_key_pem: bytes) -> str:
     """An RS256 JWT (RFC 7519) signed with a PEM RSA key, using ``cryptography`` (no PyJWT)."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding, rsa

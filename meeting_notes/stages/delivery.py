@@ -20,7 +20,10 @@ def deliver_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform |
         return StageRecord(status="skipped")
     t0 = time.perf_counter()
     outcome = deliver(ctx.workspace.root, ctx.options.hints.get("crm_ids"), ctx.settings.crm)
-    report.extra["crm"] = outcome or {"status": "awaiting review" if not ctx.settings.crm.auto_push else "no targets"}
+    if outcome:
+        report.extra["crm"] = outcome
+    else:
+        report.extra["crm"] = {"status": "awaiting review" if not ctx.settings.crm.auto_push else "no targets"}
     return stage_record(t0, ctx.audio.duration)
 
 
