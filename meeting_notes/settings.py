@@ -108,14 +108,11 @@ ClusteringMethod = Literal["spectral", "agglomerative_auto", "agglomerative", "s
 #: flat diarization settings that moved into ``diarization.clustering`` / ``diarization.multiscale``
 #: (old name -> new dotted name); a configuration still using one is refused with the new name.
 RENAMED_DIARIZATION_SETTINGS: dict[str, str] = {
-    **{f"clustering_{name}": f"clustering.{name}" for name in (
-        "method", "threshold", "max_speakers", "merge_threshold", "max_p_ratio", "min_silhouette",
-        "refine_iterations", "constrained_assignment", "max_embeddings", "center", "min_p", "window_lower_bound",
-    )},
+    **{f"clustering_{n}": f"clustering.{n}" for n in "method threshold max_speakers merge_threshold max_p_ratio min_silhouette "
+       "refine_iterations constrained_assignment max_embeddings center min_p window_lower_bound".split()},
     "min_cluster_size": "clustering.min_cluster_size",
-    **{f"multiscale_{name}": f"multiscale.{name}" for name in (
-        "window_s", "hop_s", "min_alone", "merge_threshold", "min_cluster_size", "vote_weight", "long_weight", "frame_relabel",
-    )},
+    **{f"multiscale_{n}": f"multiscale.{n}" for n in "window_s hop_s min_alone merge_threshold min_cluster_size vote_weight "
+       "long_weight frame_relabel".split()},
 }
 
 
@@ -145,48 +142,32 @@ class ClusteringSettings(BaseModel):
         "unit embeddings; tuned on the ami-debug train files (benchmarks/tune_diarization.py).",
     )
     min_cluster_size: int = Field(12, description="Clusters with fewer embeddings are merged into the nearest large one.")
-    max_speakers: int = Field(
-        10, description="Largest speaker count the estimate considers when no count hint is given."
-    )
+    max_speakers: int = Field(10, description="Largest speaker count the estimate considers when no count hint is given.")
     merge_threshold: float = Field(
         0.5,
         description="method=spectral: clusters whose centroids have at least this "
         "cosine similarity are merged (not applied when the speaker count is given).",
     )
-    max_p_ratio: float = Field(
-        0.25, description="method=spectral: largest neighbour count p tried, as a fraction of the embeddings."
-    )
-    min_silhouette: float = Field(
-        0.1, description="method=agglomerative_auto: below this best silhouette the recording is one speaker."
-    )
-    refine_iterations: int = Field(
-        0, description="Nearest-centroid re-assignment rounds over all embeddings after clustering (0 = off)."
-    )
+    max_p_ratio: float = Field(0.25, description="method=spectral: largest neighbour count p tried, as a fraction of the embeddings.")
+    min_silhouette: float = Field(0.1, description="method=agglomerative_auto: below this best silhouette the recording is one speaker.")
+    refine_iterations: int = Field(0, description="Nearest-centroid re-assignment rounds over all embeddings after clustering (0 = off).")
     constrained_assignment: bool = Field(
         True, description="Two local speakers of one 10 s window never go to the same speaker (Hungarian assignment)."
     )
-    max_embeddings: int = Field(
-        1500, description="Above this many embeddings the count and clusters are estimated on an even subsample."
-    )
+    max_embeddings: int = Field(1500, description="Above this many embeddings the count and clusters are estimated on an even subsample.")
     center: bool = Field(
         False,
         description="Subtract the recording's mean speaker embedding before clustering (removes "
         "what all voices share, e.g. the telephone channel); merge threshold then in centred space.",
     )
-    min_p: int = Field(
-        2, description="method=spectral: smallest neighbour count p tried by NME-SC."
-    )
+    min_p: int = Field(2, description="method=spectral: smallest neighbour count p tried by NME-SC.")
     window_lower_bound: int = Field(
         2,
         description="When at least this many 10 s windows each hold two (or more) local speakers "
         "who both talk alone >= 2 s, the count estimate is at least that many speakers (stops a "
         "two-person call collapsing into one speaker); 0 disables it.",
     )
-    pval: float = Field(
-        0.012,
-        description="method=spectral_pval: each row of the cosine affinity keeps its largest "
-        "max(pval x N, min_pnum) entries (weighted, not binarised).",
-    )
+    pval: float = Field(0.012, description="method=spectral_pval: each affinity row keeps its largest max(pval x N, min_pnum) entries.")
     min_pnum: int = Field(6, description="method=spectral_pval: least entries kept per affinity row.")
     seed: int = Field(0, description="Random seed of the k-means step of the spectral methods.")
 
@@ -203,15 +184,11 @@ class MultiscaleSettings(BaseModel):
         "see docs/diarization.md.",
     )
     hop_s: float = Field(0.5, description="Step between short windows (seconds).")
-    min_alone: float = Field(
-        0.6, description="A short window counts for a local speaker who talks alone in at least this fraction of it."
-    )
+    min_alone: float = Field(0.6, description="A short window counts for a local speaker who talks alone in at least this fraction of it.")
     merge_threshold: float = Field(
         0.75, description="Short-window clusters whose centroids have at least this cosine similarity are merged."
     )
-    min_cluster_size: int = Field(
-        6, description="Short-window clusters smaller than this join the nearest larger one."
-    )
+    min_cluster_size: int = Field(6, description="Short-window clusters smaller than this join the nearest larger one.")
     vote_weight: float = Field(
         0.5,
         description="Weight of the short-window vote against the 10 s embedding's cosine "
@@ -222,9 +199,7 @@ class MultiscaleSettings(BaseModel):
         description="Share of the 10 s embedding's cosine in the short-window affinity "
         "(each window fused with the 10 s embedding it was pooled from); 0 = short windows alone.",
     )
-    frame_relabel: bool = Field(
-        True, description="Frames covered by short windows take the speaker those windows were clustered into."
-    )
+    frame_relabel: bool = Field(True, description="Frames covered by short windows take the speaker those windows were clustered into.")
 
 
 class DiarizationSettings(BaseModel):
@@ -245,12 +220,8 @@ class DiarizationSettings(BaseModel):
         description="A complete local pyannote pipeline directory (e.g. community-1 copied "
         "into models/); used as is when set.",
     )
-    segmentation_model: str = Field(
-        "segmentation-3.0", description="Registry name or path of a pyannote segmentation checkpoint."
-    )
-    embedding_model: str = Field(
-        "campplus", description="Registry name or path of the CAM++ speaker-embedding weights."
-    )
+    segmentation_model: str = Field("segmentation-3.0", description="Registry name or path of a pyannote segmentation checkpoint.")
+    embedding_model: str = Field("campplus", description="Registry name or path of the CAM++ speaker-embedding weights.")
     runtime: Literal["auto", "torch", "onnxruntime"] = Field(
         "auto",
         description="What runs segmentation-3.0 and the CAM++ backbone: 'onnxruntime' (CPU only; "
@@ -260,9 +231,7 @@ class DiarizationSettings(BaseModel):
     )
     clustering: ClusteringSettings = ClusteringSettings()
     multiscale: MultiscaleSettings = MultiscaleSettings()
-    segmentation_step: float = Field(
-        0.1, description="Sliding-window step as a fraction of the 10 s segmentation window."
-    )
+    segmentation_step: float = Field(0.1, description="Sliding-window step as a fraction of the 10 s segmentation window.")
     segmentation_batch_size: int | None = Field(
         None,
         description="10 s windows per segmentation batch; None: 8 on the CPU (bit-identical output to "
