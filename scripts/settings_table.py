@@ -17,7 +17,7 @@ START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 
 def _default(field) -> str:
     if field.default_factory is not None:
-        return "(see settings.py)"
+        return "(see meeting_notes/settings/)"
     value = field.default
     if isinstance(value, Path):
         value = str(value).replace(str(PROJECT_ROOT), "<repo>").replace(str(Path.home()), "~")

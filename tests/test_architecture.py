@@ -56,7 +56,7 @@ MAX_LINES = 700
 
 
 def layer(module: str) -> str:
-    if module in CORE:
+    if module in CORE or module.startswith("meeting_notes.settings."):
         return "core"
     if module in DRIVERS or module == "flows" or module.startswith("flows."):
         return "drivers"
