@@ -57,6 +57,9 @@ def child(wav_path: Path, threads: int) -> dict:
 
     import soundfile as sf
 
+    from meeting_notes.process_defaults import apply_process_defaults
+
+    apply_process_defaults()  # as the CLI and the stage loop do, before torch loads
     from meeting_notes import diarize as dz
     from meeting_notes import speaker_clustering as sc
     from meeting_notes.settings import Settings

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.model_registry import load_registry, resolve_model
 from meeting_notes.orchestration_cli import add_orchestration_commands
 from meeting_notes.pipeline import process_meeting
+from meeting_notes.process_defaults import apply_process_defaults
 from meeting_notes.progress import make_progress
 from meeting_notes.settings import get_settings
 from meeting_notes.sidecar import options_with_sidecar
@@ -150,9 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``meeting-notes`` console script."""
-    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
-    warnings.filterwarnings("ignore", category=UserWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    apply_process_defaults()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,23 +24,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from pyannote.audio import Model, Pipeline
+from pyannote.audio.core.plda import PLDA
+from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.audio.telemetry import set_telemetry_metrics
+from pyannote.core import Annotation, SlidingWindowFeature
 
-os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
-
-import torch  # noqa: E402
-from pyannote.audio import Model, Pipeline  # noqa: E402
-from pyannote.audio.core.plda import PLDA  # noqa: E402
-from pyannote.audio.pipelines import SpeakerDiarization  # noqa: E402
-from pyannote.core import Annotation, SlidingWindowFeature  # noqa: E402
-
-from meeting_notes.audio import is_file_mapped, release_pages  # noqa: E402
-from meeting_notes.campplus import CamPlusPlus, model_sample_rate  # noqa: E402
-from meeting_notes.errors import ModelNotFoundError  # noqa: E402
-from meeting_notes.model_registry import resolve_model  # noqa: E402
-from meeting_notes.onnx_models import OnnxExportError, onnx_forward  # noqa: E402
-from meeting_notes.schema import Diarization, SpeakerTurn  # noqa: E402
-from meeting_notes.settings import ClusteringSettings, DiarizationSettings, Settings  # noqa: E402
-from meeting_notes.speaker_clustering import SpeakerClustering  # noqa: E402
+from meeting_notes.audio import is_file_mapped, release_pages
+from meeting_notes.campplus import CamPlusPlus, model_sample_rate
+from meeting_notes.errors import ModelNotFoundError
+from meeting_notes.model_registry import resolve_model
+from meeting_notes.onnx_models import OnnxExportError, onnx_forward
+from meeting_notes.schema import Diarization, SpeakerTurn
+from meeting_notes.settings import ClusteringSettings, DiarizationSettings, Settings
+from meeting_notes.speaker_clustering import SpeakerClustering
 
 _LOCK = threading.Lock()
 _log = logging.getLogger(__name__)
@@ -597,6 +594,7 @@ def load_pipeline(settings: Settings, device: str = "auto") -> Pipeline:
     key = _pipeline_key(settings, torch_device)
     with _LOAD_LOCK:
         if key not in _PIPELINES:
+            set_telemetry_metrics(False)  # pyannote's usage metrics: nothing of a customer meeting leaves this machine
             pipeline = build_pipeline(settings)
             pipeline.to(torch_device)
             if isinstance(pipeline, FastSpeakerDiarization) and onnx_wanted(settings.diarization, torch_device):
@@ -638,9 +636,13 @@ def diarize(
         if isinstance(pipeline, FastSpeakerDiarization) and is_file_mapped(waveform):
             pipeline.release_audio = lambda stop: release_pages(waveform, 0, stop)
         try:
-            output = pipeline(
-                audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
-            )
+            with warnings.catch_warnings():
+                # a speaker active for a single frame has no standard deviation; pyannote's pooling
+                # ignores it and says so on every such chunk (noise on the rep's terminal)
+                warnings.filterwarnings("ignore", message=r"std\(\): degrees of freedom", category=UserWarning)
+                output = pipeline(
+                    audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
+                )
         finally:
             if isinstance(pipeline, FastSpeakerDiarization):
                 pipeline.release_audio = None

@@ -16,6 +16,7 @@ import io
 import json
 import logging
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,10 @@ def onnx_forward(
 def _export(module: torch.nn.Module, examples: list[torch.Tensor], dynamic_axes: dict[str, dict[int, str]]) -> bytes:
     buffer = io.BytesIO()
     try:
-        with torch.inference_mode(False), torch.no_grad():
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            # the exporter's advice (legacy exporter, training-mode ops, LSTM batch sizes) is for
+            # model authors; the export is checked against torch right after
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 module,
                 (examples[0],),

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import MeetingNotesError
+from meeting_notes.process_defaults import apply_process_defaults
 from meeting_notes.schema import RunInfo, StageRecord, read_json
 from meeting_notes.workspace import MeetingWorkspace, stage_cache_key
 
@@ -168,6 +169,7 @@ def run_stages(
     time in a folder, whatever its options: a second one waits). Each stage's record and report
     go into ``run``; the first failure stops the loop, is recorded (:func:`failure_message`) and
     re-raised; ``finish`` writes ``run.json`` on every exit."""
+    apply_process_defaults()  # before any stage loads torch or CTranslate2
     tell = notify or (lambda *_: None)
     lease = ctx.workspace.lease(ctx.settings.orchestration.lock_lease_s)
     lease.acquire()

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from meeting_notes.process_defaults import apply_process_defaults
+
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+apply_process_defaults()  # what the CLI and the stage loop set before torch loads
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

@@ -32,6 +32,7 @@ CORE = {
     "meeting_notes.leases",
     "meeting_notes.markdown",
     "meeting_notes.model_registry",
+    "meeting_notes.process_defaults",
     "meeting_notes.runner",
     "meeting_notes.schema",
     "meeting_notes.settings",
