@@ -1,7 +1,7 @@
 """Prefect flows over the pipeline stages: ``process-meeting``, ``inbox-sweep``, ``nightly-batch``.
 
-The flows are thin: the stage logic is in :mod:`meeting_notes.pipeline`, the inbox logic in
-:mod:`meeting_notes.inbox`. Deployments are declared in ``prefect.yaml``.
+The flows are thin: the stages are in :mod:`meeting_notes.stages`, the loop in
+:mod:`meeting_notes.runner`, the inbox logic in :mod:`meeting_notes.inbox`. Deployments are declared in ``prefect.yaml``.
 """
 
 from flows.intake import inbox_sweep, nightly_batch, watch

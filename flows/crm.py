@@ -52,7 +52,7 @@ def deliver(meeting_dir: str, crm_ids: dict[str, str] | None = None) -> dict[str
     """:func:`meeting_notes.crm.service.deliver` as a task, with a table artifact of the outcomes.
 
     ``process-meeting`` runs the same function as its ``deliver`` stage (the stage registry in
-    :mod:`meeting_notes.pipeline`); this task is for flows that deliver a meeting on its own.
+    :mod:`meeting_notes.stages`); this task is for flows that deliver a meeting on its own.
     """
     folder = Path(meeting_dir)
     out = deliver_meeting(folder, crm_ids, get_settings().crm)
