@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_data import EVAL_DIR  # noqa: E402
 
 from meeting_notes.metrics import cer_japanese, read_stm, wer  # noqa: E402
+from meeting_notes.schema import MeetingFacts  # noqa: E402
 from meeting_notes.settings import Settings  # noqa: E402
 
 #: names that none of the recordings say (a realistic sidecar lists more people than speak)
@@ -128,12 +129,12 @@ def long_item(settings: Settings) -> Item:
     return Item("long (ComfyUI at ~48 s)", parts[-1], "en", None, {"ComfyUI": 1}, {}, said, wave)
 
 
-def _hints(item: Item, condition: str) -> dict[str, object]:
+def _facts(item: Item, condition: str) -> MeetingFacts:
     unrelated = UNRELATED_JA if item.language == "ja" else UNRELATED
     if condition == "off":
-        return {}
+        return MeetingFacts()
     names = unrelated if condition == "unrelated" else [*item.hinted, *item.also_given, *unrelated]
-    return {"participants": [{"name": n} for n in names]}
+    return MeetingFacts.model_validate({"participants": [{"name": n} for n in names]})
 
 
 def main() -> None:
@@ -164,7 +165,7 @@ def main() -> None:
                 if it.language == "ja" and english_only:
                     continue
                 language = "en" if english_only else ("ja" if it.language == "ja" else "auto")
-                res = transcribe(audio[it.name], language, settings, model=model, hints=_hints(it, condition))
+                res = transcribe(audio[it.name], language, settings, model=model, facts=_facts(it, condition))
                 sep = "" if it.language == "ja" else " "
                 hyp = sep.join(s.text for s in res.segments)
                 hits = {n: min(_count(hyp, n, it.language), k) for n, k in it.hinted.items()}

@@ -281,11 +281,12 @@ def run_one(transcript: Transcript, settings: Any, endpoint: Any, hints: dict[st
     from meeting_notes.notes.endpoint import make_client
     from meeting_notes.notes.generate import generate_notes
     from meeting_notes.notes.llm_client import LLMError
+    from meeting_notes.schema import MeetingFacts
 
     client = make_client(settings, endpoint)
     t0 = time.perf_counter()
-    try:
-        result = generate_notes(transcript, settings, client, hints or {})
+    try:  # the *.hints.json dict (the meeting date) as the sidecar's facts
+        result = generate_notes(transcript, settings, client, MeetingFacts.model_validate(hints or {}))
     except LLMError as exc:
         return {"ok": False, "error_code": exc.code, "error": str(exc)[:300], "latency_s": time.perf_counter() - t0, "usage": client.usage.as_dict()}
     v = result.notes.verification

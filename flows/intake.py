@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,6 @@ from meeting_notes.settings import Settings, get_settings
 from meeting_notes.sidecar import options_with_sidecar
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for
 
-CONTACT_FIELDS = frozenset({"email", "phone", "mobile", "tel"})
-
 
 def flow_parameters(
     audio_path: Path,
@@ -40,17 +39,11 @@ def flow_parameters(
 ) -> dict[str, Any]:
     """The ``process-meeting`` parameters for one recording (with its inbox claim's owner token).
 
-    Flow parameters are stored on the Prefect server and shown in its UI, so the sidecar's
-    contact details (participants' e-mail and phone) are left out: nothing downstream needs them.
+    Flow parameters are stored on the Prefect server and shown in its UI, so the participants'
+    e-mail addresses are left out of the sidecar's facts (``hints``): nothing downstream needs them.
     """
-    params: dict[str, Any] = {"audio_path": str(audio_path), "out_dir": out_dir, **options.to_dict()}
-    hints = dict(params.get("hints") or {})
-    if hints.get("participants"):
-        hints["participants"] = [
-            {k: v for k, v in p.items() if k not in CONTACT_FIELDS} if isinstance(p, dict) else p
-            for p in hints["participants"]
-        ]
-        params["hints"] = hints
+    public = replace(options, facts=options.facts.without_contacts())
+    params: dict[str, Any] = {"audio_path": str(audio_path), "out_dir": out_dir, **public.to_dict()}
     if inbox_root:
         params["inbox_root"] = inbox_root
     if claim_id:
@@ -135,7 +128,7 @@ def batch_candidates(source_dir: Path) -> list[Path]:
 
 def already_done(path: Path, out_dir: Path, options: ProcessOptions) -> tuple[str, bool]:
     """The meeting id of ``path`` and whether its last run finished (:func:`~meeting_notes.runner.last_run_done`)."""
-    meeting_id = meeting_id_for(path, file_sha256(path), options.hints.get("meeting_id"))
+    meeting_id = meeting_id_for(path, file_sha256(path), options.facts.meeting_id)
     return meeting_id, last_run_done(MeetingWorkspace(out_dir / meeting_id))
 
 

@@ -39,6 +39,7 @@ from meeting_notes.markdown import escape_markdown, escape_markdown_block
 from meeting_notes.runner import StageOutcome, StageReport, StageSpec, run_stages, stage_record
 from meeting_notes.schema import AudioInfo, RunInfo
 from meeting_notes.settings import Settings, get_settings
+from meeting_notes.sidecar import facts_from_dict
 from meeting_notes.stages import stage_named, stages_for
 from meeting_notes.stages.lifecycle import finish_run, prepare_meeting, start_run
 from meeting_notes.workspace import MeetingWorkspace
@@ -63,7 +64,7 @@ class MeetingRef(BaseModel):
             audio_path=Path(self.audio_path),
             audio=self.audio,
             workspace=MeetingWorkspace(Path(self.workspace)),
-            options=ProcessOptions(**self.options),
+            options=ProcessOptions.from_dict(self.options),
             settings=settings,
         )
 
@@ -103,7 +104,7 @@ _IO_RETRIES: dict[str, Any] = {
 @task(name="prepare", **_IO_RETRIES)
 def prepare_task(audio_path: str, out_dir: str, options: dict[str, Any]) -> MeetingRef:
     """Check the recording, hash it and create its meeting folder."""
-    ctx = prepare_meeting(Path(audio_path), Path(out_dir), ProcessOptions(**options), get_settings())
+    ctx = prepare_meeting(Path(audio_path), Path(out_dir), ProcessOptions.from_dict(options), get_settings())
     return MeetingRef(
         audio_path=str(ctx.audio_path),
         out_dir=str(out_dir),
@@ -155,21 +156,14 @@ def process_meeting(
 ) -> RunInfo:
     """Process one recording; when it was claimed from an inbox, move it to done/ or failed/ after.
 
-    ``claim_id`` is the inbox claim's owner token: a run whose claim expired while it waited in
-    a queue, and whose file another run has taken since, stops at once and touches nothing.
+    ``hints``: the meeting's facts as a plain dict (the sidecar's fields but ``language`` and
+    ``num_speakers``: :class:`~meeting_notes.schema.MeetingFacts`), validated at once; wrong ones
+    fail the run (``SidecarError``). ``claim_id`` is the inbox claim's owner token: a run whose
+    claim expired while it waited in a queue, and whose file another run has taken since, stops
+    at once and touches nothing.
     """
     settings = get_settings()
     out = out_dir or str(settings.orchestration.out_dir)
-    options = ProcessOptions(
-        language=language,
-        num_speakers=num_speakers,
-        min_speakers=min_speakers,
-        max_speakers=max_speakers,
-        asr_model=asr_model,
-        device=device,
-        notes=notes,
-        hints=dict(hints or {}),
-    )
     inbox = (
         Inbox(Path(inbox_root), settings.orchestration.claim_timeout_s, settings.orchestration.queue_timeout_s)
         if inbox_root
@@ -184,6 +178,16 @@ def process_meeting(
     if inbox and item:
         inbox.heartbeat(item)  # queued -> running, with the running lease
     try:
+        options = ProcessOptions(
+            language=language,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            asr_model=asr_model,
+            device=device,
+            notes=notes,
+            facts=facts_from_dict(hints, "the flow's hints"),
+        )
         run = run_meeting(audio_path, out, options, settings, partial(inbox.heartbeat, item) if inbox and item else None)
     except BaseException as exc:
         if inbox and item:

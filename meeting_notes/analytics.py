@@ -37,11 +37,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from meeting_notes.schema import Diarization, SpeakerTurn, Transcript
+from meeting_notes.schema import SIDES, Diarization, Side, SpeakerTurn, Transcript, is_side
 from meeting_notes.settings import AnalyticsSettings
 
-Side = Literal["seller", "customer", "unknown"]
-SIDES: tuple[Side, ...] = ("seller", "customer", "unknown")
 CHARACTER_LANGUAGES = frozenset({"ja", "zh", "ko", "th"})
 """Languages without spaces between words: their rate is counted in characters."""
 
@@ -59,7 +57,7 @@ def speaker_map_labels(transcript: Transcript) -> dict[str, SpeakerLabel]:
     display label (name, else "Speaker N"), name and side."""
     out = {}
     for s in transcript.speakers:
-        side = s.side if s.side in SIDES else "unknown"
+        side = s.side if is_side(s.side) else "unknown"
         out[s.id] = SpeakerLabel(name=s.name, side=side, label=s.label)
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import numpy as np
 from meeting_notes.audio import is_silent, release_pages
 from meeting_notes.errors import ModelNotFoundError
 from meeting_notes.model_registry import ResolvedModel, registry_entry, resolve_model
-from meeting_notes.schema import AsrResult, AsrSegment, AsrWord
+from meeting_notes.schema import AsrResult, AsrSegment, AsrWord, MeetingFacts
 from meeting_notes.settings import AsrSettings, Settings
 
 SAMPLE_RATE = 16000
@@ -127,22 +127,15 @@ def _term_key(term: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", term).casefold().split())
 
 
-def collect_hint_terms(hints: Mapping[str, Any] | None, cfg: AsrSettings) -> list[str]:
+def collect_hint_terms(facts: MeetingFacts | None, cfg: AsrSettings) -> list[str]:
     """The names and terms to hint, in priority order, deduplicated (case and width folded):
-    participants' names, their companies, the account, ``hints["terms"]``, then the glossary."""
-    hints = hints or {}
-    names: list[str] = []
-    companies: list[str] = []
-    for p in hints.get("participants") or []:
-        if isinstance(p, str):
-            names.append(p)
-        elif isinstance(p, Mapping):
-            names.append(str(p.get("name") or ""))
-            companies.append(str(p.get("company") or ""))
-    extra = hints.get("terms") or []
-    if isinstance(extra, str):
-        extra = [extra]
-    candidates = [*names, *companies, str(hints.get("account") or ""), *map(str, extra), *cfg.glossary]
+    the sidecar's participants' names, their companies, the account, the sidecar's ``terms``,
+    then the glossary."""
+    facts = facts or MeetingFacts()
+    people = facts.participants
+    candidates = [
+        *(p.name for p in people), *(p.company or "" for p in people), facts.account or "", *facts.terms, *cfg.glossary
+    ]
     seen: set[str] = set()
     out: list[str] = []
     for term in candidates:
@@ -227,13 +220,13 @@ def transcribe(
     settings: Settings,
     model: str | None = None,
     device: str = "auto",
-    hints: Mapping[str, Any] | None = None,
+    facts: MeetingFacts | None = None,
 ) -> AsrResult:
     """Transcribe 16 kHz mono audio into segments of timestamped words.
 
-    ``language`` is 'auto' (detect), 'en' or 'ja'. Silence yields an empty result. ``hints``
-    (the sidecar's participants, account, and ``terms``) become hotwords or an initial prompt
-    per ``settings.asr.hint_terms``, filtered to the script of the (detected) language.
+    ``language`` is 'auto' (detect), 'en' or 'ja'. Silence yields an empty result. ``facts``
+    (the sidecar's participants, companies, account and ``terms``) become hotwords or an initial
+    prompt per ``settings.asr.hint_terms``, filtered to the script of the (detected) language.
     """
     duration = len(waveform) / SAMPLE_RATE
     lang = None if language == "auto" else language
@@ -246,7 +239,7 @@ def transcribe(
     resolved = resolve_asr_model(model or cfg.model, language, settings)
     runtime = select_runtime(device, settings)
     whisper = load_whisper(resolved, runtime, settings.threads())
-    terms = collect_hint_terms(hints, cfg) if cfg.hint_terms != "off" else []
+    terms = collect_hint_terms(facts, cfg) if cfg.hint_terms != "off" else []
     kept: list[str] = []
     detected_probability = None
     if terms:

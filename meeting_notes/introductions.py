@@ -3,9 +3,9 @@
 A speaker introduces themself in one of their own first segments ("This is Diane in New Jersey",
 "Hi, I'm Tom from Acme", 「丸山の佐藤です」, 「佐藤と申します」); :func:`find_introductions` finds
 them with the segment and quote as evidence, :func:`check_llm_introductions` keeps only an LLM's
-proposals that hold the same way. The sidecar's participants (:func:`parse_participants`), their
-companies (:func:`norm_company`, :func:`side_of_company`) and :func:`same_person` match what is
-said to who is known. Pure functions over the transcript schema: the speaker map
+proposals that hold the same way. The companies of the sidecar's participants
+(:class:`~meeting_notes.schema.Participant`: :func:`norm_company`, :func:`side_of_company`) and
+:func:`same_person` match what is said to who is known. Pure functions over the transcript schema: the speaker map
 (:mod:`meeting_notes.speaker_map`), the names stage and the notes passes all use these rules.
 """
 
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meeting_notes.schema import Transcript
+from meeting_notes.schema import Side, Transcript
 
 _UP = r"[A-Z\u00C0-\u00DE]"
 _WORD = rf"{_UP}[\w'’\-]*"
@@ -193,28 +193,7 @@ def norm_company(name: str | None) -> str:
     return re.sub(r"[\W_]+", "", s)
 
 
-@dataclass(frozen=True)
-class Participant:
-    name: str
-    company: str | None = None
-    role: str | None = None
-
-
-def parse_participants(hints: Mapping[str, Any] | None) -> list[Participant]:
-    """The sidecar's participants (``"Kenji Sato (Acme)"`` or ``{"name", "company", "role"}``)."""
-    out = []
-    for p in (hints or {}).get("participants") or []:
-        if isinstance(p, str):
-            m = re.match(r"^\s*(.+?)\s*[(（]\s*(.+?)\s*[)）]\s*$", p)
-            name, company = (m.group(1), m.group(2)) if m else (p.strip(), None)
-            if name:
-                out.append(Participant(name, company))
-        elif isinstance(p, Mapping) and str(p.get("name") or "").strip():
-            out.append(Participant(str(p["name"]).strip(), p.get("company") or None, p.get("role") or None))
-    return out
-
-
-def side_of_company(company: str | None, seller_companies: Sequence[str], account: str | None) -> str:
+def side_of_company(company: str | None, seller_companies: Sequence[str], account: str | None) -> Side:
     """seller when ``company`` is one of the seller's; customer when it is the account, or when
     the seller's companies are known and it is none of them; else unknown."""
     c = norm_company(company)
@@ -247,12 +226,10 @@ def same_person(said: str, full: str) -> bool:
 __all__ = [
     "JA_SURNAMES",
     "Introduction",
-    "Participant",
     "check_llm_introductions",
     "find_introductions",
     "introductions_in",
     "norm_company",
-    "parse_participants",
     "same_person",
     "side_of_company",
 ]

@@ -20,7 +20,7 @@ from meeting_notes.audio import load_audio
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.runner import execute_inline
-from meeting_notes.schema import Diarization, Transcript, read_json
+from meeting_notes.schema import SIDES, Diarization, MeetingFacts, Side, Transcript, read_json
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.speaker_map import Override, read_overrides, write_overrides
 from meeting_notes.speakers import Role, SpeakerStore, enroll_from_meeting
@@ -28,7 +28,7 @@ from meeting_notes.stages import stages_after
 from meeting_notes.workspace import MeetingWorkspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-ROLE_OF_SIDE: dict[str, Role] = {"seller": "rep", "customer": "customer"}
+ROLE_OF_SIDE: dict[Side, Role] = {"seller": "rep", "customer": "customer"}
 
 
 class RelabelError(InputError):
@@ -59,7 +59,7 @@ def relabel(
     meeting_dir: Path,
     names: dict[str, str],
     settings: Settings,
-    side: str | None = None,
+    side: Side | None = None,
     enroll: bool = False,
     company: str | None = None,
     replace: bool = False,
@@ -78,7 +78,7 @@ def relabel(
         audio_path=Path(transcript.audio.path),
         audio=transcript.audio,
         workspace=ws,
-        options=ProcessOptions(language=transcript.language, hints=_hints(transcript)),
+        options=ProcessOptions(language=transcript.language, facts=_facts(transcript)),
         settings=settings,
     )
     waveform_cache: dict[str, Any] = {}
@@ -99,14 +99,14 @@ def relabel(
             for spk, name in names.items():
                 if name:
                     enroll_from_meeting(
-                        name, waveform(), diarization, spk, settings, role=ROLE_OF_SIDE.get(side or ""),
+                        name, waveform(), diarization, spk, settings, role=ROLE_OF_SIDE.get(side) if side else None,
                         company=company, replace=replace,
                     )
         overrides = read_overrides(ws.root)
         for spk, name in names.items():
             if name:
                 kept = overrides[spk].side if spk in overrides else None  # a side given before stays
-                overrides[spk] = Override(name, side if side in ("seller", "customer", "unknown") else kept)
+                overrides[spk] = Override(name, side or kept)
             else:
                 overrides.pop(spk, None)
         write_overrides(ws.root, overrides)
@@ -120,15 +120,14 @@ def relabel(
     return read_json(Transcript, ws.transcript_json)
 
 
-def _hints(transcript: Transcript) -> dict[str, Any]:
-    """The sidecar facts the last speaker map was made with (``transcript.naming``)."""
+def _facts(transcript: Transcript) -> MeetingFacts:
+    """The sidecar facts the last speaker map was made with (``transcript.naming``: participants
+    and account)."""
     naming = transcript.naming or {}
-    out: dict[str, Any] = {}
-    if naming.get("participants"):
-        out["participants"] = naming["participants"]
-    if naming.get("account"):
-        out["account"] = naming["account"]
-    return out
+    try:
+        return MeetingFacts.model_validate({"participants": naming.get("participants") or [], "account": naming.get("account")})
+    except ValueError as exc:  # pydantic's ValidationError
+        raise RelabelError(f"transcript.json: the speaker map's participants cannot be read ({exc})") from exc
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -160,7 +159,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("meeting_dir", metavar="MEETING_DIR")
     p.add_argument("assignments", metavar="SPEAKER=NAME", nargs="+")
-    p.add_argument("--side", choices=["seller", "customer", "unknown"], help="The side of the named speaker(s).")
+    p.add_argument("--side", choices=SIDES, help="The side of the named speaker(s).")
     p.add_argument("--enroll", action="store_true", help="Also enroll the voice from this speaker's clean speech here.")
     p.add_argument("--company", help="With --enroll: the speaker's company.")
     p.add_argument("--replace", action="store_true", help="With --enroll: replace an enrolled profile of that name.")

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from meeting_notes.analytics import Analytics, SpeakerLabel, compute_analytics
 from meeting_notes.atomic import write_text_atomic
-from meeting_notes.schema import Diarization, SpeakerTurn, Transcript
+from meeting_notes.schema import Diarization, SpeakerTurn, Transcript, is_side
 from meeting_notes.speaker_map import display_labels, name_notes
 
 M = TypeVar("M", bound=BaseModel)
@@ -210,7 +210,7 @@ def _labels(transcript_raw: Mapping[str, Any], analytics: Analytics | None) -> d
             out[s.speaker] = SpeakerLabel(name=s.name, side=s.side)
     for s in transcript_raw.get("speakers") or []:
         if isinstance(s, dict) and s.get("id") and (s.get("label") or s.get("name") or s.get("side") in ("seller", "customer")):
-            side = s.get("side") if s.get("side") in ("seller", "customer") else "unknown"
+            side = s["side"] if is_side(s.get("side")) else "unknown"
             out[str(s["id"])] = SpeakerLabel(name=s.get("label") or s.get("name") or None, side=side)
     return out
 

@@ -1,21 +1,24 @@
 """``<file>.meeting.json``: what the rep (or the calendar/CRM integration) knows about a meeting,
-beside its recording: title, date, participants, account, language, speaker count, CRM ids.
-Read one way (:func:`options_with_sidecar`) by ``meeting-notes process``, the inbox and the
-nightly batch; applied to the run's :class:`~meeting_notes.context.ProcessOptions`."""
+beside its recording: title, date, participants, account, terms, CRM ids (its
+:class:`~meeting_notes.schema.MeetingFacts`), language and speaker count. Read one way
+(:func:`options_with_sidecar`) by ``meeting-notes process``, the inbox and the nightly batch;
+applied to the run's :class:`~meeting_notes.context.ProcessOptions`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import stat
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from meeting_notes.context import ProcessOptions
 from meeting_notes.errors import InputError
+from meeting_notes.schema import MeetingFacts, Participant
+from meeting_notes.settings import Language
 
 SIDECAR_SUFFIX = ".meeting.json"
 
@@ -24,62 +27,43 @@ class SidecarError(InputError):
     """The ``<file>.meeting.json`` beside a recording is not valid JSON or has wrong fields."""
 
 
-class Participant(BaseModel):
-    """One person in the meeting."""
+class MeetingSidecar(MeetingFacts):
+    """``<file>.meeting.json``: what the rep (or the calendar/CRM integration) knows about the
+    meeting: its :class:`~meeting_notes.schema.MeetingFacts`, plus the language and speaker count
+    that go to the run's options."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    name: str
-    email: str | None = None
-    company: str | None = None
-    role: str | None = None
-
-
-class MeetingSidecar(BaseModel):
-    """``<file>.meeting.json``: what the rep (or the calendar/CRM integration) knows about the meeting."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    meeting_id: str | None = Field(
-        None,
-        pattern=r"^[\w-][\w.-]{0,79}$",
-        description="Output folder name (the audio hash is always appended: <meeting_id>-<sha256[:8]>).",
-    )
-    title: str | None = None
-    date: dt.date | dt.datetime | None = None
-    participants: list[Participant | str] = Field(default_factory=list)
-    account: str | None = None
     expected_speakers: int | None = Field(
         None, ge=1, le=32, alias="num_speakers", description="How many people speak."
     )
-    language: Literal["auto", "en", "ja"] | None = None
-    crm_ids: dict[str, str] = Field(default_factory=dict, description="e.g. account_id, opportunity_id.")
+    language: Language | None = None
 
-    def hints(self) -> dict[str, Any]:
-        """The fields the notes stage reads (``ProcessOptions.hints``), without empty ones."""
-        out: dict[str, Any] = {
-            "meeting_id": self.meeting_id,
-            "title": self.title,
-            "date": self.date.isoformat() if self.date else None,
-            "account": self.account,
-            "participants": [
-                p if isinstance(p, str) else p.model_dump(exclude_none=True) for p in self.participants
-            ],
-            "crm_ids": dict(self.crm_ids),
-        }
-        return {k: v for k, v in out.items() if v not in (None, [], {})}
+    def facts(self) -> MeetingFacts:
+        """The meeting's facts, without the language and speaker count (those are run options)."""
+        return MeetingFacts(**{name: getattr(self, name) for name in MeetingFacts.model_fields})
 
     def apply(self, options: ProcessOptions) -> ProcessOptions:
-        """``options`` with the sidecar's language, speaker count and hints filled in. What
+        """``options`` with the sidecar's language, speaker count and facts filled in. What
         ``options`` already says wins (a CLI flag over the sidecar): its language, and any speaker
-        count it gives (``num``/``min``/``max``) over the sidecar's ``num_speakers``."""
+        count it gives (``num``/``min``/``max``) over the sidecar's ``num_speakers``; a fact the
+        sidecar gives replaces the one ``options`` carries."""
         counted = options.num_speakers or options.min_speakers or options.max_speakers
         return replace(
             options,
             language=options.language or self.language,
             num_speakers=options.num_speakers if counted else self.expected_speakers,
-            hints={**options.hints, **self.hints()},
+            facts=options.facts.updated(self.facts()),
         )
+
+
+def facts_from_dict(data: Mapping[str, Any] | None, source: str) -> MeetingFacts:
+    """``data`` (the facts as a plain dict: the ``hints`` parameter of the ``process-meeting``
+    flow, a benchmark's ``*.hints.json``) validated; :class:`SidecarError` naming ``source`` when wrong."""
+    try:
+        return MeetingFacts.model_validate(dict(data or {}))
+    except ValidationError as exc:
+        raise SidecarError(f"{source} are not valid meeting facts: {exc}") from exc
 
 
 def sidecar_path(audio: Path) -> Path:
@@ -144,9 +128,11 @@ def sidecar_kind(audio: Path) -> Literal["none", "file", "other"]:
 
 __all__ = [
     "SIDECAR_SUFFIX",
+    "MeetingFacts",
     "MeetingSidecar",
     "Participant",
     "SidecarError",
+    "facts_from_dict",
     "options_with_sidecar",
     "read_sidecar",
     "read_sidecar_file",

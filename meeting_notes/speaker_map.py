@@ -28,20 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from meeting_notes.atomic import write_text_atomic
+from meeting_notes.context import ProcessOptions
 from meeting_notes.errors import InputError
 from meeting_notes.introductions import (
     Introduction,
-    Participant,
     find_introductions,
     norm_company,
-    parse_participants,
     same_person,
     side_of_company,
 )
-from meeting_notes.schema import Speaker, SpeakerEvidence, Transcript
+from meeting_notes.schema import SIDES, Participant, Side, Speaker, SpeakerEvidence, Transcript, is_side
 
 OVERRIDES_FILE = "speaker_names.json"
-SIDES = ("seller", "customer", "unknown")
 
 # ---------------------------------------------------------------- labels
 
@@ -62,7 +60,7 @@ def display_labels(transcript: Transcript) -> dict[str, str]:
 @dataclass(frozen=True)
 class Override:
     name: str
-    side: str | None = None
+    side: Side | None = None
 
 
 def read_overrides(meeting_dir: Path) -> dict[str, Override]:
@@ -72,9 +70,15 @@ def read_overrides(meeting_dir: Path) -> dict[str, Override]:
         return {}
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return {str(k): Override(str(v["name"]), v.get("side")) for k, v in raw.items()}
+        return {str(k): Override(str(v["name"]), _side(v.get("side"))) for k, v in raw.items()}
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise InputError(f"{path} is not a valid speaker-name file ({exc}); fix or remove it") from exc
+
+
+def _side(value: object) -> Side | None:
+    if value is None or is_side(value):
+        return value
+    raise ValueError(f"side {value!r} is not one of {', '.join(SIDES)}")
 
 
 def write_overrides(meeting_dir: Path, overrides: Mapping[str, Override]) -> None:
@@ -111,7 +115,7 @@ def build_speaker_map(
         found = [p for p in participants if same_person(name, p.name)]
         return found[0] if len(found) == 1 else None
 
-    def side_for_name(name: str) -> str:
+    def side_for_name(name: str) -> Side:
         p = participant_for(name)
         return side_of_company(p.company, seller_companies, account) if p else "unknown"
 
@@ -123,7 +127,7 @@ def build_speaker_map(
             side = o.side or (m.side if m is not None and m.name == o.name else side_for_name(o.name))
             s = replace_model(base, name=o.name, side=side, source="manual", score=1.0)
         elif m is not None:
-            side = m.side if m.side in SIDES else "unknown"
+            side = m.side if is_side(m.side) else "unknown"
             s = replace_model(base, name=m.name, side=side, source="enrolled", score=m.score)
         elif intro is not None:
             p = participant_for(intro.name)
@@ -190,18 +194,17 @@ def name_notes(notes: Any, labels: Mapping[str, str]) -> Any:
 # ---------------------------------------------------------------- speaker-count hint
 
 
-def enrolled_reps_present(hints: Mapping[str, Any] | None, profiles: Sequence[Any]) -> list[str]:
+def enrolled_reps_present(people: Sequence[Participant], profiles: Sequence[Any]) -> list[str]:
     """Names of enrolled reps (role ``rep``) that the sidecar lists as participants."""
-    people = parse_participants(hints)
     reps = [p for p in profiles if getattr(p, "role", None) == "rep"]
     return sorted({r.name for r in reps if any(same_person(x.name, r.name) or same_person(r.name, x.name) for x in people)})
 
 
-def with_enrolled_min_speakers(options: Any, profiles: Sequence[Any]) -> Any:
-    """``options`` (a :class:`~meeting_notes.context.ProcessOptions`) whose ``min_speakers`` is at
-    least the number of enrolled reps named in the sidecar's participants: they are there. Never
-    above ``max_speakers``, and no change when ``num_speakers`` (an exact count) is given."""
-    n = len(enrolled_reps_present(options.hints, profiles))
+def with_enrolled_min_speakers(options: ProcessOptions, profiles: Sequence[Any]) -> ProcessOptions:
+    """``options`` whose ``min_speakers`` is at least the number of enrolled reps named in the
+    sidecar's participants: they are there. Never above ``max_speakers``, and no change when
+    ``num_speakers`` (an exact count) is given."""
+    n = len(enrolled_reps_present(options.facts.participants, profiles))
     if n < 2 or options.num_speakers:  # one speaker is no bound at all
         return options
     if options.max_speakers:
@@ -222,7 +225,6 @@ def seller_companies(configured: Sequence[str], profiles: Sequence[Any]) -> list
 
 __all__ = [
     "OVERRIDES_FILE",
-    "SIDES",
     "Override",
     "build_speaker_map",
     "display_labels",

@@ -30,11 +30,11 @@ from meeting_notes.analytics import SpeakerLabel
 from meeting_notes.audio import is_silent, load_audio
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.model_registry import file_sha256, resolve_model
-from meeting_notes.schema import Diarization, SpeakerTurn
+from meeting_notes.schema import Diarization, Side, SpeakerTurn
 from meeting_notes.settings import SpeakerSettings
 
 Role = Literal["rep", "customer"]
-ROLE_SIDE = {"rep": "seller", "customer": "customer"}
+ROLE_SIDE: dict[str, Side] = {"rep": "seller", "customer": "customer"}
 
 
 class SpeakerError(MeetingNotesError):
@@ -61,7 +61,7 @@ class Profile(BaseModel):
     embedding: list[float] = Field(repr=False)
 
     @property
-    def side(self) -> str:
+    def side(self) -> Side:
         return ROLE_SIDE.get(self.role or "", "unknown")
 
 
@@ -71,7 +71,7 @@ class SpeakerMatch(BaseModel):
     speaker: str
     profile_id: int
     name: str
-    side: str
+    side: Side
     score: float = Field(description="Cosine similarity of the speaker's and the profile's embeddings.")
     source: Literal["enrolled"] = "enrolled"
 
@@ -383,7 +383,7 @@ def identify_speakers(
 def speaker_labels(matches: dict[str, SpeakerMatch]) -> dict[str, Any]:
     """Matches as analytics labels (``compute_analytics(..., labels=...)``)."""
     return {
-        spk: SpeakerLabel(name=m.name, side=m.side if m.side in ("seller", "customer") else "unknown")
+        spk: SpeakerLabel(name=m.name, side=m.side)
         for spk, m in matches.items()
     }
 

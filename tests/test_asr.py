@@ -9,7 +9,7 @@ import pytest
 from meeting_notes.asr import clean_segment_words, resolve_asr_model, select_runtime, transcribe
 from meeting_notes.audio import load_audio
 from meeting_notes.metrics import wer
-from meeting_notes.schema import AsrWord
+from meeting_notes.schema import AsrWord, MeetingFacts
 
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
@@ -70,17 +70,38 @@ def test_jfk_both_code_paths(data_dir: Path, settings, batched: bool) -> None:
 # ------------------------------------------------------------------ hint terms (hotwords)
 def test_hint_terms_come_from_the_sidecar_in_priority_order_deduplicated(settings) -> None:
     from meeting_notes.asr import collect_hint_terms
+    from meeting_notes.sidecar import MeetingSidecar
 
     cfg = settings.asr.model_copy(update={"glossary": ["ComfyUI", "acme  corp", "Kubernetes"]})
-    hints = {
+    sidecar = MeetingSidecar.model_validate({
         "participants": ["Diane  Smith", {"name": "Sheila", "company": "Acme Corp", "email": "s@x.org"}, {"name": ""}],
         "account": "ＡＣＭＥ Corp",  # full width: the same company once folded
         "terms": ["ComfyUI"],
         "title": "Quarterly review",  # not a term source
-    }
-    assert collect_hint_terms(hints, cfg) == ["Diane Smith", "Sheila", "Acme Corp", "ComfyUI", "Kubernetes"]
+        "crm_ids": {"account_id": "001XX"},  # nor are CRM ids, e-mails or roles
+    })
+    assert collect_hint_terms(sidecar.facts(), cfg) == ["Diane Smith", "Sheila", "Acme Corp", "ComfyUI", "Kubernetes"]
     assert collect_hint_terms(None, settings.asr) == []
-    assert collect_hint_terms({"terms": "ComfyUI"}, settings.asr) == ["ComfyUI"]  # one term, not its letters
+    # a participant written "Name (Company)" is read as the typed participant: name, then company
+    facts = MeetingFacts.model_validate({"participants": ["Kenji Sato (Helix)"], "account": "Acme"})
+    assert collect_hint_terms(facts, settings.asr) == ["Kenji Sato", "Helix", "Acme"]
+    assert collect_hint_terms(MeetingFacts(terms=["ComfyUI"]), settings.asr) == ["ComfyUI"]
+
+
+def test_the_transcribe_stage_hints_the_typed_sidecar_facts(settings, tmp_path: Path) -> None:
+    from meeting_notes.context import MeetingContext, ProcessOptions
+    from meeting_notes.schema import AudioInfo
+    from meeting_notes.stages.transcript import transcribe_params
+    from meeting_notes.workspace import MeetingWorkspace
+
+    facts = MeetingFacts.model_validate({"participants": ["Kenji Sato (Acme)"], "account": "Globex", "terms": ["Acme Cloud"]})
+    audio = AudioInfo(path="x.wav", sha256="0" * 64, duration=1)
+
+    def params(options: ProcessOptions) -> dict:
+        return transcribe_params(MeetingContext(Path("x.wav"), audio, MeetingWorkspace(tmp_path), options, settings))
+
+    assert params(ProcessOptions(facts=facts))["hint_terms"][:4] == ["Kenji Sato", "Acme", "Globex", "Acme Cloud"]
+    assert params(ProcessOptions()).get("hint_terms", []) == list(dict.fromkeys(settings.asr.glossary))
 
 
 def test_hint_terms_follow_the_language_script(settings) -> None:
@@ -116,10 +137,10 @@ def test_hint_terms_are_bounded_by_count_and_tokens() -> None:
 def test_hotwords_spell_the_spoken_product_name(data_dir: Path, settings) -> None:
     """tests/data/hotwords.mp3 says "ComfyUI"; tiny.en writes it otherwise unless hinted."""
     audio = load_audio(data_dir / "hotwords.mp3", settings.audio)
-    hints = {"participants": ["Priya Raman"], "terms": ["ComfyUI"]}
-    hinted = transcribe(audio, "en", settings, model="tiny.en", hints=hints)
+    facts = MeetingFacts.model_validate({"participants": ["Priya Raman"], "terms": ["ComfyUI"]})
+    hinted = transcribe(audio, "en", settings, model="tiny.en", facts=facts)
     off = settings.model_copy(update={"asr": settings.asr.model_copy(update={"hint_terms": "off"})})
-    unhinted = transcribe(audio, "en", off, model="tiny.en", hints=hints)
+    unhinted = transcribe(audio, "en", off, model="tiny.en", facts=facts)
     assert "comfyui" not in " ".join(s.text for s in unhinted.segments).lower()
     assert "ComfyUI" in " ".join(s.text for s in hinted.segments)
     assert hinted.hint_terms == ["Priya Raman", "ComfyUI"] and unhinted.hint_terms == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from meeting_notes.model_registry import file_sha256
+from meeting_notes.schema import MeetingFacts, Participant
 
 
 def _run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
@@ -105,10 +106,10 @@ def test_process_reads_the_sidecar_beside_each_recording(tmp_path: Path, monkeyp
     assert [c[0] for c in calls] == [with_sidecar, plain]
     options = calls[0][1]
     assert options.language == "ja" and options.num_speakers == 3  # type: ignore[attr-defined]
-    hints = options.hints  # type: ignore[attr-defined]
-    assert hints["meeting_id"] == "acme-2026-11-20" and hints["account"] == "Acme KK"
-    assert hints["participants"][0] == "Kenji Sato (Acme)" and hints["crm_ids"] == {"opportunity_id": "006XX"}
-    assert calls[1][1].hints == {} and calls[1][1].language is None  # type: ignore[attr-defined]
+    facts = options.facts  # type: ignore[attr-defined]
+    assert facts.meeting_id == "acme-2026-11-20" and facts.account == "Acme KK"
+    assert facts.participants[0] == Participant(name="Kenji Sato", company="Acme") and facts.crm_ids == {"opportunity_id": "006XX"}
+    assert calls[1][1].facts == MeetingFacts() and calls[1][1].language is None  # type: ignore[attr-defined]
     # the sidecar's participants reach the enrolled-rep speaker-count bound (no exact count given)
     reps = [type("P", (), {"name": n, "role": "rep"})() for n in ("Kenji Sato", "Ann Lee")]
     from dataclasses import replace
@@ -132,10 +133,10 @@ def test_process_flags_win_over_the_sidecar_and_sidecar_names_another_file(
     assert main(["process", str(audio), "--out", str(tmp_path / "o"), "--json", "--sidecar", str(elsewhere),
                  "--language", "en", "--min-speakers", "2"]) == 0
     options = calls[-1][1]
-    assert options.hints["title"] == "Acme renewal"  # type: ignore[attr-defined]  # --sidecar, not the one beside
+    assert options.facts.title == "Acme renewal"  # type: ignore[attr-defined]  # --sidecar, not the one beside
     assert options.language == "en" and options.num_speakers is None and options.min_speakers == 2  # type: ignore[attr-defined]
     assert main(["process", str(audio), "--out", str(tmp_path / "o"), "--json"]) == 0
-    assert calls[-1][1].hints == {"title": "beside"}  # type: ignore[attr-defined]
+    assert calls[-1][1].facts == MeetingFacts(title="beside")  # type: ignore[attr-defined]
     assert main(["process", str(audio), "--out", str(tmp_path / "o"), "--json", "--sidecar", str(tmp_path / "nope.json")]) == 1
     assert "does not exist" in json.loads(capsys.readouterr().out.splitlines()[-1])["error"]
     assert main(["process", str(audio), str(audio), "--out", str(tmp_path / "o"), "--sidecar", str(elsewhere)]) == 2

@@ -27,7 +27,7 @@ from meeting_notes.context import MeetingContext  # noqa: E402
 from meeting_notes.errors import CorruptAudioError  # noqa: E402
 from meeting_notes.inbox import Inbox  # noqa: E402
 from meeting_notes.model_registry import file_sha256  # noqa: E402
-from meeting_notes.schema import AudioInfo, RunInfo, StageRecord, read_json  # noqa: E402
+from meeting_notes.schema import AudioInfo, MeetingFacts, RunInfo, StageRecord, read_json  # noqa: E402
 from meeting_notes.settings import get_settings  # noqa: E402
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for, stage_cache_key  # noqa: E402
 
@@ -40,19 +40,21 @@ class FakeStages:
         self.fail: dict[str, Exception] = {}
         self.delay = 0.0
         self.entered = threading.Event()
+        self.facts: list[MeetingFacts] = []  # what each stage's context carried
 
     def prepare(self, audio_path, out_dir, options, settings):  # noqa: ANN001, ANN201
         if "audio" in self.fail:
             raise self.fail["audio"]
         sha = file_sha256(audio_path)
         info = AudioInfo(path=str(audio_path), sha256=sha, duration=60.0)
-        ws = MeetingWorkspace(Path(out_dir) / meeting_id_for(audio_path, sha, options.hints.get("meeting_id")))
+        ws = MeetingWorkspace(Path(out_dir) / meeting_id_for(audio_path, sha, options.facts.meeting_id))
         ws.create()
         return MeetingContext(Path(audio_path), info, ws, options, settings)
 
     def stage(self, name: str, output: str):  # noqa: ANN201
         def run(ctx, *args):  # noqa: ANN001, ANN202
             ws = ctx.workspace
+            self.facts.append(ctx.options.facts)
             key = stage_cache_key(name, ctx.audio.sha256, {"options": ctx.options.to_dict()})
             if ws.is_done(name, key, [ws.root / output]):
                 return StageRecord(status="cached")
@@ -130,6 +132,19 @@ def test_flow_runs_every_stage_and_publishes_notes_and_timings(fakes: FakeStages
     assert "report.html" in by_key[artifact_key("report", run.meeting_id)].data  # a link to the meeting page
     timings = by_key[artifact_key("stage-timings", run.meeting_id)].data
     assert "transcribe" in timings and "real_time_factor" in timings
+
+
+def test_the_flow_hints_are_the_typed_facts_of_every_stage(fakes: FakeStages, tmp_path: Path) -> None:
+    from flows.meeting import process_meeting
+    from meeting_notes.sidecar import SidecarError
+
+    hints = {"meeting_id": "acme-renewal", "date": "2026-11-20", "participants": ["Kenji Sato (Acme)"], "crm_ids": {"deal_id": "1"}}
+    run = process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"), notes=False, hints=hints)
+    assert run.status == "done" and run.meeting_id.startswith("acme-renewal-")
+    assert fakes.facts and all(f == MeetingFacts.model_validate(hints) for f in fakes.facts)
+    assert fakes.facts[0].participants[0].company == "Acme"
+    with pytest.raises(SidecarError, match=r"the flow's hints are not valid meeting facts(.|\n)*participants.0.side"):
+        process_meeting(str(_audio(tmp_path)), str(tmp_path / "out"), hints={"participants": [{"name": "Ann", "side": "seller"}]})
 
 
 def test_rerun_after_failed_stage_resumes_there(fakes: FakeStages, tmp_path: Path) -> None:

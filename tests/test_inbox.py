@@ -12,6 +12,7 @@ import pytest
 from meeting_notes.inbox import ClaimLostError, Inbox, StabilityTracker, is_candidate
 from meeting_notes.sidecar import MeetingSidecar, SidecarError, read_sidecar, sidecar_path
 from meeting_notes.context import ProcessOptions
+from meeting_notes.schema import MeetingFacts, Participant
 
 
 def _drop(inbox: Inbox, name: str, data: bytes = b"RIFF-fake-audio") -> Path:
@@ -162,18 +163,55 @@ def test_sidecar_maps_to_process_options(tmp_path: Path) -> None:
     )
     sidecar = read_sidecar(audio)
     assert isinstance(sidecar, MeetingSidecar)
-    options = sidecar.apply(ProcessOptions(notes=False, hints={"source": "inbox"}))
+    before = MeetingFacts(title="from the caller", account="Caller KK", terms=["Acme Cloud"])
+    options = sidecar.apply(ProcessOptions(notes=False, facts=before))
     assert options.language == "ja" and options.num_speakers == 3 and options.notes is False
-    assert options.hints == {
-        "source": "inbox",
+    assert options.facts.to_dict() == {  # the sidecar's facts win; the caller's stay where it gives none
         "meeting_id": "acme-2026-11-20",
         "title": "Acme renewal",
         "date": "2026-11-20T15:00:00+09:00",
         "account": "Acme KK",
-        "participants": ["Kenji (Acme)", {"name": "Ann", "email": "ann@us.example", "role": "AE"}],
+        "participants": [{"name": "Kenji", "company": "Acme"}, {"name": "Ann", "email": "ann@us.example", "role": "AE"}],
         "crm_ids": {"opportunity_id": "006XX"},
+        "terms": ["Acme Cloud"],
     }
+    assert type(options.facts) is MeetingFacts  # the facts only: language and speaker count are options
     assert read_sidecar(tmp_path / "none.wav") is None
+
+
+def test_participants_as_strings_and_as_objects_are_the_same_typed_participants() -> None:
+    as_strings = MeetingSidecar.model_validate({"participants": ["Kenji Sato (Acme KK)", "佐藤 健二（丸山）", "Ann Lee", "  "]})
+    as_objects = MeetingSidecar.model_validate({"participants": [
+        {"name": "Kenji Sato", "company": "Acme KK"}, {"name": " 佐藤 健二 ", "company": "丸山", "role": ""}, {"name": "Ann Lee"}, {"name": ""},
+    ]})
+    expected = [
+        Participant(name="Kenji Sato", company="Acme KK"),
+        Participant(name="佐藤 健二", company="丸山"),
+        Participant(name="Ann Lee"),
+    ]  # blank names left out, blank fields None
+    assert as_strings.participants == as_objects.participants == expected
+    assert as_strings.facts() == as_objects.facts()
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "where"),
+    [
+        ({"langauge": "en"}, "langauge"),
+        ({"hints": {"title": "x"}}, "hints"),
+        ({"participants": [{"name": "Ann", "side": "seller"}]}, "participants.0.side"),
+        ({"participants": [{"email": "ann@example.com"}]}, "participants.0.name"),
+        ({"terms": "ComfyUI"}, "terms"),
+        ({"language": "de"}, "language"),
+    ],
+)
+def test_a_sidecar_with_an_unknown_or_wrong_key_is_refused_with_a_clear_message(tmp_path: Path, sidecar, where) -> None:
+    audio = tmp_path / "call.wav"
+    audio.write_bytes(b"x")
+    sidecar_path(audio).write_text(json.dumps(sidecar), encoding="utf-8")
+    with pytest.raises(SidecarError) as err:
+        read_sidecar(audio)
+    message = str(err.value)
+    assert message.startswith("call.wav.meeting.json is not a valid meeting sidecar") and where in message
 
 
 @pytest.mark.parametrize(
@@ -332,8 +370,11 @@ def test_meeting_folders_stay_under_out_and_carry_the_audio_hash(tmp_path: Path,
 def test_flow_parameters_carry_no_contact_details() -> None:
     from flows.intake import flow_parameters
 
-    options = ProcessOptions(hints={"participants": ["Kenji (Acme)", {"name": "Ann", "email": "ann@us.example", "phone": "090-1234-5678", "role": "AE"}]})
+    facts = MeetingFacts.model_validate({"participants": ["Kenji (Acme)", {"name": "Ann", "email": "ann@us.example", "role": "AE"}]})
+    options = ProcessOptions(facts=facts)
     params = flow_parameters(Path("/in/call.wav"), "/out", options, "/inbox", "claim-1")
-    assert params["hints"]["participants"] == ["Kenji (Acme)", {"name": "Ann", "role": "AE"}]
-    assert "ann@us.example" not in str(params) and "1234" not in str(params)
-    assert params["claim_id"] == "claim-1" and options.hints["participants"][1]["email"] == "ann@us.example"
+    assert params["hints"]["participants"] == [{"name": "Kenji", "company": "Acme"}, {"name": "Ann", "role": "AE"}]
+    assert "ann@us.example" not in str(params)
+    assert params["claim_id"] == "claim-1" and options.facts.participants[1].email == "ann@us.example"
+    # what the flow gets back is the same facts, without the e-mail address
+    assert ProcessOptions.from_dict({k: params[k] for k in options.to_dict()}) == ProcessOptions(facts=facts.without_contacts())

@@ -16,11 +16,13 @@ import numpy as np
 import pytest
 
 from meeting_notes.context import MeetingContext, ProcessOptions
-from meeting_notes.introductions import Participant, introductions_in, parse_participants, side_of_company
+from meeting_notes.introductions import introductions_in, side_of_company
 from meeting_notes.speaker_map import Override, build_speaker_map, name_notes, with_enrolled_min_speakers
 from meeting_notes.schema import (
     AudioInfo,
     Diarization,
+    MeetingFacts,
+    Participant,
     Segment,
     Speaker,
     SpeakerTurn,
@@ -143,8 +145,8 @@ def test_map_precedence_manual_then_enrolled_then_introduced():
 
 def test_sidecar_participants_complete_names_and_sides():
     t = _transcript(EN + [(12.0, 14.0, "SPEAKER_02", "And I'm Priya, with Globex.")])
-    people = parse_participants({"participants": ["Tom Baker (Acme Inc.)", {"name": "Priya Shah", "company": "Globex"}]})
-    assert people == [Participant("Tom Baker", "Acme Inc."), Participant("Priya Shah", "Globex")]
+    people = MeetingFacts.model_validate({"participants": ["Tom Baker (Acme Inc.)", {"name": "Priya Shah", "company": "Globex"}]}).participants
+    assert people == [Participant(name="Tom Baker", company="Acme Inc."), Participant(name="Priya Shah", company="Globex")]
     m = {s.id: s for s in build_speaker_map(t, participants=people, seller_companies=["ACME"], account="Globex KK")}
     assert (m["SPEAKER_00"].name, m["SPEAKER_00"].side, m["SPEAKER_00"].source) == ("Tom Baker", "seller", "sidecar")
     assert (m["SPEAKER_02"].name, m["SPEAKER_02"].side) == ("Priya Shah", "customer")
@@ -164,7 +166,7 @@ def test_side_of_company():
 def test_japanese_map_and_labels():
     lines = [(0, 3, "SPEAKER_00", "丸山の佐藤です。本日はよろしくお願いします。"), (3, 6, "SPEAKER_01", "はい、よろしくお願いします。")]
     t = _transcript(lines, "ja")
-    m = {s.id: s for s in build_speaker_map(t, participants=[Participant("佐藤 健二", "丸山")], seller_companies=["丸山"])}
+    m = {s.id: s for s in build_speaker_map(t, participants=[Participant(name="佐藤 健二", company="丸山")], seller_companies=["丸山"])}
     assert (m["SPEAKER_00"].name, m["SPEAKER_00"].side) == ("佐藤 健二", "seller")
     assert m["SPEAKER_01"].label == "話者2"
 
@@ -197,15 +199,15 @@ class _P:
 
 def test_enrolled_reps_in_the_sidecar_are_a_lower_bound():
     profiles = [_P("Kenji Sato", "rep"), _P("Ann Lee", "rep"), _P("Dana Wu", "customer"), _P("Bob Stone", "rep")]
-    hints = {"participants": ["Kenji Sato (Helix)", {"name": "Ann Lee"}, "Dana Wu", "Someone Else"]}
-    o = with_enrolled_min_speakers(ProcessOptions(hints=hints), profiles)
+    facts = MeetingFacts.model_validate({"participants": ["Kenji Sato (Helix)", {"name": "Ann Lee"}, "Dana Wu", "Someone Else"]})
+    o = with_enrolled_min_speakers(ProcessOptions(facts=facts), profiles)
     assert o.min_speakers == 2  # Kenji and Ann: enrolled reps listed; Dana is a customer, Bob not there
-    assert with_enrolled_min_speakers(ProcessOptions(hints=hints, min_speakers=3), profiles).min_speakers == 3
-    assert with_enrolled_min_speakers(ProcessOptions(hints=hints, max_speakers=1), profiles).min_speakers is None
-    capped = with_enrolled_min_speakers(ProcessOptions(hints={"participants": ["Kenji Sato", "Ann Lee", "Bob Stone"]},
+    assert with_enrolled_min_speakers(ProcessOptions(facts=facts, min_speakers=3), profiles).min_speakers == 3
+    assert with_enrolled_min_speakers(ProcessOptions(facts=facts, max_speakers=1), profiles).min_speakers is None
+    capped = with_enrolled_min_speakers(ProcessOptions(facts=MeetingFacts.model_validate({"participants": ["Kenji Sato", "Ann Lee", "Bob Stone"]}),
                                                        max_speakers=2), profiles)
     assert (capped.min_speakers, capped.max_speakers) == (2, 2)
-    assert with_enrolled_min_speakers(ProcessOptions(hints=hints, num_speakers=4), profiles).min_speakers is None
+    assert with_enrolled_min_speakers(ProcessOptions(facts=facts, num_speakers=4), profiles).min_speakers is None
     assert with_enrolled_min_speakers(ProcessOptions(), profiles).min_speakers is None
 
 
@@ -217,7 +219,7 @@ def test_diarize_params_take_the_bound_from_the_store(tmp_path: Path, settings):
         store.add(name, np.ones(4, dtype=np.float32) / 2, "m", 8.0, 1, role="rep")
     s = settings.model_copy(update={"speakers": SpeakerSettings(store_path=tmp_path / "s.sqlite")})
     ctx = MeetingContext(Path("x.wav"), AudioInfo(path="x.wav", sha256="0" * 64, duration=1), MeetingWorkspace(tmp_path),
-                         ProcessOptions(hints={"participants": ["Kenji Sato", "Ann Lee"]}), s)
+                         ProcessOptions(facts=MeetingFacts.model_validate({"participants": ["Kenji Sato", "Ann Lee"]})), s)
     assert diarize_params(ctx)["min_speakers"] == 2
     (tmp_path / "s.sqlite").write_bytes(b"garbage" * 100)  # a corrupt store: no hint, and left as it is
     assert diarize_params(ctx)["min_speakers"] is None
@@ -509,3 +511,19 @@ def test_damaged_notes_are_left_alone(tmp_path: Path, settings):
     ws.notes_json.write_text('{"next_steps": "not a list"')
     before = ws.notes_md.read_bytes()
     assert name_notes_md(ws) is False and ws.notes_md.read_bytes() == before
+
+
+def test_relabel_reads_the_speaker_map_inputs_back_as_typed_facts():
+    from meeting_notes.relabel import RelabelError, _facts
+
+    t = _transcript(EN)
+    t.naming = {"participants": [{"name": "Tom Baker", "company": "Acme Inc."}, {"name": "Priya Shah", "role": "CFO"}],
+                "account": "Globex KK", "seller_companies": ["Acme"]}
+    facts = _facts(t)
+    assert facts == MeetingFacts(account="Globex KK", participants=[
+        Participant(name="Tom Baker", company="Acme Inc."), Participant(name="Priya Shah", role="CFO")])
+    t.naming = None
+    assert _facts(t) == MeetingFacts()
+    t.naming = {"participants": [{"name": "Tom", "side": "seller"}]}
+    with pytest.raises(RelabelError, match="participants"):
+        _facts(t)

@@ -21,7 +21,7 @@ from meeting_notes.notes.generate import generate_notes
 from meeting_notes.notes.passes import Candidate, money_rule, quote_from
 from meeting_notes.notes.passes.competitors import _integration_only
 from meeting_notes.notes.render import render_markdown
-from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript
+from meeting_notes.schema import AudioInfo, MeetingFacts, Segment, Speaker, Transcript
 from meeting_notes.settings import LLMSettings, Settings
 
 MEETING = [
@@ -122,10 +122,10 @@ def settings_for(server: FakeOpenAIServer, tmp_path: Path, **llm: Any) -> Settin
     return Settings(cache_dir=tmp_path / "cache", llm=LLMSettings.model_validate(values | llm))
 
 
-def run_notes(server: FakeOpenAIServer, tmp_path: Path, transcript: Transcript | None = None, hints: dict[str, Any] | None = None, **llm: Any):  # type: ignore[no-untyped-def]
+def run_notes(server: FakeOpenAIServer, tmp_path: Path, transcript: Transcript | None = None, facts: MeetingFacts | None = None, **llm: Any):  # type: ignore[no-untyped-def]
     settings = settings_for(server, tmp_path, **llm)
     client = make_client(settings, describe_endpoint(settings))
-    return generate_notes(transcript or make_transcript(), settings, client, {"date": DATE} if hints is None else hints)
+    return generate_notes(transcript or make_transcript(), settings, client, MeetingFacts.model_validate({"date": DATE}) if facts is None else facts)
 
 
 def test_passes_share_one_prefix_and_build_verified_notes(server: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_passes_share_one_prefix_and_build_verified_notes(server: FakeOpenAIServ
     ]
     assert ["twelve hundred" in p.text for p in notes.pricing] == [True]
     assert [c.name for c in notes.competitors] == ["ServiceTitan"]
-    # Owners are participants; dues are kept as said and resolved by rule against the hints date.
+    # Owners are participants; dues are kept as said and resolved by rule against the sidecar's date.
     monday = resolve_date("by Monday", "en", __import__("datetime").date(2026, 3, 6))
     assert monday is not None
     steps = {n.due: n for n in notes.next_steps}
@@ -292,16 +292,16 @@ def test_bad_input_makes_no_call_and_invents_nothing(
         assert notes.summary == "" and notes.budget == [] and notes.next_steps == [] and notes.participants == []
 
 
-def test_without_hints_the_recording_date_is_the_guessed_anchor(server: FakeOpenAIServer, tmp_path: Path) -> None:
+def test_without_a_sidecar_date_the_recording_date_is_the_guessed_anchor(server: FakeOpenAIServer, tmp_path: Path) -> None:
     import datetime as dt
 
     settings = settings_for(server, tmp_path)
     client = make_client(settings, describe_endpoint(settings))
-    notes = generate_notes(make_transcript(), settings, client, {}, dt.date(2026, 3, 6)).notes
+    notes = generate_notes(make_transcript(), settings, client, MeetingFacts(), dt.date(2026, 3, 6)).notes
     assert notes.date_anchor == "2026-03-06" and notes.date_source == "recording_time" and notes.date_guessed
     assert notes.date is None  # the meeting date itself is never guessed
     assert "recording time" in render_markdown(notes)
-    notes = generate_notes(make_transcript(), settings, client, {}, None).notes
+    notes = generate_notes(make_transcript(), settings, client, None, None).notes
     assert notes.date_anchor is None and notes.date_source == "none"
     assert all(n.due_resolved == "" for n in notes.next_steps)
 
@@ -632,7 +632,7 @@ def test_progress_names_each_model_call_and_the_terminal_shows_it(server: FakeOp
     settings = settings_for(server, tmp_path, passes_transcript_tokens=600)
     client = make_client(settings, describe_endpoint(settings))
     seen: list[str] = []
-    generate_notes(long_meeting(), settings, client, {"date": DATE}, None, seen.append)
+    generate_notes(long_meeting(), settings, client, MeetingFacts.model_validate({"date": DATE}), None, seen.append)
     assert len(seen) == len(server.requests) >= 6 and seen[0] == "people" and "next_steps" in seen
     stream = io.StringIO()
     progress = TerminalProgress(stream)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from meeting_notes.notes.evidence import verify_extraction
-from meeting_notes.notes.prompts import extraction_messages, load_prompts
+from meeting_notes.notes.prompts import extraction_messages, load_prompts, meeting_header, shared_user_text
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.notes.schema import (
     Account,
@@ -24,7 +24,7 @@ from meeting_notes.notes.schema import (
     TextItem,
     extraction_json_schema,
 )
-from meeting_notes.schema import Transcript, read_json
+from meeting_notes.schema import MeetingFacts, Transcript, read_json
 from meeting_notes.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts" / "notes"
@@ -55,9 +55,26 @@ def test_examples_are_valid_and_their_evidence_holds(language: str) -> None:
     lines = dict((int(i), t) for i, t in re.findall(r"^\[(\d+)\] [^:]+: (.*)$", prompts.example_transcript, re.M))
     _, ver = verify_extraction(answer, lines)
     assert ver.items_dropped == 0 and ver.evidence_relocated == 0 and ver.items_checked > 8
-    messages = extraction_messages(prompts, "[0] A: hi", {"account": "Acme"})
+    messages = extraction_messages(prompts, "[0] A: hi", MeetingFacts(account="Acme"))
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert "Acme" in messages[-1]["content"] and messages[-1]["content"].endswith("[0] A: hi")
+
+
+def test_the_meeting_header_reads_the_typed_sidecar_facts() -> None:
+    from meeting_notes.sidecar import MeetingSidecar
+
+    sidecar = MeetingSidecar.model_validate({
+        "title": "Acme renewal", "date": "2026-11-20T15:00:00+09:00", "account": "Acme KK", "language": "en",
+        "participants": ["Kenji Sato (Acme)", {"name": "Ann Lee", "email": "ann@example.com", "role": "AE"}],
+        "crm_ids": {"account_id": "001XX"}, "terms": ["Acme Cloud"],
+    })
+    header = meeting_header(load_prompts(PROMPTS, "v1", "en"), sidecar.facts())
+    assert header.splitlines() == [
+        "Meeting title: Acme renewal", "Customer account: Acme KK", "Date: 2026-11-20T15:00:00+09:00",
+        "Participants:", "- Kenji Sato, Acme", "- Ann Lee, AE",
+    ]  # no e-mail, CRM ids or terms
+    assert shared_user_text("ja", "[0] A: はい", sidecar.facts()).splitlines()[:2] == ["会議名: Acme renewal", "顧客企業: Acme KK"]
+    assert meeting_header(load_prompts(PROMPTS, "v1", "en"), MeetingFacts()) == ""
 
 
 def test_prompt_version_id_follows_file_contents(tmp_path: Path) -> None:

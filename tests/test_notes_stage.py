@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from meeting_notes.notes.schema import SalesNotes
 from meeting_notes.stages.notes import notes_stage
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.runner import StageReport
-from meeting_notes.schema import AudioInfo, Segment, Speaker, Transcript, read_json, write_json
+from meeting_notes.schema import AudioInfo, MeetingFacts, Segment, Speaker, Transcript, read_json, write_json
 from meeting_notes.settings import LLMSettings, ModelPrice, Settings
 from meeting_notes.workspace import MeetingWorkspace
 
@@ -81,7 +82,8 @@ def server() -> Iterator[FakeOpenAIServer]:
         yield srv
 
 
-def make_ctx(tmp_path: Path, server: FakeOpenAIServer, hints: dict[str, Any] | None = None, **llm: Any) -> MeetingContext:
+def make_ctx(tmp_path: Path, server: FakeOpenAIServer, sidecar: dict[str, Any] | None = None, **llm: Any) -> MeetingContext:
+    """A notes-stage context; ``sidecar``: the sidecar's facts as the file writes them."""
     llm_values: dict[str, Any] = {
         "base_url": server.base_url,
         "model": "fake-model",
@@ -96,7 +98,7 @@ def make_ctx(tmp_path: Path, server: FakeOpenAIServer, hints: dict[str, Any] | N
     t = transcript()
     write_json(t, ws.transcript_json)
     ws.mark_done("align", "align-key-1")
-    return MeetingContext(tmp_path / "m1.wav", t.audio, ws, ProcessOptions(hints=hints or {}), settings)
+    return MeetingContext(tmp_path / "m1.wav", t.audio, ws, ProcessOptions(facts=MeetingFacts.model_validate(sidecar or {})), settings)
 
 
 def new_run() -> StageReport:
@@ -167,21 +169,36 @@ def test_truncated_json_gives_empty_fields_and_a_status(tmp_path: Path, server: 
     assert "_Not discussed_" in ctx.workspace.notes_md.read_text(encoding="utf-8")
 
 
-def test_hints_fill_meeting_facts(tmp_path: Path, server: FakeOpenAIServer) -> None:
-    hints = {
+def test_sidecar_facts_fill_meeting_facts(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    sidecar = {
         "title": "Acme pilot call",
         "date": "2026-03-02",
         "account": "Acme Logistics",
-        "participants": [{"name": "Sam Lee", "company": "RouteCo", "side": "seller"}],
+        "participants": [{"name": "Sam Lee", "company": "RouteCo", "role": "AE"}, "Kenji Sato (Acme Logistics)"],
     }
-    ctx = make_ctx(tmp_path, server, hints)
+    ctx = make_ctx(tmp_path, server, sidecar)
     notes_stage(ctx, new_run())
     notes = read_json(SalesNotes, ctx.workspace.notes_json)
     assert (notes.title, notes.date, notes.account.name) == ("Acme pilot call", "2026-03-02", "Acme Logistics")
-    assert [p.name for p in notes.participants] == ["Sam Lee"] and notes.participants[0].side == "seller"
+    # both participants, the "Name (Company)" one read as name and company; the side is the speaker map's
+    assert [(p.name, p.company, p.role, p.side) for p in notes.participants] == [
+        ("Sam Lee", "RouteCo", "AE", "unknown"), ("Kenji Sato", "Acme Logistics", "", "unknown")]
+    assert notes.date_anchor == "2026-03-02" and notes.date_source == "hints"
     assert set(notes.from_hints) == {"title", "date", "account", "participants"}
-    assert "Acme Logistics" in server.requests[0]["messages"][-1]["content"]  # the model sees them too
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert "Acme Logistics" in prompt  # the model sees them too
+    assert "- Sam Lee, AE, RouteCo" in prompt and "- Kenji Sato, Acme Logistics" in prompt
     assert "from the meeting invite" in ctx.workspace.notes_md.read_text(encoding="utf-8")
+
+
+def test_the_notes_run_again_when_the_sidecar_facts_change(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    ctx = make_ctx(tmp_path, server, {"title": "Pilot", "date": "2026-03-02"})
+    assert notes_stage(ctx, new_run()).status == "done"
+    assert notes_stage(ctx, new_run()).status == "cached"
+    for changed in ({"title": "Pilot call"}, {"date": "2026-03-03"}, {"participants": ["Ann Lee"]}):
+        ctx.options = replace(ctx.options, facts=ctx.options.facts.updated(MeetingFacts.model_validate(changed)))
+        assert notes_stage(ctx, new_run()).status == "done", changed
+        assert notes_stage(ctx, new_run()).status == "cached", changed
 
 
 def test_redaction_before_sending(tmp_path: Path, server: FakeOpenAIServer) -> None:
@@ -195,8 +212,8 @@ def test_redaction_before_sending(tmp_path: Path, server: FakeOpenAIServer) -> N
 
 @pytest.mark.parametrize("method", ["single", "passes"])
 def test_sidecar_contact_details_are_redacted_too(tmp_path: Path, server: FakeOpenAIServer, method: str) -> None:
-    hints = {"title": "Call back on 03ー1234ー5678", "participants": [{"name": "Ann Lee", "email": "ann.lee@acme.example", "phone": "090-1234-5678"}]}
-    ctx = make_ctx(tmp_path, server, hints=hints, redact="on", notes_method=method)
+    sidecar = {"title": "Call back on 03ー1234ー5678", "participants": [{"name": "Ann Lee", "email": "ann.lee@acme.example", "role": "AE, mobile 090-1234-5678"}]}
+    ctx = make_ctx(tmp_path, server, sidecar, redact="on", notes_method=method)
     notes_stage(ctx, new_run())
     sent = " ".join(m["content"] for r in server.requests for m in r["messages"] if isinstance(m.get("content"), str))
     assert server.requests and "Call back on" in sent  # the title reaches the prompt, its number does not

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meeting_notes.notes.redact import RedactionReport, redact_hints, redact_text
+from meeting_notes.notes.redact import RedactionReport, redact_facts, redact_text
+from meeting_notes.schema import MeetingFacts, Participant
 
 
 @pytest.mark.parametrize(
@@ -70,17 +71,18 @@ def test_emails_cards_and_mixed_text() -> None:
     assert report.counts == {"email": 1, "phone": 2, "card": 1}
 
 
-def test_sidecar_hints_are_redacted_too() -> None:
-    hints = {
+def test_sidecar_facts_are_redacted_too() -> None:
+    facts = MeetingFacts.model_validate({
         "title": "Call back on 03-1234-5678",
-        "participants": ["Kenji Sato (Acme)", {"name": "Ann Lee", "email": "ann@example.com", "phone": "090-1234-5678"}],
+        "participants": ["Kenji Sato (Acme)", {"name": "Ann Lee", "email": "ann@example.com", "role": "AE, 090-1234-5678"}],
         "account": "Acme KK",
         "date": "2026-11-20",
-    }
+        "crm_ids": {"deal_id": "12345678901"},  # never in a prompt: left as it is, not counted
+    })
     report = RedactionReport()
-    out = redact_hints(hints, report)
-    assert out["title"] == "Call back on [PHONE]"
-    assert out["participants"] == ["Kenji Sato (Acme)", {"name": "Ann Lee"}]
-    assert out["account"] == "Acme KK" and out["date"] == "2026-11-20"
+    out = redact_facts(facts, report)
+    assert out.title == "Call back on [PHONE]"
+    assert out.participants == [Participant(name="Kenji Sato", company="Acme"), Participant(name="Ann Lee", role="AE, [PHONE]")]
+    assert out.account == "Acme KK" and out.date_text() == "2026-11-20" and out.crm_ids == facts.crm_ids
     assert report.counts == {"email": 1, "phone": 2, "card": 0}
-    assert hints["participants"][1]["email"] == "ann@example.com"  # the caller's copy is untouched
+    assert facts.participants[1].email == "ann@example.com"  # the caller's facts are untouched

@@ -2,7 +2,7 @@
 
 Steps: (optionally) redact, format lines with segment ids, fit them into the model's context
 (one call, or map over chunks then reduce), validate the JSON, check every item's evidence
-against the text that was sent, and fill the meeting facts from the hints.
+against the text that was sent, and fill the meeting facts from the sidecar (:class:`MeetingFacts`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from meeting_notes.notes.prompts import (
     reduce_messages,
     shared_user_text,
 )
-from meeting_notes.notes.redact import RedactionReport, redact_hints, redact_text
+from meeting_notes.notes.redact import RedactionReport, redact_facts, redact_text
 from meeting_notes.notes.schema import (
     LIST_FIELDS,
     Account,
+    DateSource,
     EvidencedItem,
     Extraction,
     GeneratorInfo,
@@ -44,7 +45,7 @@ from meeting_notes.notes.schema import (
     list_overflow,
     trim_extraction,
 )
-from meeting_notes.schema import Transcript
+from meeting_notes.schema import MeetingFacts, Transcript
 from meeting_notes.settings import LLMSettings, Settings
 
 SAFETY_TOKENS = 256
@@ -98,25 +99,22 @@ def _compact_for_reduce(extraction: Extraction) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def _apply_hints(notes: SalesNotes, hints: dict[str, Any]) -> SalesNotes:
-    """Title, date, account and participants from the meeting's sidecar file win over the LLM."""
+def _apply_facts(notes: SalesNotes, facts: MeetingFacts) -> SalesNotes:
+    """Title, date, account and participants from the meeting's sidecar file win over the LLM
+    (a participant the notes do not name yet is added, side unknown); listed in ``from_hints``."""
     update: dict[str, Any] = {}
-    for key in ("title", "date"):
-        if hints.get(key):
-            update[key] = str(hints[key])
-    if hints.get("account"):
-        update["account"] = Account(name=str(hints["account"]))
-    people = hints.get("participants") or []
+    if facts.title:
+        update["title"] = facts.title
+    if facts.date:
+        update["date"] = facts.date_text()
+    if facts.account:
+        update["account"] = Account(name=facts.account)
     known = {normalize(p.name) for p in notes.participants if p.name}
-    extra = []
-    for person in people:
-        p = person if isinstance(person, dict) else {"name": str(person)}
-        if not p.get("name") or normalize(str(p["name"])) in known:
-            continue
-        side = p.get("side") if p.get("side") in ("seller", "customer") else "unknown"
-        extra.append(
-            Participant(name=str(p["name"]), company=str(p.get("company", "")), role=str(p.get("role", "")), side=side)
-        )
+    extra = [
+        Participant(name=p.name, company=p.company or "", role=p.role or "")
+        for p in facts.participants
+        if normalize(p.name) not in known
+    ]
     if extra:
         update["participants"] = notes.participants + extra
     update["from_hints"] = list(update)
@@ -128,18 +126,16 @@ class DateAnchor:
     """The date relative dates are resolved against, and where it comes from."""
 
     date: dt.date | None
-    source: str  # 'hints', 'recording_time' or 'none'
+    source: DateSource
     guessed: bool
 
 
-def meeting_anchor(hints: dict[str, Any], recorded_at: dt.date | None = None) -> DateAnchor:
-    """The sidecar/hints date; else the recording time (flagged as guessed); else none."""
-    raw = hints.get("date")
-    if raw:
-        try:
-            return DateAnchor(dt.date.fromisoformat(str(raw)[:10]), "hints", False)
-        except ValueError:
-            pass
+def meeting_anchor(facts: MeetingFacts, recorded_at: dt.date | None = None) -> DateAnchor:
+    """The sidecar's date (the day of a date-time, as written); else the recording time (flagged
+    as guessed); else none."""
+    if facts.date is not None:
+        day = facts.date.date() if isinstance(facts.date, dt.datetime) else facts.date
+        return DateAnchor(day, "hints", False)
     if recorded_at is not None:
         return DateAnchor(recorded_at, "recording_time", True)
     return DateAnchor(None, "none", False)
@@ -207,50 +203,52 @@ def _empty_result(
 
 
 def _what_the_model_reads(
-    transcript: Transcript, hints: dict[str, Any], redacted: bool
-) -> tuple[bool, RedactionReport, dict[int, str], dict[str, Any]]:
+    transcript: Transcript, facts: MeetingFacts, redacted: bool
+) -> tuple[bool, RedactionReport, dict[int, str], MeetingFacts]:
     """The segments' texts and the sidecar facts as the prompt may carry them: redacted (e-mail
     addresses, phone and card numbers, counted in the report) when the endpoint must not see
     them, else as said."""
     report = RedactionReport()
     texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
-    return redacted, report, texts, (redact_hints(hints, report) if redacted else hints)
+    return redacted, report, texts, (redact_facts(facts, report) if redacted else facts)
 
 
 def generate_notes(
     transcript: Transcript,
     settings: Settings,
     client: LLMClient,
-    hints: dict[str, Any] | None = None,
+    facts: MeetingFacts | None = None,
     recorded_at: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> NotesResult:
     """Notes for one transcript through ``client``; raises :class:`LLMError` when the endpoint
     cannot be used (an answer that stays invalid JSON gives empty fields and a status instead).
     ``progress`` is called before each model call of the passes with the pass's name.
-    ``recorded_at`` (the file's recording time) is the date anchor when the hints give none."""
-    hints = dict(hints or {})
+    ``facts``: the sidecar's (title, date, account, participants); ``recorded_at`` (the file's
+    recording time) is the date anchor when they give no date. The notes are in the transcript's
+    language: the run's, or the one detected when the run's is 'auto'."""
+    facts = facts or MeetingFacts()
     llm = settings.llm
     endpoint = client.endpoint
-    language = str(hints.get("language") or transcript.language or "en")
-    anchor = meeting_anchor(hints, recorded_at)
+    language = transcript.language or "en"
+    anchor = meeting_anchor(facts, recorded_at)
     method = llm.notes_method
     version = llm.passes_prompt_version if method == "passes" else llm.prompt_version
     problem = input_problem(transcript, language)
     if problem is not None:
         result = _empty_result(transcript, language, endpoint, client, version, method, *problem)
-        result.notes = _dated(_apply_hints(result.notes, hints), anchor)
+        result.notes = _dated(_apply_facts(result.notes, facts), anchor)
         return result
     if method == "passes":
-        return _generate_passes(transcript, settings, client, hints, language, anchor, progress)
+        return _generate_passes(transcript, settings, client, facts, language, anchor, progress)
     prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
-    redacted, report, texts, prompt_hints = _what_the_model_reads(transcript, hints, should_redact(llm, endpoint))
+    redacted, report, texts, prompt_facts = _what_the_model_reads(transcript, facts, should_redact(llm, endpoint))
     lines = transcript_lines(transcript, texts, estimator)
     schema = extraction_json_schema(Extraction)
 
-    base_messages = extraction_messages(prompts, "", prompt_hints)
+    base_messages = extraction_messages(prompts, "", prompt_facts)
     overhead = sum(estimator.count(m["content"]) for m in base_messages) + SAFETY_TOKENS
     if client.mode in ("tool", "json_schema"):
         overhead += estimator.count(json.dumps(schema))
@@ -261,7 +259,7 @@ def generate_notes(
 
     def extract(chunk: list[Line], part: tuple[int, int] | None) -> Extraction:
         text = "\n".join(ln.text for ln in chunk)
-        messages = extraction_messages(prompts, text, prompt_hints, part)
+        messages = extraction_messages(prompts, text, prompt_facts, part)
         return client.complete(messages, Extraction, schema, "record_meeting_notes", prompts.version_id).value
 
     def run_chunks() -> tuple[Extraction, int]:
@@ -274,7 +272,7 @@ def generate_notes(
                 parts = [extract(c, (i + 1, len(chunks))) for i, c in enumerate(chunks)]
                 merged = _merge(parts)
                 summary = client.complete(
-                    reduce_messages(prompts, _compact_for_reduce(merged), prompt_hints),
+                    reduce_messages(prompts, _compact_for_reduce(merged), prompt_facts),
                     SummaryOnly,
                     extraction_json_schema(SummaryOnly),
                     "record_meeting_summary",
@@ -324,7 +322,7 @@ def generate_notes(
         status_detail=detail,
         **{k: getattr(checked, k) for k in ("title", "account", "summary", "deal_stage", *LIST_FIELDS)},
     )
-    notes = _dated(_apply_hints(notes, hints), anchor)
+    notes = _dated(_apply_facts(notes, facts), anchor)
     return NotesResult(
         notes=notes,
         usage=client.usage,
@@ -344,7 +342,7 @@ def _dated(notes: SalesNotes, anchor: DateAnchor) -> SalesNotes:
     )
 
 
-def _windows(lines: list[Line], budget: int, language: str, hints: dict[str, Any], estimator: TokenEstimator) -> list[Window]:
+def _windows(lines: list[Line], budget: int, language: str, facts: MeetingFacts, estimator: TokenEstimator) -> list[Window]:
     """The transcript in windows of at most ``budget`` tokens, each repeating the last lines of
     the one before as context (a candidate is asked about in the window where it is new)."""
     chunks = chunk_lines(lines, budget, overlap=WINDOW_OVERLAP, estimator=estimator)
@@ -353,7 +351,7 @@ def _windows(lines: list[Line], budget: int, language: str, hints: dict[str, Any
     for k, chunk in enumerate(chunks):
         ids = frozenset(ln.segment_id for ln in chunk)
         text = "\n".join(ln.text for ln in chunk)
-        out.append(Window(shared_user_text(language, text, hints, part=(k + 1, len(chunks))), ids, ids - seen))
+        out.append(Window(shared_user_text(language, text, facts, part=(k + 1, len(chunks))), ids, ids - seen))
         seen |= ids
     return out
 
@@ -362,7 +360,7 @@ def _generate_passes(
     transcript: Transcript,
     settings: Settings,
     client: LLMClient,
-    hints: dict[str, Any],
+    facts: MeetingFacts,
     language: str,
     anchor: DateAnchor,
     progress: Callable[[str], None] | None = None,
@@ -379,7 +377,7 @@ def _generate_passes(
     endpoint = client.endpoint
     prompts = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language)
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
-    redacted, report, texts, prompt_hints = _what_the_model_reads(transcript, hints, should_redact(llm, endpoint))
+    redacted, report, texts, prompt_facts = _what_the_model_reads(transcript, facts, should_redact(llm, endpoint))
     lines = transcript_lines(transcript, texts, estimator)
     longest_question = max(estimator.count(q) for q in prompts.questions.values())
     overhead = estimator.count(prompts.system) + longest_question + 600 + SAFETY_TOKENS  # + candidate lists
@@ -387,11 +385,11 @@ def _generate_passes(
     estimated = sum(ln.tokens for ln in lines) + overhead - SAFETY_TOKENS
     while True:
         condensed = prefilter.condense(lines, texts, language, budget)
-        windows = _windows(lines, budget, language, prompt_hints, estimator) if condensed.condensed and llm.passes_whole else []
+        windows = _windows(lines, budget, language, prompt_facts, estimator) if condensed.condensed and llm.passes_whole else []
         run = PassRun(
             client=client,
             prompts=prompts,
-            shared_user=shared_user_text(language, condensed.text(), prompt_hints),
+            shared_user=shared_user_text(language, condensed.text(), prompt_facts),
             language=prompt_language(language),
             texts=dict(texts) if windows or not condensed.condensed else {ln.segment_id: texts[ln.segment_id] for ln in condensed.lines},
             speakers={seg.id: seg.speaker or "" for seg in transcript.segments},
@@ -449,7 +447,7 @@ def _generate_passes(
         ),
         **{k: getattr(checked, k) for k in ("title", "account", "summary", "deal_stage", *LIST_FIELDS)},
     )
-    notes = _dated(_apply_hints(notes, hints), anchor)
+    notes = _dated(_apply_facts(notes, facts), anchor)
     return NotesResult(
         notes=notes,
         usage=client.usage,

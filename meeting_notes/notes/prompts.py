@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from meeting_notes.errors import MeetingNotesError
+from meeting_notes.schema import MeetingFacts
 
 LANGUAGES = ("en", "ja")
 
@@ -67,27 +68,19 @@ def load_prompts(prompts_dir: Path, version: str, language: str) -> PromptSet:
     )
 
 
-def meeting_header(prompts: PromptSet, hints: dict[str, Any], part: tuple[int, int] | None = None) -> str:
-    """The facts known before the meeting (from the sidecar hints) and the chunk position."""
+def meeting_header(prompts: PromptSet, facts: MeetingFacts, part: tuple[int, int] | None = None) -> str:
+    """The facts known before the meeting (from the sidecar) and the chunk position."""
     ja = prompts.language == "ja"
     lines = []
-    labels = {
-        "title": "会議名" if ja else "Meeting title",
-        "account": "顧客企業" if ja else "Customer account",
-        "date": "日付" if ja else "Date",
-    }
-    for key, label in labels.items():
-        if hints.get(key):
-            lines.append(f"{label}: {hints[key]}")
-    people = hints.get("participants") or []
-    if people:
+    labelled = (
+        ("会議名" if ja else "Meeting title", facts.title),
+        ("顧客企業" if ja else "Customer account", facts.account),
+        ("日付" if ja else "Date", facts.date_text()),
+    )
+    lines += [f"{label}: {value}" for label, value in labelled if value]
+    if facts.participants:
         lines.append("参加者:" if ja else "Participants:")
-        for p in people:
-            if isinstance(p, dict):
-                desc = ", ".join(str(p[k]) for k in ("name", "role", "company", "side", "speaker") if p.get(k))
-            else:
-                desc = str(p)
-            lines.append(f"- {desc}")
+        lines += ["- " + ", ".join(v for v in (p.name, p.role, p.company) if v) for p in facts.participants]
     if part is not None and part[1] > 1:
         lines.append(
             f"（長い商談の一部 {part[0]}/{part[1]}：この部分の内容だけを抽出）"
@@ -98,11 +91,11 @@ def meeting_header(prompts: PromptSet, hints: dict[str, Any], part: tuple[int, i
 
 
 def extraction_messages(
-    prompts: PromptSet, transcript_text: str, hints: dict[str, Any], part: tuple[int, int] | None = None
+    prompts: PromptSet, transcript_text: str, facts: MeetingFacts, part: tuple[int, int] | None = None
 ) -> list[dict[str, str]]:
     """System rules, one worked example, then the meeting."""
     intro = "文字起こし:" if prompts.language == "ja" else "Transcript:"
-    header = meeting_header(prompts, hints, part)
+    header = meeting_header(prompts, facts, part)
     user = (header + "\n\n" if header else "") + f"{intro}\n{transcript_text}"
     return [
         {"role": "system", "content": prompts.system},
@@ -112,9 +105,9 @@ def extraction_messages(
     ]
 
 
-def reduce_messages(prompts: PromptSet, partial_notes: str, hints: dict[str, Any]) -> list[dict[str, str]]:
+def reduce_messages(prompts: PromptSet, partial_notes: str, facts: MeetingFacts) -> list[dict[str, str]]:
     """The summary step over the merged notes of all chunks."""
-    header = meeting_header(prompts, hints)
+    header = meeting_header(prompts, facts)
     label = "メモ:" if prompts.language == "ja" else "Notes:"
     return [
         {"role": "system", "content": prompts.reduce},
@@ -170,13 +163,13 @@ def pass_messages(prompts: PassPrompts, shared_user: str, question: str) -> list
 
 
 def shared_user_text(
-    language: str, transcript_text: str, hints: dict[str, Any], part: tuple[int, int] | None = None
+    language: str, transcript_text: str, facts: MeetingFacts, part: tuple[int, int] | None = None
 ) -> str:
     """The meeting header and transcript, the part every pass shares; ``part`` = (k, n) when the
     transcript is the k-th of n windows of a long meeting."""
     ja = prompt_language(language) == "ja"
-    labels = {"title": "会議名" if ja else "Meeting title", "account": "顧客企業" if ja else "Customer account"}
-    lines = [f"{label}: {hints[key]}" for key, label in labels.items() if hints.get(key)]
+    labelled = (("会議名" if ja else "Meeting title", facts.title), ("顧客企業" if ja else "Customer account", facts.account))
+    lines = [f"{label}: {value}" for label, value in labelled if value]
     intro = "文字起こし:" if ja else "Transcript:"
     if part is not None:
         k, n = part

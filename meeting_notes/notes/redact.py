@@ -11,15 +11,16 @@ What is replaced: e-mail addresses (``[EMAIL]``), card-like numbers of 13-19 dig
 
 A phone number has at least 10 digits. What is left alone: amounts (``1,200,000``,
 ``600万円``), dates and times (``2026.11.20 10.30``, ``2025-04-01``, ``2026/11/20``), version
-numbers and counts. The sidecar hints (participants' e-mails and phones) go through
-:func:`redact_hints` before they are put into a prompt.
+numbers and counts. The sidecar's facts go through :func:`redact_facts` (participants'
+e-mail addresses dropped, the texts redacted) before they are put into a prompt.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+
+from meeting_notes.schema import MeetingFacts
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # 13-19 digits, optionally grouped by spaces or dashes (card-like numbers).
@@ -93,23 +94,26 @@ def redact_text(text: str, report: RedactionReport | None = None) -> str:
     return text
 
 
-def redact_hints(hints: dict[str, Any], report: RedactionReport | None = None) -> dict[str, Any]:
-    """The sidecar hints with every string redacted and contact fields (email, phone) dropped."""
+def redact_facts(facts: MeetingFacts, report: RedactionReport | None = None) -> MeetingFacts:
+    """The sidecar's facts as a prompt may carry them: the participants' e-mail addresses dropped
+    (each counted as an e-mail), and the texts redacted: title, account, terms, participants'
+    names, companies and roles. The meeting id and CRM ids never reach a prompt and are left as
+    they are. ``facts`` itself is not changed."""
     report = report if report is not None else RedactionReport()
 
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            return redact_text(value, report)
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        if isinstance(value, dict):
-            out = {}
-            for k, v in value.items():
-                if k in ("email", "phone", "mobile", "tel") and v:
-                    report.counts["email" if k == "email" else "phone"] += 1
-                    continue
-                out[k] = clean(v)
-            return out
-        return value
+    def clean(text: str | None) -> str | None:
+        return redact_text(text, report) if text else text
 
-    return clean(dict(hints))
+    people = []
+    for p in facts.participants:
+        if p.email:
+            report.counts["email"] += 1
+        people.append(p.model_copy(update={"name": clean(p.name), "company": clean(p.company), "role": clean(p.role), "email": None}))
+    return facts.model_copy(
+        update={
+            "title": clean(facts.title),
+            "account": clean(facts.account),
+            "terms": [redact_text(t, report) for t in facts.terms],
+            "participants": people,
+        }
+    )

@@ -17,7 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
-Side = Literal["seller", "customer", "unknown"]
+from meeting_notes.schema import Side
+
+#: Where the notes' date anchor comes from: the sidecar's date, the file's recording time, none.
+DateSource = Literal["hints", "recording_time", "none"]
 DealStage = Literal[
     "unknown",
     "prospecting",
@@ -239,12 +242,12 @@ class SalesNotes(BaseModel):
 
     meeting_id: str
     title: str = ""
-    date: str | None = Field(None, description="Meeting date from the hints; never guessed.")
+    date: str | None = Field(None, description="Meeting date from the sidecar; never guessed.")
     date_anchor: str | None = Field(
         None, description="The date relative dates were resolved against (ISO); None: not resolved."
     )
-    date_source: Literal["hints", "recording_time", "none"] = Field(
-        "none", description="Where date_anchor comes from: the sidecar/hints date, the file's recording time, or none."
+    date_source: DateSource = Field(
+        "none", description="Where date_anchor comes from: 'hints' (the sidecar's date), the file's recording time, or none."
     )
     date_guessed: bool = Field(
         False, description="True when date_anchor is not a known meeting date (e.g. the file's modification time)."
@@ -272,7 +275,7 @@ class SalesNotes(BaseModel):
     open_questions: list[TextItem] = Field(default_factory=list)
     deal_stage: DealStageSuggestion = Field(default_factory=DealStageSuggestion)
     from_hints: list[str] = Field(
-        default_factory=list, description="Fields taken from the meeting's sidecar hints, not the transcript."
+        default_factory=list, description="Fields taken from the meeting's sidecar, not the transcript."
     )
     verification: Verification = Field(default_factory=Verification)
     generator: GeneratorInfo | None = None

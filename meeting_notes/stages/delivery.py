@@ -19,7 +19,7 @@ def deliver_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform |
     if not ctx.workspace.notes_json.is_file():
         return StageRecord(status="skipped")
     t0 = time.perf_counter()
-    outcome = deliver(ctx.workspace.root, ctx.options.hints.get("crm_ids"), ctx.settings.crm)
+    outcome = deliver(ctx.workspace.root, dict(ctx.options.facts.crm_ids), ctx.settings.crm)
     if outcome:
         report.extra["crm"] = outcome
     else:

@@ -24,7 +24,7 @@ def prepare_meeting(audio_path: Path, out_dir: Path, options: ProcessOptions, se
     """Check the input (typed :class:`~meeting_notes.errors.InputError` when unusable) and create
     its meeting folder."""
     info = inspect_audio(audio_path, settings.audio)
-    meeting_id = meeting_id_for(audio_path, info.sha256, options.hints.get("meeting_id"))
+    meeting_id = meeting_id_for(audio_path, info.sha256, options.facts.meeting_id)
     workspace = MeetingWorkspace(Path(out_dir) / meeting_id)
     workspace.create()
     return MeetingContext(Path(audio_path), info, workspace, options, settings)

@@ -12,14 +12,14 @@ from typing import Any
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import InputError, MeetingNotesError
-from meeting_notes.introductions import Introduction, Participant, find_introductions, parse_participants
+from meeting_notes.introductions import Introduction, find_introductions
 from meeting_notes.naming import LLM_PROMPT_VERSION, llm_introductions
 from meeting_notes.notes.endpoint import describe_endpoint, make_client, open_endpoint, should_redact
 from meeting_notes.notes.llm_client import LLMError
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.notes.schema import SalesNotes
 from meeting_notes.runner import StageReport, Waveform, restamp, run_cached
-from meeting_notes.schema import Diarization, StageRecord, Transcript, read_json, write_json
+from meeting_notes.schema import Diarization, Participant, StageRecord, Transcript, read_json, write_json
 from meeting_notes.settings import Settings
 from meeting_notes.speaker_map import (
     Override,
@@ -41,7 +41,7 @@ UPSTREAM = ("align", "diarize")
 def speaker_count_hint(options: ProcessOptions, settings: Settings) -> ProcessOptions:
     """:func:`~meeting_notes.speaker_map.with_enrolled_min_speakers` with the enrolled profiles
     (an unreadable store: no hint; the ``names`` stage reports it)."""
-    if not parse_participants(options.hints):
+    if not options.facts.participants:
         return options
     try:
         profiles = SpeakerStore(settings.speakers.store_path).profiles()
@@ -63,10 +63,9 @@ def names_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
         report.extra["speakers"] = {"error": str(exc)}
         profiles, store_error = [], True
     overrides = read_overrides(ws.root)
-    hints = ctx.options.hints or {}
-    participants = parse_participants(hints)
+    participants = ctx.options.facts.participants
     sellers = seller_companies(settings.speakers.seller_companies, profiles)
-    account = hints.get("account")
+    account = ctx.options.facts.account
     llm_identity = _llm_identity(settings) if settings.speakers.llm_introductions else None
     params = {
         "speakers": settings.speakers.model_dump(mode="json", exclude={"store_path"}),
@@ -101,8 +100,8 @@ def names_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
             transcript, matches, participants, sellers, account, overrides, settings.speakers.intro_segments,
             more_intros=more,
         )
-        transcript.naming = {
-            "participants": [{k: v for k, v in vars(p).items() if v} for p in participants],
+        transcript.naming = {  # what relabel reads back (e-mail addresses are not kept)
+            "participants": [p.model_dump(include={"name", "company", "role"}, exclude_none=True) for p in participants],
             "account": account,
             "seller_companies": sellers,
         }

@@ -37,13 +37,13 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
     ws = ctx.workspace
     settings = ctx.settings
     llm = settings.llm
-    hints = dict(ctx.options.hints or {})
+    facts = ctx.options.facts
     info: dict[str, Any] = {"status": "running"}
     report.extra["notes"] = info
     try:
         endpoint = describe_endpoint(settings)
         transcript = read_json(Transcript, ws.transcript_json)
-        language = str(hints.get("language") or transcript.language or "en")
+        language = transcript.language or "en"  # the run's language (detected when it is 'auto')
         if llm.notes_method == "passes":
             version_id = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language).version_id
         else:
@@ -74,7 +74,9 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
         "max_output_tokens": llm.max_output_tokens,
         "context_tokens": llm.context_tokens,
         "chunk_tokens": llm.chunk_tokens,
-        "hints": hints,
+        # the sidecar's facts, under the name this key had when they were an untyped dict
+        # (the same sidecar gives the same key as before)
+        "hints": facts.to_dict(),
     }
     clients: list[LLMClient] = []
 
@@ -85,7 +87,7 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
             needs_llm = input_problem(transcript, language) is None
             client = make_client(settings, open_endpoint(settings) if needs_llm else endpoint)
             clients.append(client)
-            recorded = None if hints.get("date") else recording_date(ctx.audio_path)
+            recorded = None if facts.date else recording_date(ctx.audio_path)
             calls = [0]
 
             def progress(pass_name: str) -> None:
@@ -93,7 +95,7 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
                 if ctx.progress is not None:
                     ctx.progress(f"{pass_name} (model call {calls[0]})")
 
-            result = generate_notes(transcript, settings, client, hints, recorded, progress)
+            result = generate_notes(transcript, settings, client, facts, recorded, progress)
         except Exception as exc:
             code = getattr(exc, "code", None) or type(exc).__name__
             info.update(status="failed", error_code=code, error=str(exc)[:500])

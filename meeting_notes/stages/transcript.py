@@ -23,7 +23,7 @@ ANALYTICS_UPSTREAM = ("align", "diarize", "names")
 def transcribe_params(ctx: MeetingContext) -> dict[str, Any]:
     spec = asr.resolve_asr_model(ctx.options.asr_model or ctx.settings.asr.model, ctx.language, ctx.settings)
     params = {"language": ctx.language, "model": spec.identity, "asr": ctx.settings.asr.model_dump()}
-    terms = asr.collect_hint_terms(ctx.options.hints, ctx.settings.asr)
+    terms = asr.collect_hint_terms(ctx.options.facts, ctx.settings.asr)
     if terms:  # the sidecar's names steer Whisper: other names, another transcript
         params["hint_terms"] = terms
     return params
@@ -51,7 +51,7 @@ def transcribe_stage(ctx: MeetingContext, report: StageReport, waveform: Wavefor
             settings=ctx.settings,
             model=ctx.options.asr_model,
             device=ctx.device,
-            hints=ctx.options.hints,
+            facts=ctx.options.facts,
         )
         write_json(result, ctx.workspace.asr_json)
 

@@ -12,7 +12,8 @@ from meeting_notes.introductions import introductions_in, same_person
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.passes.base import PassRun, _lim, _Out, _schema
 from meeting_notes.notes.passes.words import _overlaps, quote_from
-from meeting_notes.notes.schema import Account, DecisionMaker, Evidence, Participant, Side
+from meeting_notes.notes.schema import Account, DecisionMaker, Evidence, Participant
+from meeting_notes.schema import Side
 
 
 class PersonOut(_Out):
