@@ -62,16 +62,16 @@ class AsrSettings(BaseModel):
     initial_prompt: str | None = Field(None, description="Text given to Whisper as context (product names, spellings).")
     hint_terms: Literal["hotwords", "initial_prompt", "off"] = Field(
         "hotwords",
-        description="How the meeting's names and terms (sidecar participants, companies, account, "
+        description="How the meeting's names and terms (sidecar participants, companies, account, terms, "
         "the glossary) reach Whisper: 'hotwords' (in every 30 s window's prompt), "
         "'initial_prompt' (first window only, after initial_prompt) or 'off'.",
     )
     glossary: list[str] = Field(
         default_factory=list,
-        description="Product and company terms hinted on every recording (after the sidecar's names), "
+        description="Product and company terms hinted on every recording (after the sidecar's names and terms), "
         "e.g. MEETING_NOTES_ASR__GLOSSARY='[\"ComfyUI\", \"Acme Cloud\"]'.",
     )
-    hint_max_terms: int = Field(40, description="At most this many hint terms (sidecar names first, then the glossary).")
+    hint_max_terms: int = Field(40, description="At most this many hint terms (the sidecar's names and terms first, then the glossary).")
     hint_max_tokens: int = Field(
         120,
         description="Token budget of the hint text (faster-whisper cuts hotwords at 223 tokens, half "
