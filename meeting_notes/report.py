@@ -28,10 +28,10 @@ from pydantic import BaseModel, ValidationError
 from meeting_notes.analytics import Analytics, SpeakerLabel, compute_analytics
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.schema import Diarization, SpeakerTurn, Transcript, is_side
-from meeting_notes.speaker_map import display_labels, name_notes
+from meeting_notes.speaker_map import display_labels, name_notes, unnamed_label
+from meeting_notes.workspace import MeetingWorkspace
 
 M = TypeVar("M", bound=BaseModel)
-REPORT_NAME = "report.html"
 N_COLOURS = 10
 """Speaker colours in the stylesheet (``.s0`` .. ``.s9``); more speakers reuse them."""
 TIMELINE_WIDTH = 1000
@@ -189,8 +189,7 @@ class _Speakers:
         label = self.labels.get(spk)
         if label and label.name:
             return label.name
-        n = self.index(spk) + 1
-        return f"話者{n}" if lang == "ja" else f"Speaker {n}"
+        return unnamed_label(self.index(spk), lang)
 
     def side(self, spk: str | None) -> str:
         label = self.labels.get(spk or "")
@@ -603,26 +602,26 @@ def write_report(meeting_dir: Path, crm_previews: Mapping[str, str] | None = Non
     analytics are computed when ``analytics.json`` is missing), with the CRM previews (target ->
     text, :func:`meeting_notes.crm.preview.preview_texts`) when given. Returns the report's path."""
     meeting_dir = Path(meeting_dir)
-    transcript_raw = _read(meeting_dir / "transcript.json", required=True)
+    ws = MeetingWorkspace(meeting_dir)
+    transcript_raw = _read(ws.transcript_json, required=True)
     if transcript_raw is None:
-        raise FileNotFoundError(f"{meeting_dir / 'transcript.json'}: no transcript to report on")
-    diarization = _model(Diarization, _read(meeting_dir / "diarization.json"))
-    analytics = _model(Analytics, _read(meeting_dir / "analytics.json"))
+        raise FileNotFoundError(f"{ws.transcript_json}: no transcript to report on")
+    diarization = _model(Diarization, _read(ws.diarization_json))
+    analytics = _model(Analytics, _read(ws.analytics_json))
     if analytics is None and diarization is not None:
         analytics = compute_analytics(Transcript.model_validate(transcript_raw), diarization)
     audio_path = str((transcript_raw.get("audio") or {}).get("path") or "")
     url, _resolved = audio_src(meeting_dir, audio_path) if audio_path else (None, Path())
-    notes = _read(meeting_dir / "notes.json")
+    notes = _read(ws.notes_json)
     if notes is not None:  # owners said as SPEAKER_01 read as the speaker map's labels
         notes = name_notes(notes, display_labels(Transcript.model_validate(transcript_raw)))
     html_text = render_report(
-        transcript_raw, diarization, notes, analytics, _read(meeting_dir / "run.json"),
+        transcript_raw, diarization, notes, analytics, _read(ws.run_json),
         url, Path(audio_path).name if audio_path else "",
         crm_previews,
     )
-    out = meeting_dir / REPORT_NAME
-    write_text_atomic(out, html_text)
-    return out
+    write_text_atomic(ws.report_html, html_text)
+    return ws.report_html
 
 
-__all__ = ["REPORT_NAME", "audio_src", "fmt_duration", "fmt_time", "overlap_intervals", "render_report", "write_report"]
+__all__ = ["audio_src", "fmt_duration", "fmt_time", "overlap_intervals", "render_report", "write_report"]
