@@ -16,14 +16,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import openai
 from pydantic import BaseModel, ValidationError
 
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.notes.cache import ResponseCache, cache_key
 from meeting_notes.settings import LLMSettings
+
+if TYPE_CHECKING:
+    import openai
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,10 +103,19 @@ class JSONResult(Generic[M]):
     repaired: bool
 
 
+def _openai() -> ModuleType:
+    """The ``openai`` package, imported when a client is made (it takes about a second: the CLI's
+    other commands, the report and the CRM never need it)."""
+    import openai
+
+    return openai
+
+
 def classify_error(exc: BaseException) -> LLMError:
     """Map an ``openai`` exception to an :class:`LLMError` with a stable code."""
     if isinstance(exc, LLMError):
         return exc
+    openai = _openai()
     if isinstance(exc, openai.APITimeoutError):
         return LLMError(f"The LLM call timed out: {exc}", "timeout", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
@@ -237,8 +249,9 @@ class LLMClient:
         self.usage = Usage()
         self.mode = self._initial_mode()
         self.timeout_s = settings.timeout_s or (1200.0 if endpoint.kind == "local-embedded" else 300.0)
+        library = _openai()
         if endpoint.api_version:
-            self._client: openai.OpenAI = openai.AzureOpenAI(
+            self._client: openai.OpenAI = library.AzureOpenAI(
                 azure_endpoint=endpoint.base_url,
                 api_key=endpoint.api_key,
                 api_version=endpoint.api_version,
@@ -246,7 +259,7 @@ class LLMClient:
                 max_retries=0,
             )
         else:
-            self._client = openai.OpenAI(
+            self._client = library.OpenAI(
                 base_url=endpoint.base_url,
                 api_key=endpoint.api_key,
                 timeout=self.timeout_s,
