@@ -197,6 +197,13 @@ class BlockFrameFeatures:
             self.on_release(max(0, first * self.block - self.context))
 
 
+#: Key of the audio file mapping that :func:`diarize` passes with a memory-mapped recording: a
+#: callable taking a sample index once nothing before it will be read again (None: the whole
+#: recording), to drop those pages from resident memory (``audio.release_pages``). It travels with
+#: the file, so the cached, shared pipeline is never changed for one call.
+RELEASE_AUDIO = "meeting_notes/release_audio"
+
+
 class FastSpeakerDiarization(SpeakerDiarization):
     """pyannote's pipeline with the CAM++ backbone run once per stretch of audio and pooled per
     active (chunk, local speaker) pair; inactive pairs get NaN, which the clustering skips."""
@@ -212,15 +219,11 @@ class FastSpeakerDiarization(SpeakerDiarization):
     multiscale_hop_s: float = 0.75
     #: a short window counts for a local speaker talking alone in at least this fraction of it
     multiscale_min_alone: float = 0.6
-    #: set by :func:`diarize` for a memory-mapped recording: called with a sample index once
-    #: nothing before it will be read again (None: the whole recording), to drop those pages
-    #: from resident memory (``audio.release_pages``)
-    release_audio: Callable[[int | None], object] | None = None
-
     def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
         segmentations = super().get_segmentations(file, hook=hook)
-        if self.release_audio is not None:  # the embedding pass reads the recording again, in order
-            self.release_audio(None)
+        release = file.get(RELEASE_AUDIO)
+        if release is not None:  # the embedding pass reads the recording again, in order
+            release(None)
         return segmentations
 
     def get_embeddings(
@@ -357,7 +360,7 @@ class FastSpeakerDiarization(SpeakerDiarization):
             self._embedding.device,
             self.embedding_block_s,
             self.embedding_block_context_s,
-            on_release=self.release_audio,
+            on_release=file.get(RELEASE_AUDIO),
         )
 
     def _embed_from_file_features(self, file, segmentations, masks, active, chunk_ids, embeddings, hook, short=None, clean=None) -> None:
@@ -631,10 +634,13 @@ def diarize(
         return Diarization(turns=[], exclusive_turns=[], speakers=[])
     torch.set_num_threads(settings.threads())
     pipeline = load_pipeline(settings, device)
-    audio = {"waveform": torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))[None], "sample_rate": sample_rate}
+    audio: dict[str, Any] = {
+        "waveform": torch.from_numpy(np.ascontiguousarray(waveform, dtype=np.float32))[None],
+        "sample_rate": sample_rate,
+    }
+    if is_file_mapped(waveform):
+        audio[RELEASE_AUDIO] = lambda stop: release_pages(waveform, 0, stop)
     with _LOCK:  # the pipeline object is not re-entrant
-        if isinstance(pipeline, FastSpeakerDiarization) and is_file_mapped(waveform):
-            pipeline.release_audio = lambda stop: release_pages(waveform, 0, stop)
         try:
             with warnings.catch_warnings():
                 # a speaker active for a single frame has no standard deviation; pyannote's pooling
@@ -644,8 +650,6 @@ def diarize(
                     audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
                 )
         finally:
-            if isinstance(pipeline, FastSpeakerDiarization):
-                pipeline.release_audio = None
             release_pages(waveform)
     # one file in, one output out (pyannote types its call for a list of files, an iterator, too)
     assert not isinstance(output, Iterator)

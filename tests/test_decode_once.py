@@ -221,3 +221,34 @@ def test_diarization_of_a_mapped_recording_gives_pages_back_in_order(tmp_path: P
     stops = [stop for start, stop in calls if stop not in (0, None)]
     assert len(stops) >= 2 and stops == sorted(stops) and stops[-1] >= 16000 * 40
     assert calls.count((0, None)) >= 3  # after the segmentation and at the end of each run
+
+
+def test_diarize_releases_a_mapped_recordings_pages_without_changing_the_shared_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_cache: Path
+) -> None:
+    """The release callback travels with the audio file given to pyannote: the pages of a
+    memory-mapped recording are dropped as the pipeline finishes with them, and the cached
+    pipeline (shared by every call in the process) carries nothing of this call afterwards."""
+    from meeting_notes import diarize as dz
+
+    calls: list[tuple[int, int | None]] = []
+    real = dz.release_pages
+
+    def counted(waveform: Any, start: int = 0, stop: int | None = None) -> bool:
+        calls.append((start, stop))
+        return real(waveform, start, stop)
+
+    monkeypatch.setattr(dz, "release_pages", counted)
+    src = Path(__file__).resolve().parents[1] / "samples" / "sample.wav"
+    target = tmp_path / ".audio-16k-f32.raw"
+    decode_to_file(src, AudioSettings(), target)
+    settings = Settings(cache_dir=model_cache)
+    before = dict(vars(dz.load_pipeline(settings)))
+    result = dz.diarize(open_decoded(target), settings)
+    assert result.speakers  # it diarized
+    assert len(calls) >= 2 and (0, None) in calls  # during the run (segmentation done), and after it
+    assert dz.RELEASE_AUDIO not in vars(dz.load_pipeline(settings))
+    assert set(vars(dz.load_pipeline(settings))) == set(before)
+    calls.clear()
+    dz.diarize(load_audio(src, AudioSettings()), settings)  # an in-memory waveform: nothing to release
+    assert all(stop is None for _, stop in calls)
