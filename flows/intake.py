@@ -21,8 +21,8 @@ from prefect.deployments import run_deployment
 from flows.meeting import process_meeting
 from meeting_notes.audio import AUDIO_EXTENSIONS
 from meeting_notes.context import ProcessOptions
+from meeting_notes.hashing import file_sha256
 from meeting_notes.inbox import Inbox, InboxItem, StabilityTracker, is_candidate
-from meeting_notes.model_registry import file_sha256
 from meeting_notes.runner import last_run_done
 from meeting_notes.schema import RunInfo
 from meeting_notes.settings import Settings, get_settings

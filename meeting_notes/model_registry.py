@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from meeting_notes.atomic import write_text_atomic
 from meeting_notes.errors import ModelIntegrityError, ModelNotFoundError
 from meeting_notes.hashing import file_sha256
 from meeting_notes.settings import PROJECT_ROOT, Settings
@@ -96,7 +97,7 @@ def _verify_once(path: Path, expected: dict[str, str]) -> None:
         pass
     _check(path, expected, base)
     try:
-        marker.write_text(stamp)
+        write_text_atomic(marker, stamp)
     except OSError:
         pass  # read-only install: verify again next time
 

@@ -26,7 +26,7 @@ import torch
 
 from meeting_notes.atomic import write_bytes_atomic, write_text_atomic
 from meeting_notes.errors import MeetingNotesError
-from meeting_notes.model_registry import file_sha256
+from meeting_notes.hashing import file_sha256
 
 log = logging.getLogger(__name__)
 

@@ -147,10 +147,14 @@ class Transcript(BaseModel):
         return [w for s in self.segments for w in s.words]
 
 
+StageStatus = Literal["done", "cached", "skipped", "failed"]
+RunStatus = Literal["running", "done", "failed"]
+
+
 class StageRecord(BaseModel):
     """How one stage of one run went."""
 
-    status: str = Field(description="'done', 'cached' (reused from an earlier run), 'skipped' (nothing to do) or 'failed'.")
+    status: StageStatus = Field(description="'done', 'cached' (reused from an earlier run), 'skipped' (nothing to do) or 'failed'.")
     wall_s: float = 0.0
     real_time_factor: float | None = Field(None, description="Audio seconds per wall second.")
     error: str | None = None
@@ -162,7 +166,7 @@ class RunInfo(BaseModel):
     meeting_id: str
     started_at: str
     finished_at: str | None = None
-    status: str = "running"
+    status: RunStatus = "running"
     audio_duration: float | None = None
     device: str | None = None
     compute_type: str | None = None

@@ -19,7 +19,6 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,8 +27,10 @@ from pydantic import BaseModel, Field
 
 from meeting_notes.analytics import SpeakerLabel
 from meeting_notes.audio import is_silent, load_audio
+from meeting_notes.clock import now_iso
 from meeting_notes.errors import InputError, MeetingNotesError
-from meeting_notes.model_registry import file_sha256, resolve_model
+from meeting_notes.hashing import file_sha256
+from meeting_notes.model_registry import resolve_model
 from meeting_notes.schema import Diarization, Side, SpeakerTurn
 from meeting_notes.settings import SpeakerSettings
 
@@ -160,7 +161,7 @@ class SpeakerStore:
                     "INSERT INTO profiles (name, role, company, model, speech_seconds, clips, created_at, embedding) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (name, role, company, model, float(speech_seconds), int(clips),
-                     datetime.now(UTC).isoformat(timespec="seconds"),
+                     now_iso(),
                      np.asarray(embedding, dtype=np.float32).tobytes()),
                 )
         finally:

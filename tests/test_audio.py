@@ -20,7 +20,7 @@ from meeting_notes.errors import (
     NotAFileError,
     UnsupportedFormatError,
 )
-from meeting_notes.model_registry import file_sha256
+from meeting_notes.hashing import file_sha256
 from meeting_notes.settings import AudioSettings
 
 AUDIO = AudioSettings()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meeting_notes.model_registry import file_sha256
+from meeting_notes.hashing import file_sha256
 from meeting_notes.schema import MeetingFacts, Participant
 
 

@@ -26,7 +26,7 @@ from meeting_notes import stages  # noqa: E402
 from meeting_notes.context import MeetingContext  # noqa: E402
 from meeting_notes.errors import CorruptAudioError  # noqa: E402
 from meeting_notes.inbox import Inbox  # noqa: E402
-from meeting_notes.model_registry import file_sha256  # noqa: E402
+from meeting_notes.hashing import file_sha256  # noqa: E402
 from meeting_notes.schema import AudioInfo, MeetingFacts, RunInfo, StageRecord, read_json  # noqa: E402
 from meeting_notes.settings import get_settings  # noqa: E402
 from meeting_notes.workspace import MeetingWorkspace, meeting_id_for, stage_cache_key  # noqa: E402

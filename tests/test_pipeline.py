@@ -25,7 +25,7 @@ from meeting_notes.metrics import (
     read_stm,
     wer,
 )
-from meeting_notes.model_registry import file_sha256
+from meeting_notes.hashing import file_sha256
 from meeting_notes.context import ProcessOptions
 from meeting_notes.pipeline import process_meeting
 from meeting_notes.schema import Transcript, read_json

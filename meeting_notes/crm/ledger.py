@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from meeting_notes.clock import utc_now
+
 Status = Literal["pending", "sending", "delivered", "failed", "rejected"]
 LEDGER_FILE = ".crm-ledger.sqlite"
 
@@ -83,10 +85,6 @@ class Delivery:
         )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def default_url(meetings_root: Path) -> str:
     """SQLite file beside the meeting folders."""
     return f"sqlite:///{(Path(meetings_root) / LEDGER_FILE).resolve()}"
@@ -121,7 +119,7 @@ class Ledger:
         found = self.get(meeting_id, target, notes_hash)
         if found:
             return found
-        now = _now()
+        now = utc_now()
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -140,7 +138,7 @@ class Ledger:
     def mark(self, row_id: int, status: Status, *, record_ids: dict[str, str] | None = None,
              error: str | None = None, attempt: bool = False, plan_hash: str | None = None) -> None:
         """Set the status (and ids / the last error / the payload's hash); ``attempt`` counts one more push."""
-        values: dict[str, Any] = {"status": status, "updated_at": _now(), "last_error": error}
+        values: dict[str, Any] = {"status": status, "updated_at": utc_now(), "last_error": error}
         if plan_hash is not None:
             values["plan_hash"] = plan_hash
         if record_ids is not None:
@@ -165,7 +163,7 @@ class Ledger:
     def retryable(self, target: str | None, max_attempts: int, stale_sending_s: float) -> list[Delivery]:
         """Failed rows (and 'sending' rows older than ``stale_sending_s``: their push died) still under
         ``max_attempts``, oldest first."""
-        cutoff = _now() - dt.timedelta(seconds=stale_sending_s)
+        cutoff = utc_now() - dt.timedelta(seconds=stale_sending_s)
         query = select(deliveries).where(deliveries.c.attempts < max_attempts)
         if target:
             query = query.where(deliveries.c.target == target)

@@ -51,7 +51,8 @@ from typing import Any
 
 from meeting_notes.atomic import write_text_atomic
 from meeting_notes.errors import MeetingNotesError
-from meeting_notes.model_registry import file_sha256, resolve_model
+from meeting_notes.hashing import file_sha256
+from meeting_notes.model_registry import resolve_model
 from meeting_notes.settings import Settings
 
 HOST = "127.0.0.1"
@@ -117,7 +118,7 @@ def _cached_sha(path: Path) -> str:
         pass
     sha = file_sha256(path)
     try:
-        marker.write_text(f"{stamp} {sha}")
+        write_text_atomic(marker, f"{stamp} {sha}")
     except OSError:
         pass
     return sha
@@ -361,7 +362,7 @@ class _Home:
 
     def register(self) -> None:
         self.users.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._me().write_text(_proc_start(os.getpid()) or "")
+        write_text_atomic(self._me(), _proc_start(os.getpid()) or "")
 
     def unregister_and_count_others(self) -> int:
         """Remove this process from the users; the number of other live users left."""
