@@ -766,3 +766,12 @@ def test_a_product_right_after_a_verb_of_using_or_weighing_is_a_competitor_by_ru
     ja = {1: "実はコネクトワンさんとも比較検討しています。", 2: "パートさんの契約は半年ごとに更新しています。"}
     assert _rival_said("コネクトワン", ja, True) == (1, ja[1])
     assert _rival_said("パート", ja, True) is None
+
+
+def test_cue_text_reads_recognizer_homophones_of_our_and_your_company() -> None:
+    """Whisper writes 弊社 (へいしゃ) as 平社 and 御社 in kana: the seller cue must still be seen
+    (from synthesized audio of ja_construction_site: 「平社の現場の音ですと…」); 平社員 is not 弊社."""
+    assert prefilter.cue_text("るほど 平社の現場の音ですと") == "るほど弊社の現場の音ですと"
+    assert prefilter.cue_text("幣社では") == "弊社では" and prefilter.cue_text("へいしゃの製品") == "弊社の製品"
+    assert prefilter.cue_text("おんしゃの現場") == "御社の現場"
+    assert prefilter.cue_text("平社員が使います") == "平社員が使います"

@@ -107,9 +107,20 @@ def cue(pass_name: str, language: str) -> re.Pattern[str]:
 _CJK_SPACE = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff])[ \u3000]+(?=[\u3040-\u30ff\u3400-\u9fff])")
 
 
+#: What a recognizer writes for the words that say whose company is meant, by their reading:
+#: 弊社 (へいしゃ, "our company": the seller) heard as 平社 (but 平社員 is a rank-and-file
+#: employee), the misspelling 幣社, or kana; 御社 (おんしゃ, "your company") as kana or 恩社.
+_JA_HOMOPHONES = ((re.compile(r"平社(?!員)|幣社|へいしゃ"), "弊社"), (re.compile(r"おんしゃ|恩社"), "御社"))
+
+
 def cue_text(text: str) -> str:
-    """``text`` as the cue patterns read it: without spaces between Japanese characters."""
-    return _CJK_SPACE.sub("", text)
+    """``text`` as the cue patterns read it: without spaces between Japanese characters, and
+    with the recognizer's homophones of 弊社 / 御社 read as those words. For matching only:
+    quotes always come from the text as said."""
+    text = _CJK_SPACE.sub("", text)
+    for pattern, word in _JA_HOMOPHONES:
+        text = pattern.sub(word, text)
+    return text
 
 
 def select(texts: dict[int, str], pass_name: str, language: str) -> list[int]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from meeting_notes.introductions import introductions_in, same_person
+from meeting_notes.notes import prefilter
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.passes.base import PassRun, _lim, _Out, _schema
 from meeting_notes.notes.passes.words import _overlaps, quote_from
@@ -68,7 +69,7 @@ def _japanese_company(texts: dict[int, str], seller: str) -> str:
     for text in texts.values():
         for m in _JA_COMPANY_NAME.finditer(text):
             name = next(g for g in m.groups() if g)
-            if re.search(r"弊社|私ども|当社|と申します", text):
+            if re.search(r"弊社|私ども|当社|と申します", prefilter.cue_text(text)):
                 own.add(name)
             counts[name] += 1
     for name in list(counts):
@@ -197,7 +198,7 @@ def people_pass(run: PassRun) -> PeopleResult:
             k = people.index(match)
             people[k] = match.model_copy(update={"company": intro.company})
     # A speaker who says 弊社 / "here at" / "our product" is the seller.
-    own = {run.speakers.get(i, "") for i, t in run.texts.items() if SELLER_WORDS.search(t)} - {""}
+    own = {run.speakers.get(i, "") for i, t in run.texts.items() if SELLER_WORDS.search(prefilter.cue_text(t))} - {""}
     for i, p in enumerate(people):
         label = next((k for k, v in speakers.items() if v == p.name), "")
         if label in own and p.side == "unknown":
