@@ -204,13 +204,13 @@ def _empty_result(
 
 def _what_the_model_reads(
     transcript: Transcript, facts: MeetingFacts, redacted: bool
-) -> tuple[bool, RedactionReport, dict[int, str], MeetingFacts]:
+) -> tuple[RedactionReport, dict[int, str], MeetingFacts]:
     """The segments' texts and the sidecar facts as the prompt may carry them: redacted (e-mail
     addresses, phone and card numbers, counted in the report) when the endpoint must not see
     them, else as said."""
     report = RedactionReport()
     texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
-    return redacted, report, texts, (redact_facts(facts, report) if redacted else facts)
+    return report, texts, (redact_facts(facts, report) if redacted else facts)
 
 
 def generate_notes(
@@ -244,7 +244,8 @@ def generate_notes(
     prompts = load_prompts(llm.prompts_dir, llm.prompt_version, prompt_language(language))
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
-    redacted, report, texts, prompt_facts = _what_the_model_reads(transcript, facts, should_redact(llm, endpoint))
+    redacted = should_redact(llm, endpoint)
+    report, texts, prompt_facts = _what_the_model_reads(transcript, facts, redacted)
     lines = transcript_lines(transcript, texts, estimator)
     schema = extraction_json_schema(Extraction)
 
@@ -377,7 +378,8 @@ def _generate_passes(
     endpoint = client.endpoint
     prompts = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language)
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
-    redacted, report, texts, prompt_facts = _what_the_model_reads(transcript, facts, should_redact(llm, endpoint))
+    redacted = should_redact(llm, endpoint)
+    report, texts, prompt_facts = _what_the_model_reads(transcript, facts, redacted)
     lines = transcript_lines(transcript, texts, estimator)
     longest_question = max(estimator.count(q) for q in prompts.questions.values())
     overhead = estimator.count(prompts.system) + longest_question + 600 + SAFETY_TOKENS  # + candidate lists
