@@ -78,15 +78,13 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
         # (the same sidecar gives the same key as before)
         "hints": facts.to_dict(),
     }
-    clients: list[LLMClient] = []
-
     def body() -> None:
+        client: LLMClient | None = None
         try:
             # A transcript without enough speech (or in a language without prompts) needs no LLM
             # and no server start: empty notes with that status.
             needs_llm = input_problem(transcript, language) is None
             client = make_client(settings, open_endpoint(settings) if needs_llm else endpoint)
-            clients.append(client)
             recorded = None if facts.date else recording_date(ctx.audio_path)
             calls = [0]
 
@@ -99,9 +97,9 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
         except Exception as exc:
             code = getattr(exc, "code", None) or type(exc).__name__
             info.update(status="failed", error_code=code, error=str(exc)[:500])
-            if clients:
-                info.update(clients[0].usage.as_dict())
-                info["estimated_cost_usd"] = estimate_cost(llm, clients[0].endpoint, clients[0].usage)
+            if client is not None:
+                info.update(client.usage.as_dict())
+                info["estimated_cost_usd"] = estimate_cost(llm, client.endpoint, client.usage)
             raise
         notes = result.notes
         write_text_atomic(ws.notes_md, render_markdown(notes))
