@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from meeting_notes.atomic import fence
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import MeetingNotesError
 from meeting_notes.process_defaults import apply_process_defaults
@@ -168,15 +169,29 @@ def run_stages(
     """Run ``specs`` in order through ``execute`` under the meeting folder's lease (one run at a
     time in a folder, whatever its options: a second one waits). Each stage's record and report
     go into ``run``; the first failure stops the loop, is recorded (:func:`failure_message`) and
-    re-raised; ``finish`` writes ``run.json`` on every exit."""
+    re-raised; ``finish`` writes ``run.json`` on every exit.
+
+    The folder must belong to this recording (:meth:`MeetingWorkspace.claim_for`: a different
+    recording is refused before anything is written). While the loop runs, every atomic write
+    into the folder first checks the lease (:func:`meeting_notes.atomic.fence`), and so does each
+    stage's start: a run that lost its lease raises :class:`~meeting_notes.leases.LeaseLostError`
+    before its next write, and leaves ``run.json`` to the run that took over."""
     apply_process_defaults()  # before any stage loads torch or CTranslate2
     tell = notify or (lambda *_: None)
     lease = ctx.workspace.lease(ctx.settings.orchestration.lock_lease_s)
     lease.acquire()
+    remove_fence = fence(ctx.workspace.root, lease.ensure_held)  # a lost lease stops the next write
+    try:
+        ctx.workspace.claim_for(ctx.audio.sha256, ctx.audio_path.name)  # another recording's folder: refused
+    except BaseException:
+        remove_fence()
+        lease.release()
+        raise
     try:
         for spec in specs:
             if before_each is not None:
                 before_each()
+            lease.ensure_held()
             tell(spec.name, "start", None)
             def progress(detail: str, name: str = spec.name) -> None:
                 tell(name, f"progress:{detail}", None)
@@ -203,8 +218,10 @@ def run_stages(
         raise
     finally:
         try:
-            finish(ctx, run)
+            if not lease.lost:  # a run that lost its lease leaves run.json to the new holder
+                finish(ctx, run)
         finally:
+            remove_fence()
             lease.release()
     return run
 

@@ -6,6 +6,11 @@ recorded when it finished: that is what makes a failed run resumable without red
 work, and what keeps a crash between writing an output and recording it from serving a stale
 or half-written file. The record (``.stages.json``) is updated under a lock, written atomically;
 two runs of one recording hold the folder's lease (:meth:`MeetingWorkspace.lease`) in turn.
+
+A folder's name carries only 8 hex digits of the recording's sha256 (easy to collide on
+purpose), so the folder records the full sha256 (``.recording.sha256``) on its first run and
+refuses any other recording (:class:`RecordingMismatchError`): a crafted file can neither
+overwrite another meeting's notes nor pick up its CRM ids.
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from meeting_notes import __version__
-from meeting_notes.atomic import write_text_atomic
+from meeting_notes.atomic import make_private_dir, write_text_atomic
+from meeting_notes.errors import MeetingNotesError
 from meeting_notes.hashing import file_sha256, sha256_hex
 from meeting_notes.leases import FileLease, file_lock
 
 STATE_FILE = ".stages.json"
 LEASE_FILE = ".meeting.lease"
 DECODED_FILE = ".audio-16k-f32.raw"
+RECORDING_FILE = ".recording.sha256"
+
+
+class RecordingMismatchError(MeetingNotesError):
+    """The meeting folder belongs to another recording (same folder name, different content)."""
 
 
 def stage_cache_key(stage: str, audio_sha256: str, params: dict[str, Any]) -> str:
@@ -116,7 +127,32 @@ class MeetingWorkspace:
         return self.root / STATE_FILE
 
     def create(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Create the folder (mode ``storage.dir_mode``, ``0700`` by default)."""
+        make_private_dir(self.root)
+
+    def recorded_sha256(self) -> str | None:
+        """The full sha256 of the recording this folder was made from (None: not recorded yet,
+        a new folder or one made by an earlier version)."""
+        try:
+            text = (self.root / RECORDING_FILE).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return text or None
+
+    def claim_for(self, audio_sha256: str, audio_name: str) -> None:
+        """Bind the folder to the recording with ``audio_sha256`` (recorded on its first run),
+        or raise :class:`RecordingMismatchError` when it was made from another recording. Call
+        under the folder's lease, before anything is written."""
+        recorded = self.recorded_sha256()
+        if recorded is None:
+            write_text_atomic(self.root / RECORDING_FILE, audio_sha256 + "\n")
+        elif recorded != audio_sha256:
+            raise RecordingMismatchError(
+                f"{audio_name} was not processed: its meeting folder {self.root.name} already holds the notes of "
+                f"a different recording (same name, different content: sha256 {audio_sha256[:16]}... against "
+                f"{recorded[:16]}...). Nothing in that folder was changed. Rename the file, or give it its own "
+                "meeting_id in its sidecar, and process it again."
+            )
 
     def lease(self, lease_s: float, wait_s: float | None = None) -> FileLease:
         """The folder's lease: held by one run at a time, expires if its holder dies."""

@@ -123,9 +123,59 @@ def test_atomic_write_sets_the_mode_from_the_start(tmp_path: Path) -> None:
     private = tmp_path / "state.json"
     write_text_atomic(private, "{}", mode=0o600)
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
-    umask = os.umask(0)
-    os.umask(umask)
-    public = tmp_path / "notes.md"
-    write_text_atomic(public, "x")
-    assert stat.S_IMODE(public.stat().st_mode) == 0o666 & ~umask
+    umask = os.umask(0o022)  # a usual umask: the default is still private (issue 19)
+    try:
+        notes = tmp_path / "notes.md"
+        write_text_atomic(notes, "x")
+        assert stat.S_IMODE(notes.stat().st_mode) == 0o600
+    finally:
+        os.umask(umask)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# -- issue 19: a run that loses its lease stops before its next write -------------------------
+
+
+def test_a_run_that_lost_its_lease_writes_nothing_more(tmp_path: Path) -> None:
+    from meeting_notes.leases import LeaseLostError
+    from meeting_notes.workspace import LEASE_FILE
+
+    ctx, calls = _ctx(tmp_path), []
+    ws = ctx.workspace
+
+    def taken_over(ctx: MeetingContext, report: StageReport, waveform: object = None) -> StageRecord:
+        # another run broke the lease (this one was suspended past its expiry) and holds it now
+        (ws.root / LEASE_FILE).write_text(json.dumps({"owner": "other", "holder": "gpu-2:7", "expires_at": 9e12}))
+        write_text_atomic(ws.root / "late.txt", "written after the lease was lost")
+        return StageRecord(status="done")
+
+    run = RunInfo(meeting_id=ctx.meeting_id, started_at="t0")
+    with pytest.raises(LeaseLostError, match="another run took over"):
+        run_stages(ctx, run, [_stage("one", calls), StageSpec("two", taken_over), _stage("three", calls)],
+                   lambda spec: execute_inline(spec, ctx, None), _finish)
+    assert calls == ["one"]
+    assert not (ws.root / "late.txt").exists()
+    assert not ws.run_json.exists()  # run.json is the new holder's to write
+    assert json.loads((ws.root / LEASE_FILE).read_text())["owner"] == "other"  # left to its holder
+
+
+# -- issue 19: a meeting folder belongs to one recording (its full sha256) -------------------
+
+
+def test_a_different_recording_landing_in_the_same_folder_is_refused(tmp_path: Path) -> None:
+    from meeting_notes.errors import MeetingNotesError
+    from meeting_notes.workspace import RecordingMismatchError
+
+    ctx, calls = _ctx(tmp_path), []
+    _loop(ctx, [_stage("one", calls)])
+    before = {p.name: p.read_bytes() for p in ctx.workspace.root.iterdir() if p.is_file()}
+    assert ctx.workspace.recorded_sha256() == ctx.audio.sha256
+    # a crafted recording: same 8-hex prefix of its sha256 (same folder name), different content
+    other = ctx.audio.model_copy(update={"sha256": ctx.audio.sha256[:8] + "cd" * 28, "path": str(tmp_path / "b.wav")})
+    intruder = MeetingContext(tmp_path / "b.wav", other, ctx.workspace, ProcessOptions(), ctx.settings)
+    with pytest.raises(RecordingMismatchError, match="different recording") as info:
+        _loop(intruder, [_stage("one", calls)])
+    assert isinstance(info.value, MeetingNotesError) and "b.wav" in str(info.value)
+    assert calls == ["one"]
+    after = {p.name: p.read_bytes() for p in ctx.workspace.root.iterdir() if p.is_file()}
+    assert after == before  # the first recording's folder is untouched, run.json included

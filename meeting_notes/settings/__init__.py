@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from meeting_notes.atomic import set_data_modes
 from meeting_notes.settings.base import PROJECT_ROOT, Device, Language
 from meeting_notes.settings.delivery import (
     CRMSettings,
@@ -37,6 +38,7 @@ from meeting_notes.settings.media import (
     MultiscaleSettings,
 )
 from meeting_notes.settings.people import AnalyticsSettings, SpeakerSettings
+from meeting_notes.settings.storage import FlowInputSettings, StorageSettings
 
 
 class Settings(BaseSettings):
@@ -66,6 +68,8 @@ class Settings(BaseSettings):
     crm: CRMSettings = CRMSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     speakers: SpeakerSettings = SpeakerSettings()
+    storage: StorageSettings = StorageSettings()
+    flows: FlowInputSettings = FlowInputSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -98,10 +102,19 @@ def _config_file() -> Path | None:
     return local if local.is_file() else None
 
 
+def apply_storage_modes(settings: Settings) -> None:
+    """Make ``storage.file_mode`` / ``storage.dir_mode`` the modes of what this process creates
+    from now on (and the umask: what libraries create, SQLite included)."""
+    set_data_modes(settings.storage.file_mode, settings.storage.dir_mode)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (read once)."""
-    return Settings()
+    """The process-wide settings (read once; their file modes apply to this process from then on,
+    :func:`apply_storage_modes`)."""
+    settings = Settings()
+    apply_storage_modes(settings)
+    return settings
 
 
 __all__ = [
@@ -114,6 +127,7 @@ __all__ = [
     "ClusteringSettings",
     "Device",
     "DiarizationSettings",
+    "FlowInputSettings",
     "HubSpotSettings",
     "LLMSettings",
     "Language",
@@ -123,7 +137,9 @@ __all__ = [
     "SalesforceSettings",
     "Settings",
     "SpeakerSettings",
+    "StorageSettings",
     "WebhookSettings",
+    "apply_storage_modes",
     "get_settings",
     "public_url",
 ]
