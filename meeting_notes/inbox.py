@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from meeting_notes.atomic import write_text_atomic
+from meeting_notes.atomic import data_file_mode, write_text_atomic
 from meeting_notes.clock import now_iso
 from meeting_notes.hashing import file_sha256
 from meeting_notes.sidecar import SIDECAR_SUFFIX, sidecar_kind, sidecar_path
@@ -427,10 +427,11 @@ def _move_sidecar(audio_before: Path, audio_after: Path) -> None:
 def _write_json_new(path: Path, data: dict[str, Any]) -> bool:
     """Create ``path`` with ``data``; False when it already exists."""
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, data_file_mode())
     except FileExistsError:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), data_file_mode())  # a note may quote a name or the transcript: private
         json.dump(data, fh, indent=2, default=str)
     return True
 

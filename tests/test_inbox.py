@@ -378,3 +378,25 @@ def test_flow_parameters_carry_no_contact_details() -> None:
     assert params["claim_id"] == "claim-1" and options.facts.participants[1].email == "ann@us.example"
     # what the flow gets back is the same facts, without the e-mail address
     assert ProcessOptions.from_dict({k: params[k] for k in options.to_dict()}) == ProcessOptions(facts=facts.without_contacts())
+
+
+def test_inbox_notes_and_records_are_private(tmp_path: Path) -> None:
+    """Issue 19: an error note can quote a transcript or a participant's name: 0600, like data."""
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        inbox = Inbox(tmp_path)
+        _, item = inbox.claim(_drop(inbox, "x.wav"))
+        assert item is not None
+        inbox.fail(item, "SidecarError: participant 'Priya Raman' is not in the attendee list")
+        _, dup = inbox.claim(_drop(inbox, "x.wav"))  # the same content again: retried, then a duplicate note
+        assert dup is not None
+        inbox.complete(dup, tmp_path / "out" / "x")
+        _, third = inbox.claim(_drop(inbox, "x.wav"))
+    finally:
+        os.umask(previous)
+    notes = [inbox.layout.failed / "x.wav.error.json", *inbox.layout.done.glob("*.duplicate.json"),
+             *inbox.layout.ledger.glob("*.json")]
+    assert len(notes) >= 3
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in notes} == {p.name: oct(0o600) for p in notes}

@@ -175,14 +175,16 @@ def test_a_second_run_reuses_the_verified_server_and_the_last_one_out_stops_it(f
     assert _probe(first.port) is None
 
 
-def test_crashed_server_is_restarted_once_on_the_same_port_and_key(fake_llama: Settings) -> None:
+def test_crashed_server_is_restarted_once_on_the_same_port_with_a_new_key(fake_llama: Settings) -> None:
     server, _ = ensure_local_server(fake_llama)
     port, key = server.port, server.api_key
     assert server.process is not None
     server.process.kill()
     server.process.wait()
-    _chat(server)  # the guard before the request restarts it
-    assert server.restarts == 1 and server.port == port and server.api_key == key
+    assert server.checked_key() == server.api_key  # the guard before a request restarts it
+    assert server.restarts == 1 and server.port == port and server.api_key != key
+    assert _probe(port, key) == (401, [])  # the old key opens nothing
+    _chat(server)
     assert server.process.poll() is None
     server.process.kill()
     server.process.wait()
@@ -325,3 +327,78 @@ def test_unknown_local_model_name_fails(tmp_path: Path) -> None:
 
     with pytest.raises(ModelNotFoundError):
         resolve_local_model(Settings(cache_dir=tmp_path, llm=LLMSettings(local_model="no-such-model")))
+
+
+# -- issue 19: the key goes only to a port our process holds; a new key per start -------------
+
+
+class _KeyRecorder:
+    """A foreign HTTP server on 127.0.0.1 that answers every GET like an open OpenAI server and
+    records every Authorization header it is sent."""
+
+    def __init__(self, port: int = 0) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.seen: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                outer.seen.append(self.headers.get("Authorization") or "")
+                body = json.dumps({"data": [{"id": "m"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> _KeyRecorder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_the_key_is_never_sent_to_a_port_another_process_holds(tmp_path: Path) -> None:
+    # our "server" never binds (it is still loading); a foreign process answers on the port
+    slow = [sys.executable, "-c", "import time; time.sleep(30)"]
+    with _KeyRecorder() as foreign:
+        with pytest.raises(LocalLLMError, match="another process"):
+            start_server(slow, foreign.port, "m", 10, tmp_path / "log", "the-secret-key")
+    assert not [h for h in foreign.seen if "the-secret-key" in h]
+
+
+def test_each_start_gets_a_new_key_and_the_foreign_port_gets_none(fake_llama: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    keys: list[str] = []
+    real_start = local_server.start_server
+
+    def recording_start(command: list[str], port: int, alias: str, timeout_s: float, log_path: Path, api_key: str) -> LocalServer:
+        keys.append(api_key)
+        return real_start(command, port, alias, timeout_s, log_path, api_key)
+
+    monkeypatch.setattr(local_server, "start_server", recording_start)
+    with _KeyRecorder() as foreign:
+        ports = iter([foreign.port])
+        monkeypatch.setattr(local_server, "free_port", lambda: next(ports, None) or free_port())
+        server, _ = ensure_local_server(fake_llama)
+        assert server.port != foreign.port and len(keys) == 2 and keys[0] != keys[1] and server.api_key == keys[1]
+        assert not [h for h in foreign.seen if any(k in h for k in keys)]
+        # a crash: the restart on the same port is a start too, with a new key
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        old = server.api_key
+        assert server.checked_key() == server.api_key != old  # the guard hands the new key to the client
+        assert len(keys) == 3 and server.api_key == keys[2]
+        assert _probe(server.port, old) == (401, []) and _probe(server.port, server.api_key) == (200, ["m"])
+        (state_file,) = (fake_llama.cache_dir / "llm-server").glob("*.json")
+        assert json.loads(state_file.read_text())["api_key"] == server.api_key

@@ -19,8 +19,13 @@ transcripts, so the server must be the one this tool started:
   pid owns the listening socket, and the server refuses a request without the key and serves
   the model with it. A server that answers but is not ours never receives a request: on a
   configured port that is a clear error, on a random port another port is taken;
+* while a server starts, the key is sent only once the port's listening socket is seen to be
+  held by the server's own process (``/proc/net/tcp`` and ``/proc/<pid>/fd``), and only after a
+  request without it was refused; a port another process holds gets nothing, and every start
+  (another port, a restart) has a new key;
 * before every request the client checks the server again (:meth:`LocalServer.guard`); a server
-  that died is started once more on the same port with the same key, a second death is an error;
+  that died is started once more on the same port with a new key (the guard returns the key to
+  send from then on), a second death is an error;
 * each run that uses a server registers itself in ``<config>.users/``; at exit (atexit, and
   SIGTERM where the handler can be installed) a run stops the server it uses unless another
   live run still uses it: the last one out stops it.
@@ -162,8 +167,9 @@ def _cmdline(pid: int) -> list[str] | None:
     return raw.rstrip(b"\0").decode("utf-8", "replace").split("\0")
 
 
-def _listener_owned_by(pid: int, port: int) -> bool | None:
-    """Whether ``pid`` holds the socket listening on 127.0.0.1:port (None: cannot tell here)."""
+def _port_holder(pid: int, port: int) -> str | None:
+    """Who listens on 127.0.0.1:port: ``'nobody'``, ``'pid'`` (``pid`` holds the socket) or
+    ``'other'``; None when this system does not tell (no ``/proc/net/tcp``)."""
     try:
         table = Path("/proc/net/tcp").read_text().splitlines()[1:]
     except OSError:
@@ -176,19 +182,30 @@ def _listener_owned_by(pid: int, port: int) -> bool | None:
         if len(cols) > 9 and cols[1] in (want, any_addr) and cols[3] == "0A"
     }
     if not inodes:
-        return False
+        return "nobody"
     try:
         fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
-        return False
+        return "other"
     for fd in fds:
         try:
             link = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
             continue
         if link.startswith("socket:[") and link[8:-1] in inodes:
-            return True
-    return False
+            return "pid"
+    return "other"
+
+
+def _listener_owned_by(pid: int, port: int) -> bool | None:
+    """Whether ``pid`` holds the socket listening on 127.0.0.1:port (None: cannot tell here)."""
+    holder = _port_holder(pid, port)
+    return None if holder is None else holder == "pid"
+
+
+def new_api_key() -> str:
+    """A fresh random key: every start of a server (a new port, a restart) gets its own."""
+    return secrets.token_urlsafe(32)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -421,19 +438,24 @@ class LocalServer:
         return self.alive() and _listener_owned_by(self.pid, self.port) is not False
 
     def guard(self) -> None:
-        """Called before every request: the server is ours and up, restarted once if it died."""
+        """Called before every request: :meth:`checked_key`, for a caller that holds no key."""
+        self.checked_key()
+
+    def checked_key(self) -> str:
+        """Before every request: the server is ours and up, restarted once (with a new key) if
+        it died. Returns the key to send now: after a restart it is not the old one."""
         if self.stopped:
             raise LocalLLMError("The embedded LLM server was stopped (the process is exiting).")
         if self.is_ours():
-            return
+            return self.api_key
         with _lock_of(self.home):
-            if self.home is not None:  # another run may have restarted it already
+            if self.home is not None:  # another run may have restarted it already (with its own new key)
                 state = self.home.read_state()
-                if state and state.get("port") == self.port and state.get("api_key") == self.api_key:
-                    pid, start = int(state.get("pid", 0)), state.get("start")
-                    if not_ours(pid, start, self.port, self.api_key, self.alias, self.command) is None:
-                        self.pid, self.start, self.process, self.started = pid, start, None, False
-                        return
+                if state and state.get("port") == self.port and state.get("pid") != self.pid:
+                    pid, start, key = int(state.get("pid", 0)), state.get("start"), str(state.get("api_key", ""))
+                    if not_ours(pid, start, self.port, key, self.alias, self.command) is None:
+                        self.pid, self.start, self.process, self.started, self.api_key = pid, start, None, False, key
+                        return self.api_key
             if self.alive():
                 raise LocalLLMError(
                     f"Port {self.port} on {HOST} is held by a process other than the embedded LLM "
@@ -445,11 +467,14 @@ class LocalServer:
                     f"Log ({self.log_path}):\n{_tail(self.log_path)}"
                 )
             self.restarts += 1
+            key = new_api_key()  # the old key may be in the dead server's memory dump or a log
             fresh = start_server(self.command, self.port, self.alias, self.timeout_s,
-                                 self.log_path or Path(os.devnull), self.api_key)  # fmt: skip
+                                 self.log_path or Path(os.devnull), key)  # fmt: skip
             self.process, self.pid, self.start, self.started = fresh.process, fresh.pid, fresh.start, True
+            self.api_key = key
             if self.home is not None:
                 self.home.write_state(self)
+            return self.api_key
 
     def terminate(self) -> None:
         """Stop the server process (verified to be ours first when it is not our child)."""
@@ -570,19 +595,20 @@ def start_server(
             raise LocalLLMError(
                 f"The local LLM server exited with code {proc.returncode} while starting. Log ({log_path}):\n{tail}"
             )
-        answered = _probe(port, api_key, timeout=1.0)
-        if answered is not None:
-            if _listener_owned_by(proc.pid, port) is False:
+        # The owner of the port first: the key goes only to a socket our child holds.
+        holder = _port_holder(proc.pid, port)
+        if holder == "other":
+            server.terminate()
+            raise _PortTaken(f"Port {port} on {HOST} is answered by another process; nothing was sent to it.")
+        if holder != "nobody":  # ours (or a system that cannot tell: the anonymous probe still must fail)
+            anonymous = _probe(port, None, timeout=1.0)
+            if anonymous is not None and anonymous[0] == 200:
                 server.terminate()
-                raise _PortTaken(f"Port {port} on {HOST} is answered by another process; nothing was sent to it.")
-            if answered[0] == 200 and alias in answered[1]:
-                anonymous = _probe(port, None)
-                if anonymous is None or anonymous[0] != 401:
-                    server.terminate()
-                    raise LocalLLMError(
-                        f"The server on port {port} answered without the API key; refusing to use it."
-                    )
-                return server
+                raise LocalLLMError(f"The server on port {port} answered without the API key; refusing to use it.")
+            if anonymous is not None and anonymous[0] == 401:
+                answered = _probe(port, api_key, timeout=1.0)
+                if answered is not None and answered[0] == 200 and alias in answered[1]:
+                    return server
         time.sleep(0.25)
     server.terminate()
     raise LocalLLMError(
@@ -641,12 +667,11 @@ def ensure_local_server(settings: Settings) -> tuple[LocalServer, LocalModel]:
                     "or unset MEETING_NOTES_LLM__LOCAL_PORT to use a free random port."
                 )
             log_path = settings.cache_dir / "logs" / f"llama-server-{config}.log"
-            api_key = secrets.token_urlsafe(32)
             for attempt in range(1 if configured else 5):
                 port = configured or free_port()
                 command = server_command(model, settings, port)
                 try:
-                    server = start_server(command, port, model.name, timeout_s, log_path, api_key)
+                    server = start_server(command, port, model.name, timeout_s, log_path, new_api_key())
                     break
                 except _PortTaken:
                     if configured or attempt == 4:
