@@ -12,7 +12,14 @@ their sources are in tests/test_crm_payloads.py):
 * HubSpot ``POST /crm/v3/objects/<meetings|tasks>/batch/upsert`` keyed by a unique property
   (``new`` true/false), property names/enums checked (400 VALIDATION_ERROR naming the property);
   ``POST /crm/v4/associations/<from>/<to>/batch/associate/default``.
-* A webhook ``POST /hook`` that checks the HMAC-SHA256 signature and de-duplicates by delivery id.
+  ``POST /crm/v3/objects/<type>/batch/update`` (by record id, never creates) and
+  ``/batch/archive``; ``POST /crm/v4/associations/<from>/<to>/batch/archive``.
+* Salesforce composite subrequests by record id too: ``PATCH /sobjects/Task/<Id>`` (update only,
+  404 ``NOT_FOUND`` when absent) and ``DELETE /sobjects/<Event|Task>/<Id>`` (204; 404
+  ``ENTITY_IS_DELETED`` when already gone).
+* A webhook ``POST /hook...`` that checks the signature header ``t=<unix>,v1=<hex HMAC-SHA256 of
+  "<t>.<body>">`` (Stripe's scheme; a ``t`` older than ``replay_window_s`` is refused as a
+  replay) and de-duplicates by delivery id.
 
 Every target checks ``Authorization: Bearer <token>`` (401 in the CRM's own shape). ``script``
 queues raw replies (status, body, headers, delay) answered before the real handling; ``hold``
@@ -81,6 +88,7 @@ class Reply:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    raw: bytes | None = None  # sent as is instead of the JSON of ``body`` (a non-JSON answer)
 
 
 class FakeCRM:
@@ -94,10 +102,12 @@ class FakeCRM:
         self.hs_unique_property = hs_unique_property
         self.lock = threading.Lock()
         self.sf: dict[tuple[str, str], dict[str, Any]] = {}  # (object, key) -> {"Id":..., fields}
+        self.sf_deleted: set[str] = set()  # ids of deleted records (in the recycle bin)
         self.hs: dict[tuple[str, str], dict[str, Any]] = {}  # (type, key) -> {"id":..., "properties":...}
         self.hs_assoc: set[tuple[str, str, str, str]] = set()
         self.hooks: dict[str, dict[str, Any]] = {}  # delivery id -> body
         self.hook_posts = 0
+        self.replay_window_s = 300.0
         self.requests: list[tuple[str, str, Any, dict[str, str]]] = []
         self.queue: list[Reply] = []
         self.hold_after: int | None = None  # stall after applying request number N (1-based)
@@ -150,7 +160,7 @@ class FakeCRM:
 
             def _send(self, reply: Reply) -> None:
                 try:
-                    data = b"" if reply.body is None else json.dumps(reply.body).encode()
+                    data = reply.raw if reply.raw is not None else (b"" if reply.body is None else json.dumps(reply.body).encode())
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
@@ -169,7 +179,7 @@ class FakeCRM:
         with self.lock:
             if route == "/services/oauth2/token":
                 return self._jwt(raw)
-            if route == "/hook":
+            if route == "/hook" or route.startswith("/hook/"):
                 return self._hook(raw, headers)
             auth = headers.get("Authorization", "")
             if auth != f"Bearer {self.token}":
@@ -185,6 +195,12 @@ class FakeCRM:
             m = re.fullmatch(r"/crm/v4/associations/(\w+)/(\w+)/batch/associate/default", route)
             if m:
                 return self._hs_assoc(m.group(1), m.group(2), body)
+            m = re.fullmatch(r"/crm/v4/associations/(\w+)/(\w+)/batch/archive", route)
+            if m:
+                return self._hs_assoc_archive(m.group(1), m.group(2), body)
+            m = re.fullmatch(r"/crm/v3/objects/(meetings|tasks)/batch/(update|archive)", route)
+            if m:
+                return self._hs_update(m.group(1), body) if m.group(2) == "update" else self._hs_archive(m.group(1), body)
             return Reply(404, {"message": f"no route {route}"})
 
     # ------------------------------------------------------------------ Salesforce
@@ -218,45 +234,74 @@ class FakeCRM:
             return [{"message": "Required fields are missing: [DurationInMinutes]", "errorCode": "REQUIRED_FIELD_MISSING", "fields": ["DurationInMinutes"]}]
         return []
 
+    def _sf_by_id(self, record_id: str) -> tuple[str, str] | None:
+        return next((k for k, rec in self.sf.items() if rec["Id"] == record_id), None)
+
     def _composite(self, body: dict[str, Any]) -> Reply:
         if set(body) - {"allOrNone", "collateSubrequests", "compositeRequest"} or not isinstance(body.get("compositeRequest"), list):
             return Reply(400, [{"message": "Malformed composite request", "errorCode": "JSON_PARSER_ERROR"}])
         subs = body["compositeRequest"]
         if len(subs) > 25:
             return Reply(400, [{"message": "Composite request limit exceeded", "errorCode": "LIMIT_EXCEEDED"}])
-        staged: list[tuple[str, dict[str, Any], Any]] = []
+        # the subrequests run in order on a working copy: a DELETE then an upsert of the same key sees the deletion
+        work = dict(self.sf)
         results: list[dict[str, Any]] = []
         failed = False
         for sub in subs:
-            m = re.fullmatch(r"/services/data/v\d+\.\d/sobjects/(Event|Task)/(\w+)/([^/]+)", sub.get("url", ""))
-            if sub.get("method") != "PATCH" or not m or set(sub) != {"method", "url", "referenceId", "body"}:
-                errs = [{"message": "unsupported subrequest", "errorCode": "NOT_FOUND"}]
-            else:
-                obj, ext_field, value = m.group(1), m.group(2), unquote(m.group(3))
+            ref = sub.get("referenceId")
+            method, url = sub.get("method"), sub.get("url", "")
+            by_ext = re.fullmatch(r"/services/data/v\d+\.\d/sobjects/(Event|Task)/(\w+)/([^/]+)", url)
+            by_id = re.fullmatch(r"/services/data/v\d+\.\d/sobjects/(Event|Task)/([a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?)", url)
+            wants_body = method == "PATCH"
+            if set(sub) != ({"method", "url", "referenceId", "body"} if wants_body else {"method", "url", "referenceId"}):
+                by_ext = by_id = None
+            result: dict[str, Any]
+            if method == "PATCH" and by_ext:
+                obj, ext_field, value = by_ext.group(1), by_ext.group(2), unquote(by_ext.group(3))
                 key = (obj, f"{ext_field}={value}")
-                exists = key in self.sf
+                exists = key in work
                 errs = self._sf_field_errors(obj, sub["body"], exists)
                 if ext_field not in SF_FIELDS[obj]:
                     errs = [{"message": f"Provided external ID field does not exist or is not accessible: {ext_field}", "errorCode": "NOT_FOUND"}]
-            if errs:
-                failed = True
-                results.append({"body": errs, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": sub.get("referenceId")})
-                staged.append(("", {}, None))
-                continue
-            rec_id = self.sf[key]["Id"] if exists else self._new_id(SF_PREFIX[obj])
-            staged.append((f"{key[0]}|{key[1]}", {"Id": rec_id, **(self.sf.get(key, {})), **sub["body"]}, key))
-            results.append({
-                "body": {"id": rec_id, "success": True, "errors": [], "created": not exists},
-                "httpHeaders": {} if exists else {"Location": f"/services/data/v62.0/sobjects/{obj}/{rec_id}"},
-                "httpStatusCode": 200 if exists else 201, "referenceId": sub["referenceId"],
-            })
+                if errs:
+                    result = {"body": errs, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
+                else:
+                    rec_id = work[key]["Id"] if exists else self._new_id(SF_PREFIX[obj])
+                    work[key] = {"Id": rec_id, **(work.get(key, {})), **sub["body"]}
+                    result = {
+                        "body": {"id": rec_id, "success": True, "errors": [], "created": not exists},
+                        "httpHeaders": {} if exists else {"Location": f"/services/data/v62.0/sobjects/{obj}/{rec_id}"},
+                        "httpStatusCode": 200 if exists else 201, "referenceId": ref,
+                    }
+            elif method in ("PATCH", "DELETE") and by_id:
+                obj, rec_id = by_id.group(1), by_id.group(2)
+                key = next((k for k, rec in work.items() if rec["Id"] == rec_id and k[0] == obj), None)
+                if key is None:
+                    gone = self._sf_by_id(rec_id) is None and rec_id in self.sf_deleted
+                    code = "ENTITY_IS_DELETED" if gone else "NOT_FOUND"
+                    result = {"body": [{"errorCode": code, "message": "entity is deleted" if gone else "The requested resource does not exist"}],
+                              "httpHeaders": {}, "httpStatusCode": 404, "referenceId": ref}
+                elif method == "DELETE":
+                    del work[key]
+                    result = {"body": None, "httpHeaders": {}, "httpStatusCode": 204, "referenceId": ref}
+                else:
+                    errs = self._sf_field_errors(obj, sub["body"], True)
+                    if errs:
+                        result = {"body": errs, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
+                    else:
+                        work[key] = {**work[key], **sub["body"]}
+                        result = {"body": None, "httpHeaders": {}, "httpStatusCode": 204, "referenceId": ref}
+            else:
+                result = {"body": [{"message": "unsupported subrequest", "errorCode": "NOT_FOUND"}], "httpHeaders": {},
+                          "httpStatusCode": 400, "referenceId": ref}
+            failed = failed or result["httpStatusCode"] >= 400
+            results.append(result)
         if failed and body.get("allOrNone"):
             halted = [{"errorCode": "PROCESSING_HALTED", "message": "The transaction was rolled back since another operation in the same transaction failed."}]
             results = [r if r["httpStatusCode"] >= 400 else {**r, "body": halted, "httpHeaders": {}, "httpStatusCode": 400} for r in results]
             return Reply(200, {"compositeResponse": results})
-        for _, record, key in staged:
-            if key is not None:
-                self.sf[key] = record
+        self.sf_deleted.update(rec["Id"] for k, rec in self.sf.items() if k not in work)
+        self.sf = work
         return Reply(200, {"compositeResponse": results})
 
     def _jwt(self, raw: bytes) -> Reply:
@@ -327,13 +372,49 @@ class FakeCRM:
             results.append({"from": {"id": fid}, "to": {"id": tid}, "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}})
         return Reply(200, {"status": "COMPLETE", "results": results})
 
+    def _hs_update(self, obj: str, body: dict[str, Any]) -> Reply:
+        by_id = {rec["id"]: key for key, rec in self.hs.items() if key[0] == obj}
+        results = []
+        for item in body.get("inputs", []):
+            key = by_id.get(str(item.get("id")))
+            if key is None:
+                return Reply(400, {"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"{obj} {item.get('id')} does not exist"})
+            for name, value in (item.get("properties") or {}).items():
+                kind = HS_PROPS[obj].get(name)
+                if kind is None or (isinstance(kind, tuple) and value not in kind):
+                    return Reply(400, {"status": "error", "category": "VALIDATION_ERROR", "message": f"Property values were not valid: {name}",
+                                       "errors": [{"message": f"{name}={value!r}", "code": "INVALID_OPTION", "context": {"propertyName": [name]}}]})
+            self.hs[key]["properties"] = {**self.hs[key]["properties"], **item["properties"]}
+            results.append({"id": self.hs[key]["id"], "properties": dict(self.hs[key]["properties"])})
+        return Reply(200, {"status": "COMPLETE", "results": results})
+
+    def _hs_archive(self, obj: str, body: dict[str, Any]) -> Reply:
+        ids = {str(item.get("id")) for item in body.get("inputs", [])}
+        for key in [k for k, rec in self.hs.items() if k[0] == obj and rec["id"] in ids]:
+            del self.hs[key]
+        self.hs_assoc = {a for a in self.hs_assoc if not (a[0] == obj and a[1] in ids)}
+        return Reply(204, None)
+
+    def _hs_assoc_archive(self, from_type: str, to_type: str, body: dict[str, Any]) -> Reply:
+        for item in body.get("inputs", []):
+            fid = item["from"]["id"]
+            for to in item.get("to", []):
+                self.hs_assoc.discard((from_type, fid, to_type, to["id"]))
+        return Reply(204, None)
+
     # ------------------------------------------------------------------ webhook
     def _hook(self, raw: bytes, headers: dict[str, str]) -> Reply:
-        want = "sha256=" + hmac.new(self.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(headers.get("X-Meeting-Notes-Signature", ""), want):
+        parts = dict(p.split("=", 1) for p in headers.get("X-Meeting-Notes-Signature", "").split(",") if "=" in p)
+        stamp = parts.get("t", "")
+        want = hmac.new(self.webhook_secret.encode(), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+        if not stamp.isdigit() or not hmac.compare_digest(parts.get("v1", ""), want):
             return Reply(401, {"message": "bad signature"})
+        if abs(time.time() - int(stamp)) > self.replay_window_s:
+            return Reply(401, {"message": "signature timestamp outside the replay window"})
         delivery = headers.get("X-Meeting-Notes-Delivery", "")
         self.hook_posts += 1
+        if delivery in self.hooks:  # de-duplicated: a receiver keeps the first body per delivery id
+            return Reply(200, {"id": f"hook-{delivery[:8]}", "duplicate": True})
         self.hooks[delivery] = json.loads(raw)
         return Reply(200, {"id": f"hook-{delivery[:8]}"})
 

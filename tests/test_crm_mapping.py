@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -30,7 +31,9 @@ def test_salesforce_plan_maps_meeting_and_next_steps_with_evidence(tmp_path: Pat
     assert f["EndDateTime"].value == "2026-11-24T10:30:34Z"  # + 1834.4 s of recording
     assert f["WhatId"].value == SF_IDS["opportunity_id"]  # the opportunity wins over the account
     assert f["WhoId"].value == SF_IDS["contact_id"] and f["OwnerId"].value == SF_IDS["owner_id"]
-    assert "Acme Corp" in f["Description"].value and str(folder / "report.html") in f["Description"].value
+    assert "Acme Corp" in f["Description"].value and "report.html" not in f["Description"].value  # not served: no link
+    served = preview(folder, "salesforce", CRMSettings(report_base_url="https://meetings.example/out/"))
+    assert "https://meetings.example/out/acme-call-1a2b3c4d/report.html" in served.records[0].body()["Description"]
     assert [t.object for t in tasks] == ["Task", "Task"]
     t1, t2 = (_fields(t) for t in tasks)
     assert t1["ActivityDate"].value == "2026-11-27" and "due_resolved" in t1["ActivityDate"].evidence[0]
@@ -38,7 +41,9 @@ def test_salesforce_plan_maps_meeting_and_next_steps_with_evidence(tmp_path: Pat
     assert t1["Status"].value == "Not Started"
     assert 'I\'ll send the security questionnaire by Friday' in t1["Subject"].evidence[0]
     assert "segments #12" in t1["Subject"].evidence[0]
-    assert tasks[1].key == "acme-call-1a2b3c4d.step2"
+    # the key is the step's content id: sha256 of [its evidence segment ids, its action case-folded] (docs/crm.md)
+    content = hashlib.sha256(json.dumps([[20, 21], "schedule a demo for the ops team"]).encode()).hexdigest()[:12]
+    assert tasks[1].key == f"acme-call-1a2b3c4d.step-{content}"
 
 
 def test_unresolved_due_date_leaves_the_task_undated_with_the_text(tmp_path: Path) -> None:
@@ -96,11 +101,11 @@ def test_field_map_renames_and_drops(tmp_path: Path) -> None:
 
 def test_japanese_stays_japanese_and_is_cut_on_a_character_boundary(tmp_path: Path) -> None:
     folder = make_meeting(tmp_path, ja_notes(long_text=400), SF_IDS)
-    settings = CRMSettings(salesforce={"description_limit": 5000})
+    settings = CRMSettings(salesforce={"description_limit": 5000}, report_base_url="https://meetings.example/out")
     plan = preview(folder, "salesforce", settings)
     desc = _fields(plan.records[0])["Description"]
     assert desc.truncated and field_length(desc.value) <= 5000
-    assert TRUNCATION_MARK in desc.value and desc.value.endswith(str(folder / "report.html"))
+    assert TRUNCATION_MARK in desc.value and desc.value.endswith("https://meetings.example/out/ja-call-5e6f7a8b/report.html")
     assert "株式会社ナビテック" in desc.value and "\ufffd" not in desc.value
     assert _fields(plan.records[1])["Subject"].value == "見積書を送付する"
     # the JSON preview keeps the characters (no \\u escapes needed to read it)

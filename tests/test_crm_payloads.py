@@ -16,7 +16,13 @@ from crm_helpers import HS_IDS, SF_IDS, en_notes, make_meeting
 from fake_crm_server import HS_PROPS, SF_FIELDS
 
 from meeting_notes.crm.http import RetryingClient, retry_after_s
-from meeting_notes.crm.senders import hubspot_upsert_body, salesforce_request, send_salesforce, webhook_signature
+from meeting_notes.crm.senders import (
+    hubspot_upsert_body,
+    salesforce_request,
+    send_salesforce,
+    verify_webhook_signature,
+    webhook_signature,
+)
 from meeting_notes.crm.service import preview
 from meeting_notes.settings import CRMSettings
 
@@ -116,11 +122,19 @@ def test_hubspot_bodies_follow_the_documented_shapes(tmp_path: Path) -> None:
     assert _shape(assoc) == _shape(HS_ASSOCIATE_DEFAULT_REQUEST)
 
 
-def test_webhook_signature_is_hmac_sha256_of_the_body() -> None:
-    # RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
-    assert webhook_signature(b"what do ya want for nothing?", "Jefe") == (
-        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-    )
+def test_webhook_signature_signs_the_timestamp_with_the_body() -> None:
+    import hashlib
+    import hmac
+
+    body = "what do ya want for nothing? 商談".encode()
+    header = webhook_signature(body, "Jefe", timestamp=1_800_000_000)
+    want = hmac.new(b"Jefe", b"1800000000." + body, hashlib.sha256).hexdigest()
+    assert header == f"t=1800000000,v1={want}"
+    assert verify_webhook_signature(header, body, "Jefe", now=1_800_000_000 + 299)
+    assert not verify_webhook_signature(header, body, "Jefe", now=1_800_000_000 + 301)  # outside the replay window
+    assert not verify_webhook_signature(header, body + b" ", "Jefe", now=1_800_000_000)
+    assert not verify_webhook_signature(header, body, "other", now=1_800_000_000)
+    assert not verify_webhook_signature(header.replace("t=1800000000", "t=1800000100"), body, "Jefe", now=1_800_000_100)
 
 
 def test_retry_after_forms() -> None:

@@ -23,9 +23,10 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def _crm_id(text: str) -> tuple[str, str]:
+    """``KEY=ID`` sets an id; ``KEY=`` (nothing after '=') unsets a wrong one."""
     key, sep, value = text.partition("=")
-    if not sep or not key.strip() or not value.strip():
-        raise argparse.ArgumentTypeError(f"expected KEY=ID (e.g. opportunity_id=006...), got {text!r}")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=ID (e.g. opportunity_id=006...) or KEY= to unset, got {text!r}")
     return key.strip(), value.strip()
 
 
@@ -33,8 +34,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("meeting_dir", type=Path, metavar="MEETING_DIR", help="A meeting folder (with notes.json).")
     p.add_argument("--target", choices=TARGETS, required=True, help="Where the notes go.")
     p.add_argument("--crm-id", type=_crm_id, action="append", default=[], metavar="KEY=ID",
-                   help="A CRM id (account_id, opportunity_id, contact_id, owner_id) when the sidecar gave none; "
-                        "remembered in crm.json.")
+                   help="A CRM id (account_id, opportunity_id, contact_id, owner_id) when the sidecar gave none or a "
+                        "wrong one; KEY= (empty) unsets it. Remembered in crm.json.")
     p.add_argument("--sidecar", type=Path, metavar="FILE",
                    help="Take the CRM ids from this <recording>.meeting.json (remembered in crm.json).")
     p.add_argument("--json", action="store_true", help="Print JSON instead of text.")
@@ -61,7 +62,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     _common(push)
     push.add_argument("--approve", action="store_true", help="Approve what is about to be sent, and send it.")
     push.add_argument("--by", metavar="NAME", help="Who approves (default: the login name).")
-    push.add_argument("--force", action="store_true", help="Send again even when the ledger says delivered.")
+    push.add_argument("--force", action="store_true",
+                      help="Send again even when the ledger says delivered, or take over a push that still holds the delivery.")
     push.set_defaults(func=_push)
     retry = sub.add_parser("retry", help="Re-send the failed deliveries recorded in the ledger.")
     retry.add_argument(

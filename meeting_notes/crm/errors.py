@@ -31,3 +31,8 @@ class CRMRejectedError(CRMError):
 
 class CRMUnavailableError(CRMError):
     """429, 5xx, a timeout or a connection error outlasted the retries: push again later."""
+
+
+class CRMTakenOverError(CRMUnavailableError):
+    """The push was silent past the stale bound and ``crm retry`` took its ledger row over: it
+    stops before its next request and writes nothing (the new holder does)."""

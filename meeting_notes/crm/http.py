@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -21,15 +22,38 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
+class _MaskSecrets(logging.Filter):
+    """On httpx's logger (it logs every request's full URL at INFO): the secrets of every
+    :class:`RetryingClient` made in this process (a webhook URL's path and query) masked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            for secret in sorted(self.secrets, key=len, reverse=True):
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, ()
+        return True
+
+
+_HTTPX_MASK = _MaskSecrets()
+logging.getLogger("httpx").addFilter(_HTTPX_MASK)
+
+
 def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None  # 'nan', 'inf': unreadable
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -66,10 +90,24 @@ def error_text(data: Any) -> tuple[str, str | None]:
     return json.dumps(data, ensure_ascii=False)[:500], None
 
 
+def json_body(response: httpx.Response, what: str) -> Any:
+    """The JSON of a 2xx answer; a 2xx that is not JSON (a proxy's HTML page, an empty body where
+    one is needed) is :class:`CRMUnavailableError`: nothing known was saved, push again later."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise CRMUnavailableError(
+            f"{what} answered HTTP {response.status_code} with a body that is not JSON ({kind}, {len(response.content)} bytes)"
+        ) from exc
+
+
 class RetryingClient:
     """An ``httpx.Client`` whose :meth:`request` retries what is worth retrying.
 
-    ``secrets`` are masked in every message this class raises or logs.
+    ``secrets`` are masked in every message this class raises or logs. ``heartbeat`` is called
+    before every attempt and every wait (the ledger's proof that the push is alive; it raises
+    when the push was taken over, which stops it before its next request).
     """
 
     def __init__(
@@ -78,10 +116,13 @@ class RetryingClient:
         headers: dict[str, str] | None = None,
         secrets: tuple[str, ...] = (),
         sleep: Callable[[float], None] = time.sleep,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+        _HTTPX_MASK.secrets.update(s for s in self.secrets if len(s) >= 4)
         self.sleep = sleep
+        self.heartbeat = heartbeat or (lambda: None)
         self.client = httpx.Client(timeout=settings.timeout_s, headers=headers or {})
         self.attempts = 0
 
@@ -108,13 +149,17 @@ class RetryingClient:
         base = min(s.backoff_base_s * (2**attempt), s.backoff_max_s)
         return base * (0.5 + random.random() / 2)
 
-    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
-        """The response of a 2xx (or a 207 multi-status); raises a typed error otherwise."""
+    def request(self, method: str, url: str, sign: Callable[[], dict[str, str]] | None = None, **kw: Any) -> httpx.Response:
+        """The response of a 2xx (or a 207 multi-status); raises a typed error otherwise.
+        ``sign`` gives headers made afresh for each attempt (a signed timestamp)."""
         s = self.settings
         last = ""
         for attempt in range(s.max_retries + 1):
             self.attempts += 1
             response: httpx.Response | None = None
+            self.heartbeat()
+            if sign is not None:
+                kw["headers"] = {**(kw.get("headers") or {}), **sign()}
             try:
                 response = self.client.request(method, url, **kw)
             except httpx.TimeoutException as exc:
@@ -142,9 +187,10 @@ class RetryingClient:
             log.warning(
                 "CRM request %s %s failed (%s); retry %d/%d in %.1f s", method, self._where(url), last, attempt + 1, s.max_retries, delay
             )
+            self.heartbeat()
             self.sleep(delay)
         raise CRMUnavailableError(f"{method} {self._where(url)} failed after {s.max_retries + 1} attempts: {last}")
 
-    @staticmethod
-    def _where(url: str) -> str:
-        return httpx.URL(url).copy_with(query=None).path
+    def _where(self, url: str) -> str:
+        """The request's path, as masked as any message (a webhook URL's path is its secret)."""
+        return self.mask(httpx.URL(url).copy_with(query=None).path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from pydantic import ValidationError
 
 from meeting_notes.crm.errors import CRMInputError
 from meeting_notes.hashing import sha256_hex
-from meeting_notes.notes.schema import SalesNotes
+from meeting_notes.notes.schema import NextStep, SalesNotes
 from meeting_notes.schema import Transcript
 from meeting_notes.sidecar import SidecarError, read_sidecar_file
 from meeting_notes.speaker_map import display_labels, name_notes
@@ -39,16 +41,86 @@ class MeetingInputs:
     duration_s: float | None
     crm_ids: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    step_ids: list[str] = field(default_factory=list)
+    """Content id of each next step (:func:`step_content_id`), from notes.json as written."""
+    known: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Records this meeting created earlier, per target: key -> {object, id, state, associations}
+    (``crm.json`` ``records``, else the record ids of its last delivery)."""
+
+
+def _id_name(key: Any) -> str:
+    return ID_ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
 
 
 def normalise_ids(ids: dict[str, Any]) -> dict[str, str]:
     """Sidecar ``crm_ids`` with aliases resolved and values stripped (empty ones dropped)."""
     out: dict[str, str] = {}
     for key, value in (ids or {}).items():
-        name = ID_ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
         text = str(value).strip() if value is not None else ""
         if text:
-            out[name] = text
+            out[_id_name(key)] = text
+    return out
+
+
+def id_changes(ids: dict[str, Any]) -> dict[str, str | None]:
+    """Given ids (``--crm-id``, the sidecar) as changes: aliases resolved, an empty value is
+    None, meaning "unset this id" (``--crm-id contact_id=``)."""
+    out: dict[str, str | None] = {}
+    for key, value in (ids or {}).items():
+        text = str(value).strip() if value is not None else ""
+        out[_id_name(key)] = text or None
+    return out
+
+
+def apply_id_changes(ids: dict[str, str], changes: dict[str, Any] | None) -> dict[str, str]:
+    """``ids`` with ``changes`` applied: set, or removed where the change is empty."""
+    out = dict(ids)
+    for key, value in id_changes(changes or {}).items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def normalised_action(text: str) -> str:
+    """An action as compared for identity: NFKC (full-width = half-width), case-folded, runs of
+    whitespace as one space, without closing punctuation."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return re.sub(r"[\s.。!！?？、,]+$", "", folded)
+
+
+def step_content_id(step: NextStep) -> str:
+    """12 hex digits of sha256 over the step's evidence segment ids (sorted) and normalised
+    action: the same commitment keeps its id when its owner, due date or position change."""
+    segments = sorted({i for e in step.evidence for i in e.segment_ids})
+    blob = json.dumps([segments, normalised_action(step.action)], ensure_ascii=False)
+    return sha256_hex(blob.encode("utf-8"))[:12]
+
+
+SF_OBJECT_PREFIXES = {"00U": "Event", "00T": "Task"}
+
+
+def known_records(state: dict[str, Any], meeting_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """``crm.json`` ``records``; for a meeting delivered before they were kept, the record ids
+    of its last delivery per target (the object from a Salesforce id's prefix)."""
+    records = state.get("records") if isinstance(state.get("records"), dict) else {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for target, by_key in (records or {}).items():
+        if isinstance(by_key, dict):
+            out[target] = {k: dict(v) for k, v in by_key.items() if isinstance(v, dict) and v.get("id")}
+    for target, delivery in (state.get("deliveries") or {}).items():
+        if target in out or target == "webhook" or not isinstance(delivery, dict) or delivery.get("status") != "delivered":
+            continue
+        legacy: dict[str, dict[str, Any]] = {}
+        for key, record_id in (delivery.get("record_ids") or {}).items():
+            if target == "salesforce":
+                obj = SF_OBJECT_PREFIXES.get(str(record_id)[:3], "Task")
+            else:
+                obj = "meetings" if key == f"{meeting_id}.meeting" else "tasks"
+            legacy[key] = {"object": obj, "id": str(record_id), "state": "live", "associations": {}}
+        if legacy:
+            out[target] = legacy
     return out
 
 
@@ -156,6 +228,15 @@ def recording_sidecar(meeting_dir: Path) -> Path | None:
     return candidate if candidate.is_file() and not candidate.is_symlink() else None
 
 
+def current_ids(meeting_dir: Path, state: dict[str, Any]) -> dict[str, str]:
+    """The CRM ids recorded in ``crm.json`` (``state``), once recorded even if all were unset;
+    else those of the sidecar still beside the recording."""
+    if isinstance(state.get("crm_ids"), dict):
+        return normalise_ids(state["crm_ids"])
+    found = recording_sidecar(meeting_dir)
+    return sidecar_ids(found) if found else {}
+
+
 def load_inputs(meeting_dir: Path, crm_ids: dict[str, Any] | None = None) -> MeetingInputs:
     """The meeting's notes (speakers named by the speaker map: :func:`named_notes`), duration and
     CRM ids: those recorded in crm.json (by the ``deliver`` task or an earlier
@@ -165,11 +246,10 @@ def load_inputs(meeting_dir: Path, crm_ids: dict[str, Any] | None = None) -> Mee
     if not meeting_dir.is_dir():
         raise CRMInputError(f"{meeting_dir} is not a meeting folder.")
     notes, notes_hash = load_notes(meeting_dir)
+    step_ids = [step_content_id(step) for step in notes.next_steps]
     warnings: list[str] = []
-    notes = named_notes(meeting_dir, notes, warnings)
-    ids = normalise_ids(read_state(meeting_dir).get("crm_ids") or {})
-    if not ids:
-        found = recording_sidecar(meeting_dir)
-        ids = sidecar_ids(found) if found else {}
-    ids.update(normalise_ids(crm_ids or {}))
-    return MeetingInputs(meeting_dir, notes, notes_hash, _duration(meeting_dir), ids, warnings)
+    named = named_notes(meeting_dir, notes, warnings)
+    state = read_state(meeting_dir)
+    ids = apply_id_changes(current_ids(meeting_dir, state), crm_ids)
+    return MeetingInputs(meeting_dir, named, notes_hash, _duration(meeting_dir), ids, warnings, step_ids,
+                         known_records(state, notes.meeting_id))

@@ -3,6 +3,12 @@
 A row goes ``pending`` -> ``sending`` -> ``delivered``, or to ``failed`` (429/5xx/timeouts
 outlasted the retries: ``crm-retry`` sends it again) or ``rejected`` (the CRM refused it: needs a
 fix). It keeps the CRM's record ids, the attempts and the last error. No credentials are stored.
+
+Every transition is a compare-and-set (``UPDATE ... WHERE status = <seen> AND attempts = <seen>``):
+a push *claims* the row (``attempts`` + 1 is its version), proves it is alive with
+:meth:`Ledger.heartbeat` before each request and each wait, and *finishes* it only while it
+still holds that version; a row taken over by ``crm retry`` (its holder silent past the stale
+bound) is never written by the late holder.
 """
 
 from __future__ import annotations
@@ -85,6 +91,11 @@ class Delivery:
         )
 
 
+def _older_than(moment: dt.datetime, seconds: float) -> bool:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)  # SQLite gives it back naive (UTC)
+    return aware < utc_now() - dt.timedelta(seconds=seconds)
+
+
 def default_url(meetings_root: Path) -> str:
     """SQLite file beside the meeting folders."""
     return f"sqlite:///{(Path(meetings_root) / LEDGER_FILE).resolve()}"
@@ -136,8 +147,11 @@ class Ledger:
         return found
 
     def mark(self, row_id: int, status: Status, *, record_ids: dict[str, str] | None = None,
-             error: str | None = None, attempt: bool = False, plan_hash: str | None = None) -> None:
-        """Set the status (and ids / the last error / the payload's hash); ``attempt`` counts one more push."""
+             error: str | None = None, attempt: bool = False, plan_hash: str | None = None,
+             expect: Delivery | None = None) -> bool:
+        """Set the status (and ids / the last error / the payload's hash); ``attempt`` counts one
+        more push. With ``expect``: only while the row is still as read then (status and
+        attempts); returns whether the row was written."""
         values: dict[str, Any] = {"status": status, "updated_at": utc_now(), "last_error": error}
         if plan_hash is not None:
             values["plan_hash"] = plan_hash
@@ -145,8 +159,48 @@ class Ledger:
             values["record_ids"] = json.dumps(record_ids, sort_keys=True, ensure_ascii=False)
         if attempt:
             values["attempts"] = deliveries.c.attempts + 1
+        query = update(deliveries).where(deliveries.c.id == row_id)
+        if expect is not None:
+            query = query.where(deliveries.c.status == expect.status, deliveries.c.attempts == expect.attempts)
         with self.engine.begin() as conn:
-            conn.execute(update(deliveries).where(deliveries.c.id == row_id).values(**values))
+            return conn.execute(query.values(**values)).rowcount == 1
+
+    def claim(self, row: Delivery, plan_hash: str, stale_sending_s: float, force: bool = False) -> Delivery | None:
+        """Take ``row`` for a push: ``sending``, one more attempt (the claim's version). Refused
+        (None) when the row changed since it was read, or is ``sending`` for a push that showed
+        life within ``stale_sending_s`` (unless ``force``)."""
+        if row.status == "sending" and not force and not _older_than(row.updated_at, stale_sending_s):
+            return None
+        query = update(deliveries).where(
+            deliveries.c.id == row.id, deliveries.c.status == row.status, deliveries.c.attempts == row.attempts,
+            deliveries.c.updated_at == row.updated_at,
+        )
+        values = {"status": "sending", "attempts": row.attempts + 1, "updated_at": utc_now(), "last_error": None, "plan_hash": plan_hash}
+        with self.engine.begin() as conn:
+            if conn.execute(query.values(**values)).rowcount != 1:
+                return None
+        return self.get(row.meeting_id, row.target, row.notes_hash)
+
+    def heartbeat(self, claimed: Delivery) -> bool:
+        """The claim's holder is alive: True while it still holds the row."""
+        query = update(deliveries).where(
+            deliveries.c.id == claimed.id, deliveries.c.status == "sending", deliveries.c.attempts == claimed.attempts
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(updated_at=utc_now())).rowcount == 1
+
+    def finish(self, claimed: Delivery, status: Status, record_ids: dict[str, str], error: str | None,
+               delivery_id: str | None = None) -> bool:
+        """End the claim with ``status``; False (nothing written) when it was taken over."""
+        values: dict[str, Any] = {"status": status, "updated_at": utc_now(), "last_error": error,
+                                  "record_ids": json.dumps(record_ids, sort_keys=True, ensure_ascii=False)}
+        if delivery_id:
+            values["delivery_id"] = delivery_id
+        query = update(deliveries).where(
+            deliveries.c.id == claimed.id, deliveries.c.status == "sending", deliveries.c.attempts == claimed.attempts
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(query.values(**values)).rowcount == 1
 
     def known_record_ids(self, meeting_id: str, target: str) -> dict[str, str]:
         """Record ids the CRM returned for this meeting in any earlier delivery (by key)."""
@@ -163,18 +217,12 @@ class Ledger:
     def retryable(self, target: str | None, max_attempts: int, stale_sending_s: float) -> list[Delivery]:
         """Failed rows (and 'sending' rows older than ``stale_sending_s``: their push died) still under
         ``max_attempts``, oldest first."""
-        cutoff = utc_now() - dt.timedelta(seconds=stale_sending_s)
         query = select(deliveries).where(deliveries.c.attempts < max_attempts)
         if target:
             query = query.where(deliveries.c.target == target)
         with self.engine.connect() as conn:
             rows = [Delivery.from_row(r) for r in conn.execute(query.order_by(deliveries.c.updated_at)).all()]
-        out = []
-        for d in rows:
-            updated = d.updated_at if d.updated_at.tzinfo else d.updated_at.replace(tzinfo=dt.UTC)
-            if d.status == "failed" or (d.status == "sending" and updated < cutoff):
-                out.append(d)
-        return out
+        return [d for d in rows if d.status == "failed" or (d.status == "sending" and _older_than(d.updated_at, stale_sending_s))]
 
     def all(self) -> list[Delivery]:
         with self.engine.connect() as conn:

@@ -1,24 +1,28 @@
 """From a meeting folder to a :class:`DeliveryPlan` per target, every value with its evidence.
 
 Keys (external ids / unique property values) are derived from the meeting id and the item:
-``<meeting_id>.meeting`` for the meeting and ``<meeting_id>.step<n>`` for the n-th next step, so
-that a second push of the same meeting, corrected or not, updates the same records.
+``<meeting_id>.meeting`` for the meeting and ``<meeting_id>.step-<content id>`` for a next step
+(its evidence segment ids + normalised action: :func:`meeting_notes.crm.inputs.step_content_id`),
+so that a second push of the same meeting, corrected or not, updates the same records, and a
+deleted step's record is taken back (:mod:`meeting_notes.crm.resync`), never overwritten by the
+step after it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
 from meeting_notes.crm.inputs import MeetingInputs, contact_ids
 from meeting_notes.crm.models import DeliveryPlan, FieldValue, RecordPlan
-from meeting_notes.crm.text import fit
+from meeting_notes.crm.resync import association_removals, removal, salesforce_meeting_object, stale_removals
+from meeting_notes.crm.text import fit, mask_url
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.notes.schema import NextStep, SalesNotes
 from meeting_notes.settings import CRMSettings
@@ -46,8 +50,18 @@ def meeting_key(meeting_id: str) -> str:
     return f"{meeting_id}.meeting"
 
 
-def step_key(meeting_id: str, index: int) -> str:
-    return f"{meeting_id}.step{index + 1}"
+def step_key(meeting_id: str, content_id: str) -> str:
+    return f"{meeting_id}.step-{content_id}"
+
+
+def step_keys(meeting_id: str, content_ids: list[str]) -> list[str]:
+    """Each step's key; a step repeating an earlier one's content id gets ``-2``, ``-3``..."""
+    seen: dict[str, int] = {}
+    out = []
+    for cid in content_ids:
+        seen[cid] = seen.get(cid, 0) + 1
+        out.append(step_key(meeting_id, cid if seen[cid] == 1 else f"{cid}-{seen[cid]}"))
+    return out
 
 
 def _ev(path: str, item: BaseModel | None = None) -> str:
@@ -69,10 +83,15 @@ def served_report_url(meeting_dir: Path, settings: CRMSettings) -> str | None:
     return None
 
 
-def report_link(inputs: MeetingInputs, settings: CRMSettings) -> str:
+def report_link(inputs: MeetingInputs, settings: CRMSettings) -> str | None:
     """Where the full notes are: the meeting's ``report.html`` (every run of the pipeline writes
-    it, last), at ``report_base_url``/<meeting_id>/report.html, else its local path."""
-    return served_report_url(inputs.meeting_dir, settings) or str((inputs.meeting_dir / "report.html").resolve())
+    it, last) at ``report_base_url``/<meeting folder>/report.html; None when the folders are not
+    served (the local path means nothing in a CRM and tells where the data lives: never sent)."""
+    return served_report_url(inputs.meeting_dir, settings)
+
+
+def _with_link(text: str, link: str | None, labels: dict[str, str]) -> str:
+    return text + (f"\n{labels['full']}: {link}" if link else "")
 
 
 class MeetingTime(BaseModel):
@@ -224,7 +243,7 @@ def _title(notes: SalesNotes, labels: dict[str, str]) -> tuple[str, str]:
 
 def _plan_start(
     inputs: MeetingInputs, settings: CRMSettings, target: str, check_ids: Callable[[dict[str, str], list[str]], None]
-) -> tuple[list[str], list[str], MeetingTime, dict[str, str], str]:
+) -> tuple[list[str], list[str], MeetingTime, dict[str, str], str | None]:
     """What every CRM record plan starts from: the problems and warnings so far (the meeting's
     own, the ids the target needs, their format), the meeting's time, the labels in the notes'
     language and the link to the report."""
@@ -236,15 +255,27 @@ def _plan_start(
     return problems, warnings, meeting_time(inputs, warnings), _labels(inputs.notes), report_link(inputs, settings)
 
 
-def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: bool = True) -> DeliveryPlan:
-    """One Event (or Task with TaskSubtype=Call) for the meeting plus one Task per next step.
+def salesforce_destination(settings: CRMSettings) -> dict[str, str]:
+    """Where a Salesforce plan goes: the org (instance URL, else the JWT login and user), the API
+    version and the external-id fields."""
+    sf = settings.salesforce
+    org = {"instance_url": sf.instance_url} if sf.instance_url else {"login": f"{sf.login_url} as {sf.jwt_username or ''}"}
+    return {**org, "api_version": sf.api_version, "event_external_id_field": sf.event_external_id_field,
+            "task_external_id_field": sf.task_external_id_field}
 
-    ``task_subtype``: send TaskSubtype (Salesforce accepts it on create only; left out once the
-    ledger knows the call's Task exists).
+
+def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
+    """One Event (or Task with TaskSubtype=Call) for the meeting plus one Task per next step, and
+    the removals of what this meeting created earlier that the notes no longer have.
+
+    TaskSubtype is in the plan; Salesforce accepts it on create only, so the push leaves it out
+    of the approved plan once ``crm.json`` ``records`` knows the call's Task exists.
     """
     sf = settings.salesforce
     notes, ids = inputs.notes, inputs.crm_ids
     problems, warnings, when, labels, link = _plan_start(inputs, settings, "salesforce", _check_salesforce_ids)
+    known = inputs.known.get("salesforce", {})
+    mkey = meeting_key(notes.meeting_id)
 
     what = ("opportunity_id", ids["opportunity_id"]) if ids.get("opportunity_id") else (
         ("account_id", ids["account_id"]) if ids.get("account_id") else None
@@ -263,18 +294,24 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
 
     title, title_ev = _title(notes, labels)
     subject, cut = fit(title, sf.subject_limit)
-    body = render_markdown(notes) + f"\n{labels['full']}: {link}\n"
+    body = _with_link(render_markdown(notes), link, labels) + "\n"
     description, dcut = fit(body, sf.description_limit, link)
     fields = [
         FieldValue(name="Subject", value=subject, evidence=[title_ev], truncated=cut),
         FieldValue(
-            name="Description", value=description, evidence=["notes.json rendered as notes.md, with the link to the full notes"],
+            name="Description", value=description,
+            evidence=["notes.json rendered as notes.md" + (", with the link to the full notes" if link else "")],
             truncated=dcut,
         ),
     ]
-    obj = sf.activity_object
-    if obj == "auto":
-        obj = "Event" if when.start else "Task"
+    planned = sf.activity_object if sf.activity_object != "auto" else ("Event" if when.start else "Task")
+    obj, replace = salesforce_meeting_object(planned, sf.activity_object, known.get(mkey))
+    removals: list[RecordPlan] = []
+    if replace:
+        removals.append(removal("salesforce", mkey, known[mkey], "delete", settings, f"the meeting is now {_a(obj)}"))
+    elif obj != planned:
+        warnings.append(f"The meeting was delivered as {_a(obj)} under {mkey}: it stays {_a(obj)} (activity_object=auto; "
+                        f"set activity_object={planned} to replace it).")
     if obj == "Event":
         if when.start and when.end:
             fields += [
@@ -295,8 +332,8 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
         else:
             problems.append("The meeting date is unknown (no sidecar 'date', no recording time): the call cannot be dated.")
         fields += [FieldValue(name="Status", value="Completed", evidence=["the meeting took place"])]
-        if task_subtype:
-            fields.append(FieldValue(name="TaskSubtype", value="Call", evidence=["setting crm.salesforce.activity_object"]))
+        fields.append(FieldValue(name="TaskSubtype", value="Call", evidence=[
+            "setting crm.salesforce.activity_object (Salesforce takes it on create only: left out once the call's Task exists)"]))
         if inputs.duration_s:
             fields.append(
                 FieldValue(name="CallDurationInSeconds", value=int(round(inputs.duration_s)), evidence=["transcript.json audio.duration"])
@@ -304,8 +341,9 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
     fields += links
     if ids.get("owner_id"):
         fields.append(FieldValue(name="OwnerId", value=ids["owner_id"], evidence=["sidecar crm_ids.owner_id"]))
-    records = [RecordPlan(object=obj, key=meeting_key(notes.meeting_id), item="meeting", fields=_rename(fields, sf.field_map))]
+    records = [*removals, RecordPlan(object=obj, key=mkey, item="meeting", fields=_rename(fields, sf.field_map))]
 
+    keys = step_keys(notes.meeting_id, inputs.step_ids)
     for i, step in enumerate(notes.next_steps):
         path = f"next_steps[{i}]"
         subj, scut = fit(step.action, sf.subject_limit)
@@ -321,7 +359,7 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
                 f"Next step {i + 1}: due \"{step.due}\" could not be resolved to a date; "
                 "the task has no due date (the text is in its Description)."
             )
-        desc, dcut2 = fit(_step_text(step, labels) + f"\n{labels['full']}: {link}", sf.description_limit, link)
+        desc, dcut2 = fit(_with_link(_step_text(step, labels), link, labels), sf.description_limit, link)
         tfields.append(FieldValue(name="Description", value=desc, evidence=[_ev(path, step)], truncated=dcut2))
         owner = sf.user_ids.get(step.owner) if step.owner else None
         if owner:
@@ -331,10 +369,12 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings, task_subtype: 
             ev = "sidecar crm_ids.owner_id" + (f' (owner "{step.owner}" is not in crm.salesforce.user_ids)' if step.owner else "")
             tfields.append(FieldValue(name="OwnerId", value=ids["owner_id"], evidence=[ev]))
         tfields += links
-        records.append(RecordPlan(object="Task", key=step_key(notes.meeting_id, i), item=path, fields=_rename(tfields, sf.field_map)))
+        records.append(RecordPlan(object="Task", key=keys[i], item=path, fields=_rename(tfields, sf.field_map)))
+    stale = stale_removals("salesforce", known, {r.key for r in records if r.action == "upsert"}, settings)
     return DeliveryPlan(
         target="salesforce", meeting_id=notes.meeting_id, meeting_dir=str(inputs.meeting_dir),
-        notes_hash=inputs.notes_hash, records=records, problems=problems, warnings=warnings,
+        notes_hash=inputs.notes_hash, destination=salesforce_destination(settings),
+        records=stale + records, problems=problems, warnings=warnings,
     )
 
 
@@ -347,6 +387,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     hs = settings.hubspot
     notes, ids = inputs.notes, inputs.crm_ids
     problems, warnings, when, labels, link = _plan_start(inputs, settings, "hubspot", _check_hubspot_ids)
+    known = inputs.known.get("hubspot", {})
     assoc: dict[str, list[str]] = {}
     if ids.get("account_id"):
         assoc["companies"] = [ids["account_id"]]
@@ -363,17 +404,18 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
         problems.append("The meeting date is unknown (no sidecar 'date', no recording time): hs_timestamp is required.")
     title, title_ev = _title(notes, labels)
     mtitle, tcut = fit(title, hs.title_limit)
-    body, bcut = fit(_html(render_markdown(notes) + f"\n{labels['full']}: {link}"), hs.body_limit, link)
+    body, bcut = fit(_html(_with_link(render_markdown(notes), link, labels)), hs.body_limit, link)
     v = notes.verification
     internal = (
-        f"meeting-notes {notes.meeting_id}: {v.items_kept} of {v.items_checked} items verified against the transcript. "
-        f"{labels['full']}: {link}"
+        f"meeting-notes {notes.meeting_id}: {v.items_kept} of {v.items_checked} items verified against the transcript."
+        + (f" {labels['full']}: {link}" if link else "")
     )
     fields = [
         FieldValue(name="hs_timestamp", value=stamp, evidence=[when.evidence]),
         FieldValue(name="hs_meeting_title", value=mtitle, evidence=[title_ev], truncated=tcut),
         FieldValue(
-            name="hs_meeting_body", value=body, evidence=["notes.json rendered as notes.md (HTML line breaks), with the link"],
+            name="hs_meeting_body", value=body,
+            evidence=["notes.json rendered as notes.md (HTML line breaks)" + (", with the link" if link else "")],
             truncated=bcut,
         ),
         FieldValue(name="hs_internal_meeting_notes", value=internal, evidence=["notes.verification"]),
@@ -389,12 +431,14 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
         ]
     if ids.get("owner_id"):
         fields.append(FieldValue(name="hubspot_owner_id", value=ids["owner_id"], evidence=["sidecar crm_ids.owner_id"]))
+    mkey = meeting_key(notes.meeting_id)
     records = [
         RecordPlan(
-            object="meetings", key=meeting_key(notes.meeting_id), item="meeting", fields=_rename(fields, hs.field_map),
-            associations=assoc,
+            object="meetings", key=mkey, item="meeting", fields=_rename(fields, hs.field_map),
+            associations=assoc, remove_associations=association_removals(known.get(mkey), assoc),
         )
     ]
+    keys = step_keys(notes.meeting_id, inputs.step_ids)
     for i, step in enumerate(notes.next_steps):
         path = f"next_steps[{i}]"
         due, how = due_date(step)
@@ -405,7 +449,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
             if step.due:
                 warnings.append(f"Next step {i + 1}: due \"{step.due}\" could not be resolved; the task is dated to the meeting.")
         subj, scut = fit(step.action, hs.title_limit)
-        tbody, tbcut = fit(_html(_step_text(step, labels) + f"\n{labels['full']}: {link}"), hs.body_limit, link)
+        tbody, tbcut = fit(_html(_with_link(_step_text(step, labels), link, labels)), hs.body_limit, link)
         tfields = [
             FieldValue(name="hs_timestamp", value=tstamp, evidence=[tev]),
             FieldValue(name="hs_task_subject", value=subj, evidence=[_ev(f"{path}.action", step)], truncated=scut),
@@ -419,14 +463,23 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
             tfields.append(FieldValue(name="hubspot_owner_id", value=owner or ids["owner_id"], evidence=[ev]))
         records.append(
             RecordPlan(
-                object="tasks", key=step_key(notes.meeting_id, i), item=path, fields=_rename(tfields, hs.field_map),
-                associations=assoc,
+                object="tasks", key=keys[i], item=path, fields=_rename(tfields, hs.field_map),
+                associations=assoc, remove_associations=association_removals(known.get(keys[i]), assoc),
             )
         )
+    records += stale_removals("hubspot", known, {r.key for r in records}, settings)
     return DeliveryPlan(
         target="hubspot", meeting_id=notes.meeting_id, meeting_dir=str(inputs.meeting_dir),
-        notes_hash=inputs.notes_hash, records=records, problems=problems, warnings=warnings,
+        notes_hash=inputs.notes_hash, destination={"base_url": hs.base_url, "id_property": hs.id_property},
+        records=records, problems=problems, warnings=warnings,
     )
+
+
+def webhook_destination(settings: CRMSettings) -> dict[str, str]:
+    """The webhook URL as the plan names it: its host, the path hidden (it is often the secret),
+    and the sha256 of the whole URL (so the approval still covers exactly one URL)."""
+    url = settings.webhook.url or ""
+    return {"url": mask_url(url), "url_sha256": hashlib.sha256(url.encode("utf-8")).hexdigest() if url else ""}
 
 
 def webhook_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
@@ -437,25 +490,27 @@ def webhook_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     if not settings.webhook.url:
         problems.append("No webhook URL: set MEETING_NOTES_CRM__WEBHOOK__URL.")
     notes = inputs.notes
+    link = report_link(inputs, settings)
     fields = [
         FieldValue(name="meeting_key", value=meeting_key(notes.meeting_id), evidence=["notes.meeting_id"]),
         FieldValue(name="notes_sha256", value=inputs.notes_hash, evidence=["notes.json"]),
         FieldValue(name="crm_ids", value=dict(inputs.crm_ids), evidence=["sidecar crm_ids"]),
-        FieldValue(name="report_url", value=report_link(inputs, settings), evidence=["setting crm.report_base_url"]),
+        FieldValue(name="report_url", value=link,
+                   evidence=["setting crm.report_base_url" if link else "no crm.report_base_url: no link"]),
         FieldValue(name="notes", value=notes.model_dump(mode="json"), evidence=["notes.json (every item carries its own evidence)"]),
     ]
     return DeliveryPlan(
         target="webhook", meeting_id=notes.meeting_id, meeting_dir=str(inputs.meeting_dir),
-        notes_hash=inputs.notes_hash,
+        notes_hash=inputs.notes_hash, destination=webhook_destination(settings),
         records=[RecordPlan(object="webhook", key=meeting_key(notes.meeting_id), item="meeting", fields=fields)],
         problems=problems, warnings=warnings,
     )
 
 
-def build_plan(target: str, inputs: MeetingInputs, settings: CRMSettings, **kw: Any) -> DeliveryPlan:
+def build_plan(target: str, inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     """The plan of ``target`` for the meeting."""
     if target == "salesforce":
-        return salesforce_plan(inputs, settings, **kw)
+        return salesforce_plan(inputs, settings)
     if target == "hubspot":
         return hubspot_plan(inputs, settings)
     if target == "webhook":

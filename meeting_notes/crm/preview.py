@@ -31,6 +31,11 @@ def format_plan(plan: DeliveryPlan) -> str:
     if plan.problems or plan.warnings:
         out.append("")
     for rec in plan.records:
+        if rec.action != "upsert":
+            how = "deleted" if rec.action == "delete" else "closed: " + ", ".join(f"{f.name}={f.value}" for f in rec.fields)
+            out.append(f"{rec.object} {rec.record_id} (key {rec.key}) will be removed ({how})  [{rec.item}]")
+            out.append("")
+            continue
         out.append(f"{rec.object} upsert by key {rec.key}  [{rec.item}]")
         for f in rec.fields:
             cut = "  (truncated)" if f.truncated else ""
@@ -39,9 +44,12 @@ def format_plan(plan: DeliveryPlan) -> str:
                 out.append(f"  {'':<24}   <- {_short(ev, EVIDENCE_WIDTH)}")
         for to_type, ids in rec.associations.items():
             out.append(f"  {'associated with':<24} {to_type}: {', '.join(ids)}")
+        for to_type, ids in rec.remove_associations.items():
+            out.append(f"  {'association removed':<24} {to_type}: {', '.join(ids)} (will be removed: no longer in the crm_ids)")
         out.append("")
     verdict = "cannot be pushed until the problems above are fixed" if plan.problems else "ready to approve and push"
-    out.append(f"{len(plan.records)} record(s); {verdict}.")
+    removed = sum(1 for r in plan.records if r.action != "upsert")
+    out.append(f"{len(plan.records) - removed} record(s)" + (f", {removed} will be removed" if removed else "") + f"; {verdict}.")
     return "\n".join(out)
 
 

@@ -1,6 +1,8 @@
-"""Cutting text to a field's limit on a character boundary, visibly."""
+"""Cutting text to a field's limit on a character boundary, visibly; URLs with their secret parts hidden."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 TRUNCATION_MARK = "…(truncated)"
 
@@ -30,3 +32,22 @@ def fit(text: str, limit: int, link: str | None = None) -> tuple[str, bool]:
         kept.append(ch)
         used += size
     return "".join(kept).rstrip() + tail, True
+
+
+def url_secrets(url: str | None) -> tuple[str, ...]:
+    """The parts of a URL that may be a credential (the path and the query: Slack, Zapier and
+    most webhook URLs carry their secret there), to be masked wherever the URL could appear."""
+    if not url:
+        return ()
+    parts = urlsplit(url)
+    out = [p for p in (parts.path.strip("/"), parts.query) if p]
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+def mask_url(url: str | None) -> str:
+    """``scheme://host[:port]/***`` (the path and query hidden); '' for no URL."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    hidden = "/***" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{hidden}"

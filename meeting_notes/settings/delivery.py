@@ -133,7 +133,14 @@ class CRMSettings(BaseModel):
         "on several machines; None: SQLite file <meetings folder>/.crm-ledger.sqlite.",
     )
     report_base_url: str | None = Field(
-        None, description="Base URL the meeting folders are served under, for the link to the meeting's report.html; None: its local path."
+        None,
+        description="Base URL the meeting folders are served under, for the link to the meeting's report.html; "
+        "None: no link (the local path of the report is never sent).",
+    )
+    removed_records: Literal["close", "delete"] = Field(
+        "close",
+        description="What a re-push does with the records this meeting created earlier that are no longer in the "
+        "notes (a deleted next step): 'close' (task status Completed) or 'delete' (Salesforce delete, HubSpot archive).",
     )
     timeout_s: float = Field(30.0, description="Per-request timeout in seconds.")
     max_retries: int = Field(4, description="Retries of 429, 5xx, timeouts and connection errors per request.")

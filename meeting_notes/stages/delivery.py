@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from meeting_notes.context import MeetingContext
 from meeting_notes.crm.service import deliver
 from meeting_notes.runner import StageReport, Waveform, stage_record
 from meeting_notes.schema import StageRecord
+
+log = logging.getLogger(__name__)
 
 UPSTREAM = ("notes",)
 
@@ -19,7 +22,11 @@ def deliver_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform |
     if not ctx.workspace.notes_json.is_file():
         return StageRecord(status="skipped")
     t0 = time.perf_counter()
-    outcome = deliver(ctx.workspace.root, dict(ctx.options.facts.crm_ids), ctx.settings.crm)
+    try:
+        outcome = deliver(ctx.workspace.root, dict(ctx.options.facts.crm_ids), ctx.settings.crm)
+    except Exception as exc:  # deliver() records its own failures; anything else is reported, never raised
+        log.warning("CRM delivery of %s failed: %s", ctx.workspace.root.name, type(exc).__name__)
+        outcome = {"delivery": {"status": "failed", "error": f"unexpected {type(exc).__name__}"}}
     if outcome:
         report.extra["crm"] = outcome
     else:
