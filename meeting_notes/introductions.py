@@ -59,6 +59,27 @@ JA_SURNAMES = frozenset(
 )
 
 
+#: A role or department where a company should be (「保全課長」「人事部」「営業担当」).
+_JA_ROLE = re.compile(r"(?:長|部|課|係|担当|室|チーム|マネージャー|リーダー)$|^(?:営業|担当|技術|総務|経理)")
+#: What comes between a company and the name in a longer introduction: a role said with
+#: 「をしております」 or 「を担当しております」 (「みどり薬局の人事部長をしております、河合です」,
+#: 「株式会社クラウディアで営業を担当しております、田村でございます」), or a role and 「の」 after a comma
+#: (「北陸製紙富山工場、保全課長の佐野です」).
+_JA_ORG_BEFORE = re.compile(
+    r"(?:^|[。！？!?\s、])(?:同じく)?(?P<company>[^\s、。！？「」]{2,24}?)"
+    r"(?:[のでに][^、。]{1,16}?(?:をして|を担当して|を務めて|に所属して)(?:おり|い)(?:ます|まして)|、[^、。]{1,12}の)、?$"
+)
+
+
+def _ja_company_before(prefix: str) -> str | None:
+    """The company a Japanese introduction names before a role, in the sentence before the name."""
+    sentence = re.split(r"[。！？!?]", prefix)[-1]
+    m = _JA_ORG_BEFORE.search(sentence)
+    if m is None or _JA_ROLE.search(m.group("company")):
+        return None
+    return m.group("company")
+
+
 @dataclass(frozen=True)
 class Introduction:
     """A speaker naming themself in one of their own segments."""
@@ -112,7 +133,10 @@ def introductions_in(
                     continue
                 if not strong and not (name in known or any(name.startswith(k) and len(k) >= 2 for k in known)):
                     continue
-                out.append((name, m.group("company") or None, m.start(), m.end()))
+                company = m.group("company")
+                if not company or _JA_ROLE.search(company):
+                    company = _ja_company_before(text[: m.start("name")]) or company
+                out.append((name, company or None, m.start(), m.end()))
     for pattern in _EN_PATTERNS:
         for m in pattern.finditer(text):
             name = _clean_en_name(m.group("name"))

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from meeting_notes.notes.chunking import Line
+from meeting_notes.notes.lexicon import is_common_katakana
 
 _I = re.IGNORECASE
 _WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
@@ -223,13 +224,9 @@ def uncased(texts: Iterable[str]) -> bool:
 _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9&'.-]*[A-Za-z0-9](?:\s+(?:[A-Z][A-Za-z0-9&'-]*|of|OF))*")
 _KATAKANA_NAME = re.compile(r"[ァ-ヴー・]{3,}")
 _SENTENCE_START = re.compile(r"(?:^|[.!?。！？]\s*|:\s*)$")
-_COMMON_KATAKANA = frozenset(
-    "デモ アカウント クラウド システム データ サービス ツール アプリ ソフト ソフトウェア オプション プラン "
-    "ライセンス ユーザー メール チーム スタッフ サポート トライアル スケジュール プロジェクト レポート "
-    "ファイル フォーマット ミーティング オンライン メーカー パッケージ コスト スマホ タブレット パソコン "
-    "マニュアル モバイル オーダー メニュー グループ カスタマーサクセス シフト チェック リスト テスト "
-    "エクセル スプレッドシート ダッシュボード ログイン パスワード セキュリティ コンサル トレーニング".split()
-)
+#: Katakana words the dictionary list (:func:`lexicon.is_common_katakana`) does not hold as
+#: common nouns but that name things, not vendors, in a sales meeting.
+_COMMON_KATAKANA = frozenset("エクセル カスタマーサクセス".split())
 _COMMON_LATIN = frozenset(
     "I I'm I'll I've I'd OK Okay Yes Yeah No So And But Thanks Thank Great Sure Right Well Hi Hello Good "
     "We We're We'll Our You You're Your That That's This It It's They Let Let's Also Just Maybe Perfect "
@@ -255,6 +252,8 @@ def candidate_names(texts: dict[int, str], segment_ids: Iterable[int], exclude: 
             name = " ".join(words)
             if not name or name in _COMMON_LATIN or name in _COMMON_KATAKANA:
                 continue
+            if m.re is _KATAKANA_NAME and is_common_katakana(name):
+                continue  # a dictionary's common noun (エリア, ポンプ), not a product name
             if name.isascii() and name.isupper() and len(name) <= 3:
                 continue  # acronyms of things, not vendors (FAX, POS, CRM, SSO)
             if re.fullmatch(rf"(?:{_WEEKDAYS}|{_MONTHS})", name, _I):

@@ -32,6 +32,25 @@ SMALL_TALK = re.compile(
     r"|よろしくお願い|ありがとう|教えて|お聞かせ|聞かせて|お願いいたします。?$",
     re.IGNORECASE,
 )
+#: A line that tells what happened, not what will: a past verb after its subject ("we found",
+#: "I sent", "they presented") or a Japanese past ending (「伺いました」「ありがたかったです」), with
+#: no word of the future in it. Never a next step.
+_PAST_EN = re.compile(
+    r"\b(?:I|we|they|he|she|you|it)\s+(?:just\s+|already\s+|also\s+)?(?:[a-z]+ed|found|had|was|were|did|said|went|sent|got|made|took|gave|saw|"
+    r"bought|thought|told|came|left|ran|paid|spent|lost|met|heard|knew|wrote|built|brought|chose|began)\b",
+    re.IGNORECASE,
+)
+_FUTURE_EN = re.compile(r"\b(?:will|'ll|going to|gonna|shall|let's|let me|need to|have to|want to|plan to|tomorrow|next)\b", re.IGNORECASE)
+_PAST_JA = re.compile(r"(?:ました|でした|かった|ませんでした)(?:です)?(?:ね|よ|けど|が)?[。！]?$")
+
+
+def _past(sentence: str, ja: bool) -> bool:
+    """Whether a line tells what happened (see :data:`_PAST_EN`)."""
+    if ja:
+        return bool(_PAST_JA.search(sentence.strip()))
+    return bool(_PAST_EN.search(sentence)) and not _FUTURE_EN.search(sentence)
+
+
 #: Most sentences offered to the next-steps pass.
 MAX_STEP_CANDIDATES = 16
 #: The labels the next-steps pass gives each candidate sentence.
@@ -99,6 +118,8 @@ def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
             if CANCELLED.search(sent):
                 cancelled += 1
                 continue  # a plan called off, or one that "was going to" happen
+            if _past(sent, run.ja) and not dates:
+                continue  # "We found a pallet ...", 「今日は吉村と二人で伺いました」
             score = 2.0 * bool(FIRST_PERSON.search(sent) or PROPOSAL.search(sent)) + 1.0 * bool(REQUEST.search(sent))
             score += 2.0 * bool(dates) + 1.5 * (sid / last if last else 0.0)
             pools.setdefault(run.window_of(sid), []).append((score, order, k, sent, dates))
@@ -127,6 +148,26 @@ _LEAD_FILLER = re.compile(
     r"^(?:(?:and|so|okay|ok|well|yeah|yes|sure|great|then|also|um|uh|alright|right)\b[,.]?\s*)+|^(?:では|じゃあ|それでは|はい|あと|それと|で)、?",
     re.IGNORECASE,
 )
+
+
+#: After a name at a line's start, the verb of one acting: "Theo gives", "Ingrid will send",
+#: "Sam to send", "Bex'll share" (not "Janine what I'd suggest", "Dave, could you").
+_ACTS = re.compile(r"(?:'ll|'s going to| will| can| is going to| to| (?:also |then )?[a-z]+s)\b")
+
+
+def _subject(sentence: str, names: list[str]) -> str:
+    """The participant a line names as the one acting, at its start: "Theo gives Sam read-only
+    access by tomorrow", 「工藤様から、設備リストをいただきます」; not one it addresses ("Dave, could
+    you ..."); "" when the line does not start with a name."""
+    text = _LEAD_FILLER.sub("", sentence).strip()
+    for name in names:
+        for form in dict.fromkeys([name, name.split()[0]] if name.split() else []):
+            if len(form) < 2 or not text.startswith(form):
+                continue
+            rest = text[len(form) :]
+            if re.match(r"(?:様|さん|くん)?(?:から|が|のほうで|の方で|より)", rest) or _ACTS.match(rest):
+                return name
+    return ""
 
 
 def _action(sentence: str) -> str:
@@ -169,7 +210,7 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
     def speaker_name(seg: int) -> str:
         return people.speakers.get(run.speakers.get(seg, ""), "")
 
-    steps: list[tuple[NextStep, str]] = []  # (step, resolved due) in order
+    steps: list[tuple[NextStep, str, str]] = []  # (step, resolved due, who acts) in order
     used: set[str] = set()
     for i, c in enumerate(cands):
         if c.id in used:
@@ -185,7 +226,7 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
             evidence = [Evidence(segment_ids=[c.seg], quote=c.sentence), Evidence(segment_ids=[reply.seg], quote=reply.sentence)]
             due, resolved = (reply.due, reply.resolved) if reply.due else (c.due, c.resolved)
             step = NextStep(action=_action(c.sentence), owner=speaker_name(reply.seg), due=due, due_resolved=resolved, evidence=evidence)
-            steps.append((step, resolved))
+            steps.append((step, resolved, step.owner or f"#{run.speakers.get(reply.seg, '')}"))
             continue
         if labels.get(c.id) != "step":
             continue
@@ -196,17 +237,30 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
             if not owner and nxt in run.texts and run.speakers.get(nxt) != run.speakers.get(c.seg):
                 owner = speaker_name(nxt)
         else:
-            owner = speaker_name(c.seg)
+            owner = _subject(c.sentence, names) or speaker_name(c.seg)
         evidence = [Evidence(segment_ids=[c.seg], quote=c.sentence)]
-        steps.append((NextStep(action=_action(c.sentence), owner=owner, due=c.due, due_resolved=c.resolved, evidence=evidence), c.resolved))
+        step = NextStep(action=_action(c.sentence), owner=owner, due=c.due, due_resolved=c.resolved, evidence=evidence)
+        steps.append((step, c.resolved, owner or f"#{run.speakers.get(c.seg, '')}"))
 
-    # One step said twice ("I can get you the redlines by March 3rd" ... "I'll send the MSA
-    # redlines by March 3rd"): same owner and the same date, the later wording is kept.
-    result: list[NextStep] = []
-    for k, (step, resolved) in enumerate(steps):
-        later = any(
-            s.owner == step.owner and step.owner and r and r == resolved for s, r in steps[k + 1 :]
-        )
-        if not later:
-            result.append(step)
-    return result
+    return merge_repeated(steps)
+
+
+def merge_repeated(steps: list[tuple[NextStep, str, str]]) -> list[NextStep]:
+    """One commitment said twice is one step: said, then restated in the closing recap ("I'll
+    add you both as analysts by tomorrow" ... "Theo gives Sam and me read-only access by
+    tomorrow"), or accepted in other words. ``steps`` are (step, resolved due, who acts: the
+    owner, else the line's speaker as ``#label``). Two steps are the same when they fall due on
+    the same resolved date and the same person acts; the longer wording is kept, with the
+    evidence of both. Steps without a date are never merged: nothing but the words ties them."""
+    out: list[tuple[NextStep, str, str]] = []
+    for step, resolved, who in steps:
+        same = next((k for k, (_, r, w) in enumerate(out) if resolved and r == resolved and w == who), None)
+        if same is None:
+            out.append((step, resolved, who))
+            continue
+        earlier = out[same][0]
+        kept, other = (step, earlier) if len(step.action) >= len(earlier.action) else (earlier, step)
+        evidence = list(earlier.evidence) + [e for e in step.evidence if e not in earlier.evidence]
+        update = {"owner": kept.owner or other.owner, "due": kept.due or other.due, "evidence": evidence}
+        out[same] = (kept.model_copy(update=update), resolved, who)
+    return [s for s, _, _ in out]

@@ -47,6 +47,28 @@ def _said(name: str, texts: dict[int, str]) -> bool:
 
 #: What only the seller says of their own side.
 SELLER_WORDS = re.compile(r"\b(here at|our product|our platform|our software|our pricing|our plans?)\b|弊社|私ども|当社", re.IGNORECASE)
+#: What the side that asked for the meeting says: thanks for the other side's time, an offer to
+#: send a quote or proposal (「本日はお時間をいただきありがとうございます」, 「お見積もりをお送りします」,
+#: "thanks for making the time", "I'll send you the proposal").
+HOST_WORDS = re.compile(
+    r"お時間(?:を)?(?:いただ|頂|作って|割いて)|(?:見積|提案書|ご提案)[^。]{0,24}(?:お送り|送ります|ご用意|お出しし|お持ちし)"
+    r"|\bthank(?:s| you)(?: so much)? for (?:making|taking|finding) (?:the )?time\b|\bthank you for your time\b"
+    r"|\b(?:I'll|I will|we'll|we will)\s+(?:send|get)\s+(?:you\s+)?(?:the\s+|a\s+|our\s+)?(?:quote|proposal|pricing|order form)\b",
+    re.IGNORECASE,
+)
+
+
+def host_speaker(run: PassRun) -> str:
+    """The speaker who says the most host and offer lines (:data:`HOST_WORDS`): the seller's side;
+    "" on a tie or when nobody does."""
+    counts = Counter(run.speakers.get(i, "") for i, t in run.texts.items() if HOST_WORDS.search(prefilter.cue_text(t)))
+    counts.pop("", None)
+    top = counts.most_common(2)
+    if not top or (len(top) == 2 and top[0][1] == top[1][1]):
+        return ""
+    return top[0][0]
+
+
 #: A role or department named where a company should be.
 ROLE_WORDS = re.compile(
     r"担当|部長|課長|社長|係長|総務|部$|課$|マネージャー|\b(manager|director|team|department|head of|executive|officer)\b",
@@ -197,6 +219,15 @@ def people_pass(run: PassRun) -> PeopleResult:
             # 「丸山建設の西村です」: the company they name beats the model's guess.
             k = people.index(match)
             people[k] = match.model_copy(update={"company": intro.company})
+    # The company the host introduces themself with is the seller's (「コールフローの長谷川です。
+    # 本日はお時間をいただきありがとうございます」): the model named the seller the account there.
+    host = host_speaker(run)
+    host_company = next(
+        (i.company for i in intros if i.speaker == host and i.company and _said(i.company, run.texts) and not ROLE_WORDS.search(i.company)),
+        "",
+    )
+    if host_company and not (seller and _overlaps(seller, host_company)):
+        seller = host_company
     # A speaker who says 弊社 / "here at" / "our product" is the seller.
     own = {run.speakers.get(i, "") for i, t in run.texts.items() if SELLER_WORDS.search(prefilter.cue_text(t))} - {""}
     for i, p in enumerate(people):
