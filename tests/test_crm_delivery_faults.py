@@ -176,3 +176,27 @@ def test_no_local_report_path_without_report_base_url(tmp_path: Path) -> None:
     (folder / "crm.json").write_text(json.dumps({"crm_ids": SF_IDS}))
     body = preview(folder, "salesforce", served).records[0].body()
     assert "https://meetings.example/out/acme-call-1a2b3c4d/report.html" in body["Description"]
+
+
+def test_the_deliver_stage_never_fails_the_meeting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from meeting_notes.runner import StageReport
+    from meeting_notes.settings import Settings
+    from meeting_notes.stages import delivery
+
+    folder = make_meeting(tmp_path, en_notes(), HS_IDS)
+
+    def broken(*args: object) -> dict:
+        raise RuntimeError("a bug anywhere below the stage")
+
+    monkeypatch.setattr(delivery, "deliver", broken)
+    ctx = SimpleNamespace(
+        workspace=SimpleNamespace(root=folder, notes_json=folder / "notes.json"),
+        options=SimpleNamespace(facts=SimpleNamespace(crm_ids={})),
+        settings=Settings(), audio=SimpleNamespace(duration=10.0),
+    )
+    report = StageReport()
+    record = delivery.deliver_stage(ctx, report)  # type: ignore[arg-type]
+    assert record.status != "failed"
+    assert report.extra["crm"]["delivery"]["status"] == "failed"

@@ -137,3 +137,29 @@ def test_push_with_the_ledger_on_each_backend(ledger_url: str, tmp_path: Path, m
         assert push(folder, "salesforce", settings, approve_as="a").status == "delivered"
         assert push(folder, "salesforce", settings).status == "already_delivered"
         assert len(crm.requests) == 1 and crm.count("Task") == 2
+
+
+def test_transitions_are_compare_and_set(ledger_url: str) -> None:
+    """Two workers see the same stale 'sending' row: exactly one takes it over; the holder that
+    lost it can neither show life nor write its outcome over the new holder's."""
+    a, b = Ledger(ledger_url), Ledger(ledger_url)
+    try:
+        row = a.open("m-cas", "hubspot", "h", "/m")
+        first = a.claim(row, "p1", stale_sending_s=600)
+        assert first is not None and first.status == "sending" and first.attempts == 1
+        assert a.claim(a.get("m-cas", "hubspot", "h"), "p1", stale_sending_s=600) is None  # live: not taken over
+        with a.engine.begin() as conn:
+            old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+            conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(updated_at=old))
+        seen_a, seen_b = a.get("m-cas", "hubspot", "h"), b.get("m-cas", "hubspot", "h")
+        won = [c for c in (a.claim(seen_a, "p1", 600), b.claim(seen_b, "p1", 600)) if c is not None]
+        assert len(won) == 1 and won[0].attempts == 2
+        assert a.heartbeat(first) is False
+        assert a.finish(first, "failed", {}, "late") is False
+        assert b.finish(won[0], "delivered", {"k": "1"}, None) is True
+        final = b.get("m-cas", "hubspot", "h")
+        assert (final.status, final.attempts, final.record_ids) == ("delivered", 2, {"k": "1"})
+        assert b.claim(final, "p1", 600, force=True) is not None  # a delivered row is claimed again by --force
+    finally:
+        a.close()
+        b.close()

@@ -216,3 +216,29 @@ def test_a_relabel_after_the_approval_check_is_not_sent(tmp_path: Path, tokens: 
         sent = json.loads(crm.requests[-1][2])["compositeRequest"]
         assert [s["body"] for s in sent] == [r.body() for r in approved.records]
         assert "Someone Else" not in crm.requests[-1][2].decode()
+
+
+@pytest.mark.parametrize(("target", "ids", "mode"), [("salesforce", SF_IDS, "delete"), ("salesforce", SF_IDS, "close"),
+                                                     ("hubspot", HS_IDS, "close"), ("hubspot", HS_IDS, "delete")])
+def test_a_record_deleted_by_hand_does_not_block_the_re_push(tmp_path: Path, tokens: None, target: str, ids: dict, mode: str) -> None:
+    with FakeCRM() as crm:
+        settings = crm_settings(crm.url, tmp_path, removed_records=mode)
+        notes = en_notes(steps=2)
+        folder = make_meeting(tmp_path, notes, ids)
+        first = push(folder, target, settings, approve_as="a")
+        subject = "Send the security questionnaire"
+        if target == "salesforce":
+            gone_key = next(key.split("=", 1)[1] for (_, key), rec in crm.sf.items() if rec.get("Subject") == subject)
+        else:
+            gone_key = next(key for (_, key), rec in crm.hs.items() if rec["properties"].get("hs_task_subject") == subject)
+        assert gone_key in first.record_ids
+        if target == "salesforce":  # a rep deletes the task in Salesforce
+            crm.sf_deleted.add(crm.sf.pop(("Task", f"Meeting_Notes_Key__c={gone_key}"))["Id"])
+        else:
+            del crm.hs[("tasks", gone_key)]
+        _rewrite(folder, _without_step(notes, 0))
+        again = push(folder, target, settings, approve_as="a")
+        assert again.status == "delivered", again.error
+        state = json.loads((folder / "crm.json").read_text())
+        assert state["records"][target].get(gone_key, {}).get("state", "gone") != "live"
+        assert push(folder, target, settings).status == "already_delivered"

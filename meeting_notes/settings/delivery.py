@@ -111,11 +111,23 @@ class HubSpotSettings(BaseModel):
 class WebhookSettings(BaseModel):
     """Generic webhook target: a signed JSON POST of the notes."""
 
-    url: str | None = Field(None, description="Where the JSON is POSTed; None: the webhook target is not configured.")
+    url: str | None = Field(
+        None,
+        description="Where the JSON is POSTed; None: the webhook target is not configured. Its path and query are "
+        "treated as a secret (masked in errors, the ledger and logs).",
+    )
     secret_env: str = Field("MEETING_NOTES_WEBHOOK_SECRET", description="Environment variable holding the HMAC-SHA256 key.")
     secret_file: Path | None = Field(None, description="File holding the HMAC key (used when the variable is unset).")
-    signature_header: str = Field("X-Meeting-Notes-Signature", description="Header carrying 'sha256=<hex HMAC of the body>'.")
-    delivery_header: str = Field("X-Meeting-Notes-Delivery", description="Header carrying the delivery id (stable across retries).")
+    signature_header: str = Field(
+        "X-Meeting-Notes-Signature",
+        description="Header carrying 't=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.\" + body>' (signed afresh per attempt; "
+        "receivers refuse a t more than 300 s from their clock).",
+    )
+    delivery_header: str = Field(
+        "X-Meeting-Notes-Delivery",
+        description="Header carrying the idempotency key: a UUID of the meeting and the plan hash (the same for a retry "
+        "or re-send of the same body, new for a corrected one).",
+    )
 
 
 class CRMSettings(BaseModel):
