@@ -301,10 +301,13 @@ def _push_plan(plan: DeliveryPlan, meeting_dir: Path, settings: CRMSettings, led
         "status": result.status, "at": now_iso(), "notes_hash": plan.notes_hash,
         "record_ids": result.record_ids, "error": result.error, "attempts": result.attempts,
     }}}
-    if result.status == "delivered" and target != "webhook":
-        known = known_records(read_state(meeting_dir), plan.meeting_id).get(target, {})
-        changes["records"] = {target: records_after(plan, ids, known)}
-    update_state(meeting_dir, **changes)
+    try:
+        if result.status == "delivered" and target != "webhook":
+            known = known_records(read_state(meeting_dir), plan.meeting_id).get(target, {})
+            changes["records"] = {target: records_after(plan, ids, known)}
+        update_state(meeting_dir, **changes)
+    except (CRMError, OSError) as exc:  # sent and in the ledger: the folder's copy is what failed
+        log.warning("CRM push %s -> %s: %s, but crm.json could not be updated: %s", plan.meeting_id, target, result.status, exc)
     log.info("CRM push %s -> %s: %s", plan.meeting_id, target, result.status)
     return result
 
