@@ -66,7 +66,7 @@ def extraction_from_request(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary_reply(request: dict[str, Any]) -> dict[str, Any]:
-    return {"title": "Long meeting", "summary": "Merged. Two parts.", "deal_stage": {"stage": "unknown", "reason": "", "evidence": []}}
+    return {"title": "Long meeting", "summary": "Dispatch runs on spreadsheets. Acme Logistics wants a pilot.", "deal_stage": {"stage": "unknown", "reason": "", "evidence": []}}
 
 
 def responder(request: dict[str, Any]) -> Reply:
@@ -245,7 +245,7 @@ def test_long_meeting_is_map_reduced_and_evidence_survives(tmp_path: Path, serve
     notes = read_json(SalesNotes, ctx.workspace.notes_json)
     cited = {i for n in notes.needs + notes.next_steps for e in n.evidence for i in e.segment_ids}
     assert 0 in cited and len(TEXTS) - 1 in cited  # ids from the first and the last chunk
-    assert notes.summary == "Merged. Two parts."
+    assert notes.summary == "Dispatch runs on spreadsheets. Acme Logistics wants a pilot."
     assert notes.verification.items_dropped >= 1  # the hallucinated competitor of every chunk
 
 

@@ -18,6 +18,7 @@ from meeting_notes.notes.chunking import _CJK, Line, TokenEstimator, chunk_lines
 from meeting_notes.notes.dates import resolve_date
 from meeting_notes.notes.endpoint import context_tokens, should_redact
 from meeting_notes.notes.evidence import normalize, verify_extraction
+from meeting_notes.notes.injection import Instruction, quarantine
 from meeting_notes.notes.llm_client import Endpoint, LLMClient, LLMError, Usage
 from meeting_notes.notes.passes import PassRun, Window, run_passes
 from meeting_notes.notes.prompts import (
@@ -29,17 +30,21 @@ from meeting_notes.notes.prompts import (
     reduce_messages,
     shared_user_text,
 )
+from meeting_notes.notes.prose import check_prose
 from meeting_notes.notes.redact import RedactionReport, redact_facts, redact_text
 from meeting_notes.notes.schema import (
     LIST_FIELDS,
+    TEXT_MAX,
     Account,
     DateSource,
+    Evidence,
     EvidencedItem,
     Extraction,
     GeneratorInfo,
     Participant,
     SalesNotes,
     SummaryOnly,
+    Verification,
     extraction_json_schema,
     item_text,
     list_overflow,
@@ -204,13 +209,32 @@ def _empty_result(
 
 def _what_the_model_reads(
     transcript: Transcript, facts: MeetingFacts, redacted: bool
-) -> tuple[RedactionReport, dict[int, str], MeetingFacts]:
-    """The segments' texts and the sidecar facts as the prompt may carry them: redacted (e-mail
-    addresses, phone and card numbers, counted in the report) when the endpoint must not see
-    them, else as said."""
+) -> tuple[RedactionReport, dict[int, str], MeetingFacts, list[Instruction]]:
+    """The segments' texts and the sidecar facts as the prompt may carry them: without the
+    instructions addressed to a note-taker (:mod:`meeting_notes.notes.injection`; returned
+    apart), and redacted (e-mail addresses, phone and card numbers, counted in the report) when
+    the endpoint must not see them, else as said."""
     report = RedactionReport()
-    texts = {s.id: (redact_text(s.text, report) if redacted else s.text) for s in transcript.segments}
-    return report, texts, (redact_facts(facts, report) if redacted else facts)
+    texts, instructions = quarantine({s.id: s.text for s in transcript.segments})
+    if redacted:
+        texts = {k: redact_text(v, report) for k, v in texts.items()}
+    return report, texts, (redact_facts(facts, report) if redacted else facts), instructions
+
+
+def _checked(
+    raw: Extraction, texts: dict[int, str], anchor: DateAnchor, instructions: list[Instruction]
+) -> tuple[Extraction, Verification]:
+    """The extraction as the transcript supports it: every item's quotes (the evidence check),
+    then the words of the title, summary and items (:mod:`meeting_notes.notes.prose`); the
+    instructions found in the meeting and what needs review go into the record."""
+    checked, verification = verify_extraction(raw, texts, anchor.date)
+    prose = check_prose(checked, texts, LIST_FIELDS)
+    verification.dropped.extend(prose.dropped)
+    verification.items_dropped += sum(1 for d in prose.dropped if d.field in LIST_FIELDS)
+    verification.items_kept -= sum(1 for d in prose.dropped if d.field in LIST_FIELDS)
+    verification.review = prose.review
+    verification.instructions = [Evidence(segment_ids=[i.segment_id], quote=i.text[:TEXT_MAX]) for i in instructions]
+    return prose.extraction, verification
 
 
 def generate_notes(
@@ -245,7 +269,7 @@ def generate_notes(
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
 
     redacted = should_redact(llm, endpoint)
-    report, texts, prompt_facts = _what_the_model_reads(transcript, facts, redacted)
+    report, texts, prompt_facts, instructions = _what_the_model_reads(transcript, facts, redacted)
     lines = transcript_lines(transcript, texts, estimator)
     schema = extraction_json_schema(Extraction)
 
@@ -304,7 +328,7 @@ def generate_notes(
     # limits and what was cut is recorded.
     trimmed = list_overflow(extraction) if n_chunks <= 1 else []
     raw = _resolve_dates(trim_extraction(extraction, lists=n_chunks <= 1), language, anchor)
-    checked, verification = verify_extraction(raw, texts, anchor.date)
+    checked, verification = _checked(raw, texts, anchor, instructions)
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
         language=language,
@@ -379,7 +403,7 @@ def _generate_passes(
     prompts = load_pass_prompts(llm.prompts_dir, llm.passes_prompt_version, language)
     estimator = TokenEstimator(llm.tokens_per_word, llm.tokens_per_cjk_char)
     redacted = should_redact(llm, endpoint)
-    report, texts, prompt_facts = _what_the_model_reads(transcript, facts, redacted)
+    report, texts, prompt_facts, instructions = _what_the_model_reads(transcript, facts, redacted)
     lines = transcript_lines(transcript, texts, estimator)
     longest_question = max(estimator.count(q) for q in prompts.questions.values())
     overhead = estimator.count(prompts.system) + longest_question + 600 + SAFETY_TOKENS  # + candidate lists
@@ -426,7 +450,7 @@ def _generate_passes(
         note = f"the model read {read} of {len(all_ids)} segments"
         detail = f"{detail}; {note}" if detail else note
     raw = trim_extraction(extraction, lists=False)
-    checked, verification = verify_extraction(raw, texts, anchor.date)
+    checked, verification = _checked(raw, texts, anchor, instructions)
     notes = SalesNotes(
         meeting_id=transcript.meeting_id,
         language=language,

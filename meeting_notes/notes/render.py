@@ -61,6 +61,8 @@ LABELS: dict[str, dict[str, str]] = {
         "status": "Notes status",
         "partly_read": "Warning: the model read {read} of {total} transcript segments ({pct} %); what was said in "
         "the rest reached the notes only through the rules (amounts, dates, names).",
+        "instructions": "Instructions found in the meeting (addressed to a note-taker or assistant; not used in these notes)",
+        "review": "Check before sending",
     },
     "ja": {
         "notes": "商談メモ",
@@ -98,6 +100,8 @@ LABELS: dict[str, dict[str, str]] = {
         "status": "メモの状態",
         "partly_read": "注意: モデルが読んだのは文字起こし {total} セグメント中 {read} セグメント（{pct} %）です。"
         "残りの発言はルール（金額・日付・名前）でのみメモに反映されています。",
+        "instructions": "会議中の指示（議事録作成者・AI宛て。このメモには使っていません）",
+        "review": "送信前に確認",
     },
 }
 
@@ -195,6 +199,14 @@ def render_markdown(notes: SalesNotes) -> str:
         out.append(f"- **{t['status']}**: {_e(notes.status)}" + (f" ({_e(notes.status_detail)})" if notes.status_detail else ""))
     if (warning := partly_read_warning(notes, t["partly_read"])) is not None:
         out.append(f"- **{_e(warning)}**")
+    for reason in notes.verification.review:
+        out.append(f"- **{t['review']}**: {_e(reason)}")
+    if notes.verification.instructions:
+        out += ["", f"## {t['instructions']}", ""]
+        out += [
+            f'- "{_e(ev.quote)}" ({t["segments"]} {", ".join(f"#{i}" for i in ev.segment_ids)})'
+            for ev in notes.verification.instructions
+        ]
     out += [
         "",
         f"## {t['summary']}",

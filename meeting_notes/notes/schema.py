@@ -201,6 +201,16 @@ class Verification(BaseModel):
     )
     evidence_invalid: int = 0
     dropped: list[DroppedItem] = Field(default_factory=list)
+    instructions: list[Evidence] = Field(
+        default_factory=list,
+        description="Lines addressed to a note-taker or an assistant ('note for the AI: ...'): never read by the model, "
+        "never evidence; listed for the rep.",
+    )
+    review: list[str] = Field(
+        default_factory=list,
+        description="Why a person must read the notes before they are sent (contact details going to the CRM); "
+        "auto_push does not send notes with any.",
+    )
 
 
 class GeneratorInfo(BaseModel):

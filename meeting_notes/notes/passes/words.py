@@ -8,7 +8,7 @@ from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.schema import QUOTE_MAX
 
 # -- quotes ------------------------------------------------------------------------------
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")
+_SENTENCE = re.compile(r"(?:[^.!?。！？]|[.!?](?=[^\s.!?。！？]))+[.!?。！？]*")
 
 
 def sentences(text: str) -> list[str]:
