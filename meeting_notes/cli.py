@@ -11,6 +11,7 @@ from meeting_notes import __version__
 from meeting_notes.context import ProcessOptions
 from meeting_notes.crm.cli import add_parser as add_crm_commands
 from meeting_notes.errors import InputError, MeetingNotesError
+from meeting_notes.forget import ForgetError, Forgetter, forget_speaker, meetings_of_account, prefect_eraser
 from meeting_notes.model_registry import load_registry, resolve_model
 from meeting_notes.orchestration_cli import add_orchestration_commands
 from meeting_notes.pipeline import process_meeting
@@ -129,6 +130,61 @@ def _models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _forget(args: argparse.Namespace) -> int:
+    chosen = [bool(args.meeting_dirs), args.account is not None, args.speaker is not None]
+    if sum(chosen) != 1:
+        print("error: give MEETING_DIR(s), --account ID or --speaker NAME (one of them)", file=sys.stderr)
+        return EXIT_USAGE
+    settings = get_settings()
+    if args.speaker is not None:
+        report = forget_speaker(args.speaker, settings)
+        Forgetter(settings, inbox_root=args.inbox, prefect=None).print(f"speaker {args.speaker!r}", report)
+        return EXIT_OK
+    out_dir = Path(args.out or settings.orchestration.out_dir)
+    if args.account is not None:
+        if not out_dir.is_dir():
+            print(f"error: no meeting folders at {out_dir} (--out DIR)", file=sys.stderr)
+            return EXIT_USAGE
+        folders = meetings_of_account(out_dir, args.account)
+        if not folders:
+            print(f"account {args.account!r}: no meeting under {out_dir} belongs to it: nothing left to remove")
+            return EXIT_OK
+    else:
+        folders = [Path(d) for d in args.meeting_dirs]
+    forgetter = Forgetter(settings, inbox_root=args.inbox, crm=args.crm, prefect=prefect_eraser(args.skip_prefect))
+    if args.skip_prefect:
+        print("warning: --skip-prefect: the meetings' Prefect flow runs and artifacts are NOT removed", file=sys.stderr)
+    failed = 0
+    for folder in folders:
+        try:
+            forgetter.print(folder.name, forgetter.meeting(folder))
+        except ForgetError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _add_forget(sub: argparse._SubParsersAction) -> None:
+    f = sub.add_parser(
+        "forget",
+        help="Remove every trace of a meeting, of an account's meetings, or of an enrolled voice.",
+        description="Removes the meeting folder, the inbox's copy and records, the LLM cache entries, the CRM "
+        "ledger rows, the Prefect flow runs and artifacts (through the Prefect API: stops, removing nothing, when "
+        "it cannot be reached), llama-server log lines quoting it and voices learnt from it; with --crm, first "
+        "deletes (Salesforce) or archives (HubSpot) the CRM records this project created and tells a webhook. "
+        "Prints what it removed; running it again removes nothing more. See docs/data-governance.md.",
+    )
+    f.add_argument("meeting_dirs", nargs="*", type=Path, metavar="MEETING_DIR", help="Meeting folder(s).")
+    f.add_argument("--account", metavar="ID", help="Every meeting under --out whose CRM ids or notes' account name is ID.")
+    f.add_argument("--speaker", metavar="NAME", help="Erase this enrolled voice (voiceprint and consent record).")
+    f.add_argument("--crm", action="store_true", help="Also delete/archive the records this project created in the CRM.")
+    f.add_argument("--out", type=Path, metavar="DIR", help="Meeting folders for --account (default: orchestration.out_dir).")
+    f.add_argument("--inbox", type=Path, metavar="DIR", help="Inbox root (default: orchestration.inbox_dir).")
+    f.add_argument("--skip-prefect", action="store_true",
+                   help="Leave Prefect's flow runs and artifacts (when its API cannot be reached); said in the output.")
+    f.set_defaults(func=_forget)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="meeting-notes",
@@ -144,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_orchestration_commands(sub)
     add_speaker_commands(sub)
     add_crm_commands(sub)
+    _add_forget(sub)
     return parser
 
 

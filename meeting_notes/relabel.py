@@ -100,7 +100,7 @@ def relabel(
                 if name:
                     enroll_from_meeting(
                         name, waveform(), diarization, spk, settings, role=ROLE_OF_SIDE.get(side) if side else None,
-                        company=company, replace=replace,
+                        company=company, replace=replace, meeting_id=ws.root.name,
                     )
         overrides = read_overrides(ws.root)
         for spk, name in names.items():

@@ -10,6 +10,11 @@ on cosine similarity) and a pair is named only at or above ``speakers.match_thre
 Enrollment refuses clips it cannot trust: silence, under ``min_speech_s`` of speech, or a
 second voice (diarization of the clip finds another speaker talking more than
 ``max_other_voice_s``). A store that is not a valid database is reported, never reset.
+
+Each profile carries the record of the speaker's consent (:class:`Consent`: who gave it, when,
+how, who recorded it) and where the voice came from (``source``: clips, or ``meeting:<id>`` for
+``relabel --enroll``). Removing a profile erases the voiceprint from the file itself
+(``secure_delete`` and ``VACUUM``: no copy left in free pages or the journal).
 """
 
 from __future__ import annotations
@@ -50,6 +55,17 @@ class SpeakerStoreError(SpeakerError):
     """The speaker store cannot be read (corrupt, not a database, wrong schema)."""
 
 
+class Consent(BaseModel):
+    """The speaker's consent to keep their voiceprint: who gave it, when and how, and who
+    recorded it when."""
+
+    given_by: str = Field(description="Who consented: the speaker, or who speaks for them.")
+    given_at: str = Field(description="When (ISO date or time), as stated.")
+    method: str = Field(description="How: e.g. 'written form', 'verbal, on the recording at 00:12'.")
+    recorded_by: str = Field(description="Who enrolled the voice (the operator's user name).")
+    recorded_at: str = Field(description="When the consent was recorded here (UTC).")
+
+
 class Profile(BaseModel):
     id: int
     name: str
@@ -60,6 +76,8 @@ class Profile(BaseModel):
     clips: int
     created_at: str
     embedding: list[float] = Field(repr=False)
+    consent: Consent | None = Field(None, description="None: enrolled without a consent record (an older store, relabel --enroll).")
+    source: str | None = Field(None, description="'clips', or 'meeting:<meeting id>' for a voice learnt from a meeting.")
 
     @property
     def side(self) -> Side:
@@ -93,6 +111,19 @@ CREATE TABLE IF NOT EXISTS profiles (
 );
 """
 _COLUMNS = ("id", "name", "role", "company", "model", "speech_seconds", "clips", "created_at", "embedding")
+_CONSENTS = """
+CREATE TABLE IF NOT EXISTS consents (
+    profile_id INTEGER PRIMARY KEY,
+    given_by TEXT,
+    given_at TEXT,
+    method TEXT,
+    recorded_by TEXT,
+    recorded_at TEXT,
+    source TEXT
+);
+"""
+_CONSENT_COLUMNS = ("given_by", "given_at", "method", "recorded_by", "recorded_at")
+_TABLES = {"profiles", "consents", "sqlite_sequence"}
 
 
 class SpeakerStore:
@@ -114,10 +145,15 @@ class SpeakerStore:
                 cols = tuple(r[1] for r in con.execute("PRAGMA table_info(profiles)"))
                 if cols != _COLUMNS:
                     raise SpeakerStoreError(f"{self.path}: not a speaker store (profiles table has columns {cols}).")
+                if tables - _TABLES:
+                    raise SpeakerStoreError(f"{self.path}: not a speaker store (tables {sorted(tables)}).")
+                if "consents" not in tables:  # a store from before consent records
+                    con.executescript(_CONSENTS)
             elif tables:
                 raise SpeakerStoreError(f"{self.path}: not a speaker store (tables {sorted(tables)}).")
             else:
-                con.executescript(_SCHEMA)
+                con.executescript(_SCHEMA + _CONSENTS)
+            con.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
             return con
         except sqlite3.DatabaseError as exc:
             raise SpeakerStoreError(
@@ -131,7 +167,10 @@ class SpeakerStore:
             return []
         con = self._connect(create=False)
         try:
-            rows = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM profiles ORDER BY id").fetchall()
+            rows = con.execute(
+                f"SELECT {', '.join('p.' + c for c in _COLUMNS)}, {', '.join('c.' + c for c in _CONSENT_COLUMNS)}, c.source "
+                "FROM profiles p LEFT JOIN consents c ON c.profile_id = p.id ORDER BY p.id"
+            ).fetchall()
         except sqlite3.DatabaseError as exc:
             raise SpeakerStoreError(f"{self.path}: the speaker store is corrupt ({exc}); it was left as it is.") from exc
         finally:
@@ -141,12 +180,16 @@ class SpeakerStore:
             emb = np.frombuffer(r[8], dtype=np.float32)
             if emb.size == 0 or not np.all(np.isfinite(emb)):
                 raise SpeakerStoreError(f"{self.path}: profile {r[1]!r} has a damaged embedding; it was left as it is.")
-            out.append(Profile(**dict(zip(_COLUMNS[:8], r[:8], strict=False)), embedding=emb.tolist()))
+            consent = dict(zip(_CONSENT_COLUMNS, r[9:14], strict=True))
+            out.append(Profile(**dict(zip(_COLUMNS[:8], r[:8], strict=False)), embedding=emb.tolist(),
+                               consent=Consent(**consent) if consent["given_by"] else None, source=r[14]))
         return out
 
     def add(self, name: str, embedding: np.ndarray, model: str, speech_seconds: float, clips: int,
-            role: Role | None = None, company: str | None = None, replace: bool = False) -> Profile:
-        """Store a profile; an existing name is refused unless ``replace``."""
+            role: Role | None = None, company: str | None = None, replace: bool = False,
+            consent: Consent | None = None, source: str | None = None) -> Profile:
+        """Store a profile (with its consent record and source); an existing name is refused
+        unless ``replace``, which erases the old voiceprint."""
         name = name.strip()
         if not name:
             raise SpeakerError("a speaker needs a name")
@@ -154,6 +197,7 @@ class SpeakerStore:
         try:
             with con:
                 if replace:
+                    con.execute("DELETE FROM consents WHERE profile_id IN (SELECT id FROM profiles WHERE name = ?)", (name,))
                     con.execute("DELETE FROM profiles WHERE name = ?", (name,))
                 elif con.execute("SELECT 1 FROM profiles WHERE name = ?", (name,)).fetchone():
                     raise SpeakerError(f"a speaker named {name!r} is already enrolled (use --replace to re-enroll)")
@@ -163,6 +207,11 @@ class SpeakerStore:
                     (name, role, company, model, float(speech_seconds), int(clips),
                      now_iso(),
                      np.asarray(embedding, dtype=np.float32).tobytes()),
+                )
+                con.execute(
+                    "INSERT INTO consents (profile_id, given_by, given_at, method, recorded_by, recorded_at, source) "
+                    "VALUES (last_insert_rowid(), ?, ?, ?, ?, ?, ?)",
+                    (*(getattr(consent, c) if consent else None for c in _CONSENT_COLUMNS), source),
                 )
         finally:
             con.close()
@@ -175,13 +224,28 @@ class SpeakerStore:
         if not hit:
             names = ", ".join(p.name for p in profiles) or "none"
             raise SpeakerError(f"no enrolled speaker {name_or_id!r} (enrolled: {names})")
+        self._erase([hit[0].id])
+        return hit[0]
+
+    def remove_source(self, source: str) -> list[Profile]:
+        """Erase every profile learnt from ``source`` (``meeting:<id>``); the removed ones."""
+        hit = [p for p in self.profiles() if p.source == source]
+        if hit:
+            self._erase([p.id for p in hit])
+        return hit
+
+    def _erase(self, ids: list[int]) -> None:
+        """Delete the profiles and their consent records, overwriting the deleted bytes
+        (``secure_delete``), then rebuild the file (``VACUUM``) so that no page keeps a copy."""
         con = self._connect(create=False)
         try:
             with con:
-                con.execute("DELETE FROM profiles WHERE id = ?", (hit[0].id,))
+                for pid in ids:
+                    con.execute("DELETE FROM consents WHERE profile_id = ?", (pid,))
+                    con.execute("DELETE FROM profiles WHERE id = ?", (pid,))
+            con.execute("VACUUM")
         finally:
             con.close()
-        return hit[0]
 
 
 # ---------------------------------------------------------------- embeddings
@@ -294,9 +358,9 @@ def clean_speech(waveform: np.ndarray, settings: Any, label: str, sr: int = 1600
 
 def enroll(
     name: str, clips: Sequence[Path], settings: Any, role: Role | None = None, company: str | None = None,
-    replace: bool = False,
+    replace: bool = False, consent: Consent | None = None,
 ) -> Profile:
-    """Make and store a profile from the clean speech of ``clips``."""
+    """Make and store a profile from the clean speech of ``clips``, with the speaker's ``consent``."""
     cfg = speaker_settings(settings)
     store = SpeakerStore(cfg.store_path)
     store.profiles()  # a corrupt store is reported before any model work
@@ -313,15 +377,18 @@ def enroll(
     emb = embed_speech(np.concatenate(speech), embedder, cfg, sr)
     if emb is None:
         raise EnrollmentError("the speech is too fragmented to make a voice profile")
-    return store.add(name, emb, embedder.identity, total, len(clips), role=role, company=company, replace=replace)
+    return store.add(name, emb, embedder.identity, total, len(clips), role=role, company=company, replace=replace,
+                     consent=consent, source="clips")
 
 
 def enroll_from_meeting(
     name: str, waveform: np.ndarray, diarization: Diarization, speaker: str, settings: Any,
     role: Role | None = None, company: str | None = None, replace: bool = False, sr: int = 16000,
+    meeting_id: str | None = None, consent: Consent | None = None,
 ) -> Profile:
     """Learn a voice from one diarized speaker of a meeting (``relabel --enroll``): the speaker's
-    one-speaker-at-a-time turns (no overlapped speech), at least ``min_speech_s`` of them."""
+    one-speaker-at-a-time turns (no overlapped speech), at least ``min_speech_s`` of them. The
+    profile's source is ``meeting:<meeting_id>``: forgetting that meeting erases it."""
     cfg = speaker_settings(settings)
     store = SpeakerStore(cfg.store_path)
     store.profiles()  # a corrupt store is reported before any model work
@@ -337,7 +404,8 @@ def enroll_from_meeting(
     emb = embed_speech(speech, embedder, cfg, sr)
     if emb is None:
         raise EnrollmentError(f"{speaker}: the speech is too fragmented to make a voice profile")
-    return store.add(name, emb, embedder.identity, seconds, 1, role=role, company=company, replace=replace)
+    return store.add(name, emb, embedder.identity, seconds, 1, role=role, company=company, replace=replace,
+                     consent=consent, source=f"meeting:{meeting_id}" if meeting_id else "meeting")
 
 
 def assign(

@@ -43,6 +43,7 @@ CORE = {
 DRIVERS = {
     "meeting_notes.cli",
     "meeting_notes.crm.cli",
+    "meeting_notes.forget",
     "meeting_notes.inbox",
     "meeting_notes.orchestration_cli",
     "meeting_notes.pipeline",

@@ -43,6 +43,13 @@ class OrchestrationSettings(BaseModel):
     gpu_limit_slots: int = Field(1, description="Slots of that limit when `serve`/`watch` create it.")
     nightly_cron: str = Field("0 2 * * *", description="Schedule of the nightly batch under `serve`.")
     sweep_interval_s: float = Field(300.0, description="Schedule of the inbox sweep under `serve`.")
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="The nightly `retention` flow forgets meetings processed more than this many days ago "
+        "(`meeting-notes forget` of each: folder, inbox copy, LLM cache entries, ledger rows, Prefect runs "
+        "and artifacts; CRM records stay); 0 keeps them forever.",
+    )
 
 
 class SalesforceSettings(BaseModel):

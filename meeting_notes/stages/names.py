@@ -130,6 +130,8 @@ def _llm_step(ctx: MeetingContext, report: StageReport, transcript: Transcript, 
         return {}
     try:
         client = make_client(ctx.settings, open_endpoint(ctx.settings))
+        if client.cache is not None:  # the cache's meeting index: `forget` finds this meeting's entries
+            client.cache = client.cache.for_meeting(ctx.workspace.root.name)
         found = llm_introductions(transcript, client, left, ctx.settings.speakers.intro_segments)
     except Exception as exc:  # the names stage never fails for the LLM
         report.extra["speaker_intros_llm"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}

@@ -85,6 +85,8 @@ def notes_stage(ctx: MeetingContext, report: StageReport, waveform: Waveform | N
             # and no server start: empty notes with that status.
             needs_llm = input_problem(transcript, language) is None
             client = make_client(settings, open_endpoint(settings) if needs_llm else endpoint)
+            if client.cache is not None:  # the cache's meeting index: `forget` finds this meeting's entries
+                client.cache = client.cache.for_meeting(ws.root.name)
             recorded = None if facts.date else recording_date(ctx.audio_path)
             calls = [0]
 
