@@ -145,8 +145,17 @@ def _iso_z(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+#: A plan warning that stops ``crm.auto_push``: a person must read the notes first.
+REVIEW_FIRST = "Check before sending: "
+#: A plan warning listing what the meeting said to the note-taker (not used in the notes).
+INSTRUCTIONS_FOUND = "Instructions found in the meeting (not used in the notes): "
+
+
 def _common_problems(inputs: MeetingInputs, problems: list[str], warnings: list[str]) -> None:
     notes = inputs.notes
+    warnings.extend(REVIEW_FIRST + reason for reason in notes.verification.review)
+    warnings.extend(f'{INSTRUCTIONS_FOUND}"{ev.quote}" (segments {", ".join(map(str, ev.segment_ids))})'
+                    for ev in notes.verification.instructions)
     if notes.status in BLOCKING_STATUSES:
         problems.append(
             f"notes.json has status '{notes.status}' ({notes.status_detail or 'no notes'}): there is nothing to send."

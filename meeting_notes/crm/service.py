@@ -38,7 +38,7 @@ from meeting_notes.crm.inputs import (
     read_state,
 )
 from meeting_notes.crm.ledger import Ledger, default_url
-from meeting_notes.crm.mapping import build_plan
+from meeting_notes.crm.mapping import REVIEW_FIRST, build_plan
 from meeting_notes.crm.models import TARGETS, DeliveryPlan
 from meeting_notes.crm.resync import records_after
 from meeting_notes.crm.senders import send_hubspot, send_salesforce, send_webhook
@@ -240,6 +240,12 @@ def push(
     plan = preview(meeting_dir, target, settings)
     if plan.problems:
         raise CRMInputError(f"not sent to {target}: " + " ".join(plan.problems))
+    review = [w.removeprefix(REVIEW_FIRST) for w in plan.warnings if w.startswith(REVIEW_FIRST)]
+    if auto and review:
+        raise CRMInputError(
+            f"not sent to {target} by auto_push: a person must review these notes first "
+            f"(meeting-notes crm preview {meeting_dir} --target {target}): " + "; ".join(review)
+        )
     if approve_as or auto:
         approve(meeting_dir, plan, approve_as or "auto_push")
     problem = approval_problem(meeting_dir, plan)
