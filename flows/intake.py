@@ -19,6 +19,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from flows.meeting import process_meeting
+from flows.params import confined, input_roots, output_roots, started_by_deployment
 from meeting_notes.audio import AUDIO_EXTENSIONS
 from meeting_notes.context import ProcessOptions
 from meeting_notes.hashing import file_sha256
@@ -102,6 +103,10 @@ def inbox_sweep(
     apart); orphans of crashed runs are put back into the inbox first.
     """
     settings = get_settings()
+    if started_by_deployment():  # parameters from the Prefect API: confined first (flows.*)
+        inbox_root = confined(inbox_root or settings.orchestration.inbox_dir, input_roots(settings), "inbox_root",
+                              "flows.input_roots")
+        out_dir = confined(out_dir, output_roots(settings), "out_dir", "flows.output_roots") if out_dir else None
     logger = get_run_logger()
     inbox = _inbox_for(settings, inbox_root)
     for path in inbox.recover():
@@ -128,8 +133,11 @@ def batch_candidates(source_dir: Path) -> list[Path]:
 
 def already_done(path: Path, out_dir: Path, options: ProcessOptions) -> tuple[str, bool]:
     """The meeting id of ``path`` and whether its last run finished (:func:`~meeting_notes.runner.last_run_done`)."""
-    meeting_id = meeting_id_for(path, file_sha256(path), options.facts.meeting_id)
-    return meeting_id, last_run_done(MeetingWorkspace(out_dir / meeting_id))
+    sha = file_sha256(path)
+    meeting_id = meeting_id_for(path, sha, options.facts.meeting_id)
+    ws = MeetingWorkspace(out_dir / meeting_id)
+    # done only for this very recording: a folder of another one with the same name is not
+    return meeting_id, last_run_done(ws) and ws.recorded_sha256() in (None, sha)
 
 
 @flow(name="nightly-batch")
@@ -144,6 +152,9 @@ def nightly_batch(
     Files stay where they are (the source is e.g. a synced share); sidecars are honoured.
     """
     settings = get_settings()
+    if started_by_deployment():  # parameters from the Prefect API: confined first (flows.*)
+        source_dir = confined(source_dir, input_roots(settings), "source_dir", "flows.input_roots")
+        out_dir = confined(out_dir, output_roots(settings), "out_dir", "flows.output_roots") if out_dir else None
     out = Path(out_dir or settings.orchestration.out_dir)
     results = []
     for path in batch_candidates(Path(source_dir)):

@@ -30,6 +30,7 @@ from prefect.states import State
 from prefect.tasks import exponential_backoff
 from pydantic import BaseModel
 
+from flows.params import check_meeting_parameters, started_by_deployment
 from meeting_notes.clock import now_iso
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.crm.mapping import served_report_url
@@ -160,9 +161,13 @@ def process_meeting(
     ``num_speakers``: :class:`~meeting_notes.schema.MeetingFacts`), validated at once; wrong ones
     fail the run (``SidecarError``). ``claim_id`` is the inbox claim's owner token: a run whose
     claim expired while it waited in a queue, and whose file another run has taken since, stops
-    at once and touches nothing.
+    at once and touches nothing. A run started through a deployment (its parameters came from the
+    Prefect API) is refused (:class:`~flows.params.FlowParameterError`) when its paths lie outside
+    ``flows.input_roots`` / ``flows.output_roots`` or its ``hints.crm_ids`` are not its sidecar's.
     """
     settings = get_settings()
+    if started_by_deployment():  # parameters from the Prefect API: confined first (flows.*)
+        audio_path, out_dir, inbox_root = check_meeting_parameters(settings, audio_path, out_dir, inbox_root, hints)
     out = out_dir or str(settings.orchestration.out_dir)
     inbox = (
         Inbox(Path(inbox_root), settings.orchestration.claim_timeout_s, settings.orchestration.queue_timeout_s)
