@@ -105,7 +105,7 @@ def _config_file() -> Path | None:
 def apply_storage_modes(settings: Settings) -> None:
     """Make ``storage.file_mode`` / ``storage.dir_mode`` the modes of what this process creates
     from now on (and the umask: what libraries create, SQLite included)."""
-    set_data_modes(settings.storage.file_mode, settings.storage.dir_mode)
+    set_data_modes(settings.storage.file_bits, settings.storage.dir_bits)
 
 
 @lru_cache(maxsize=1)

@@ -9,51 +9,60 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator
 
 
-def _octal(value: object) -> object:
-    """``"0640"``, ``"640"`` and ``"0o640"`` (environment variables, TOML strings) are octal; a
-    TOML integer (``0o640``) is taken as it is."""
-    if isinstance(value, str):
-        text = value.strip().lower().removeprefix("0o")
+def _octal(value: object, name: str) -> str:
+    """A mode as four octal digits (``"0640"``): from ``"0640"``, ``"640"`` or ``"0o640"``
+    (environment variables, TOML strings) or a TOML integer (``0o640``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        bits = value
+    else:
+        text = str(value).strip().lower().removeprefix("0o")
         try:
-            return int(text, 8)
+            bits = int(text, 8)
         except ValueError:
-            raise ValueError(f"{value!r} is not an octal file mode such as 0600 or 0640") from None
-    return value
+            raise ValueError(f"{name} {value!r} is not an octal file mode such as 0600 or 0640") from None
+    return f"{bits:04o}"
 
 
 class StorageSettings(BaseModel):
     """Permissions of what the project creates: meeting folders and their files (transcripts,
     notes, decoded audio kept after a failure), the LLM response cache, the voiceprint store."""
 
-    file_mode: int = Field(
-        0o600,
-        description="Mode of new data files, octal (MEETING_NOTES_STORAGE__FILE_MODE=0640 lets a shared "
-        "group read them); only the owner by default: meeting data is personal data.",
+    file_mode: str = Field(
+        "0600",
+        description="Mode of new data files, octal (0640 lets a shared group read them); only the owner "
+        "by default: meeting data is personal data.",
     )
-    dir_mode: int = Field(
-        0o700,
+    dir_mode: str = Field(
+        "0700",
         description="Mode of new folders, octal (0750 for a shared group); also sets the process umask "
         "(0700 -> 077), which covers what libraries create (SQLite, logs).",
     )
 
-    @field_validator("file_mode", "dir_mode", mode="before")
+    @field_validator("file_mode", mode="before")
     @classmethod
-    def _parse(cls, value: object) -> object:
-        return _octal(value)
+    def _file(cls, value: object) -> str:
+        mode = _octal(value, "storage.file_mode")
+        bits = int(mode, 8)
+        if bits & ~0o777 or bits & 0o600 != 0o600 or bits & 0o002:
+            raise ValueError(f"storage.file_mode {mode}: the owner must read and write, others must not write")
+        return mode
 
-    @field_validator("file_mode")
+    @field_validator("dir_mode", mode="before")
     @classmethod
-    def _file(cls, value: int) -> int:
-        if value & ~0o777 or value & 0o600 != 0o600 or value & 0o002:
-            raise ValueError(f"storage.file_mode {value:04o}: the owner must read and write, others must not write")
-        return value
+    def _dir(cls, value: object) -> str:
+        mode = _octal(value, "storage.dir_mode")
+        bits = int(mode, 8)
+        if bits & ~0o777 or bits & 0o700 != 0o700 or bits & 0o002:
+            raise ValueError(f"storage.dir_mode {mode}: the owner needs rwx, others must not write")
+        return mode
 
-    @field_validator("dir_mode")
-    @classmethod
-    def _dir(cls, value: int) -> int:
-        if value & ~0o777 or value & 0o700 != 0o700 or value & 0o002:
-            raise ValueError(f"storage.dir_mode {value:04o}: the owner needs rwx, others must not write")
-        return value
+    @property
+    def file_bits(self) -> int:
+        return int(self.file_mode, 8)
+
+    @property
+    def dir_bits(self) -> int:
+        return int(self.dir_mode, 8)
 
 
 class FlowInputSettings(BaseModel):
