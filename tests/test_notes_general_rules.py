@@ -136,3 +136,27 @@ def test_the_company_of_the_side_that_hosts_the_meeting_is_the_seller_not_the_ac
     assert notes.account.name == "ひなた通販"
     sides = {p.name: p.side for p in notes.participants}
     assert sides["長谷川"] == "seller"
+
+
+def _timeline(lines: list[str], date: str = "2027-01-12") -> list[str]:
+    import datetime as dt
+
+    from meeting_notes.notes.passes import dates_pass
+
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language="en",  # type: ignore[arg-type]
+        texts=dict(enumerate(lines)), anchor=dt.date.fromisoformat(date), anchor_guessed=False, max_tokens=0,
+    )
+    return [t.date for t in dates_pass(run)]
+
+
+def test_a_season_naming_a_thing_and_the_vague_dates_of_what_happened_are_not_on_the_timeline() -> None:
+    said = _timeline([
+        "Bex sends the spring line sheet and the launch calendar by Thursday.",  # a line sheet, not a season
+        "It's the biggest launch we've had in three years.",  # what happened
+        "Some girl in Ohio reviewed it and it sold out in a day.",
+        "We found a pallet of brackets that the system says shipped in June.",
+        "We want to go live in the spring, before the summer rush.",  # plans
+        "We'll decide in two weeks.",
+    ])
+    assert said == ["Thursday", "the spring", "the summer", "in two weeks"]  # "the summer rush" is a time

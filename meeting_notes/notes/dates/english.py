@@ -241,6 +241,12 @@ def _en_half(m: re.Match[str], anchor: Day) -> Span | None:
 
 
 SEASONS: dict[str, int] = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
+#: Closed-class words, and nouns of a period ("the summer rush"), a season said as a time is followed by.
+_AFTER_SEASON = (
+    r"(?:of|and|or|to|is|was|are|were|will|would|should|could|can|we|i|you|they|it|he|she|next|this|last|before|after|"
+    r"then|when|if|so|but|at|for|in|on|with|because|that|the|a|our|your|their|too|as|though|onwards?|term|season|"
+    r"time|break|holidays?|rush|peak|months?|period|slowdown|already|anyway|maybe|probably|hopefully|right|works?|please|sounds?)"
+)
 """First month of each season (northern-hemisphere meteorological seasons, three months each)."""
 
 
@@ -427,7 +433,10 @@ EN_RULES: tuple[Rule, ...] = (
         "en_season",
         re.compile(
             rf"\b(?:(?P<rel>this|next|last)\s+|(?P<the>the|in|by|before|until|over|during)\s+)?(?P<season>{alt(SEASONS)})\b"
-            r"(?:\s+(?:of\s+)?(?P<year>20\d\d)\b)?",
+            r"(?:\s+(?:of\s+)?(?P<year>20\d\d)\b)?"
+            # not a season word naming a thing ("the spring line sheet", "our summer sale"): a
+            # season is followed by a break or a function word, never by a noun it modifies
+            rf"(?![ \t]+(?!{_AFTER_SEASON}\b)[a-z])",
             _I,
         ),
         _en_season,

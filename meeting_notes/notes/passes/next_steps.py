@@ -17,6 +17,7 @@ from meeting_notes.notes.passes.words import (
     PROPOSAL,
     REQUEST,
     _name_position,
+    _past,
     _short_enough,
     sentences,
 )
@@ -32,25 +33,6 @@ SMALL_TALK = re.compile(
     r"|よろしくお願い|ありがとう|教えて|お聞かせ|聞かせて|お願いいたします。?$",
     re.IGNORECASE,
 )
-#: A line that tells what happened, not what will: a past verb after its subject ("we found",
-#: "I sent", "they presented") or a Japanese past ending (「伺いました」「ありがたかったです」), with
-#: no word of the future in it. Never a next step.
-_PAST_EN = re.compile(
-    r"\b(?:I|we|they|he|she|you|it)\s+(?:just\s+|already\s+|also\s+)?(?:[a-z]+ed|found|had|was|were|did|said|went|sent|got|made|took|gave|saw|"
-    r"bought|thought|told|came|left|ran|paid|spent|lost|met|heard|knew|wrote|built|brought|chose|began)\b",
-    re.IGNORECASE,
-)
-_FUTURE_EN = re.compile(r"\b(?:will|'ll|going to|gonna|shall|let's|let me|need to|have to|want to|plan to|tomorrow|next)\b", re.IGNORECASE)
-_PAST_JA = re.compile(r"(?:ました|でした|かった|ませんでした)(?:です)?(?:ね|よ|けど|が)?[。！]?$")
-
-
-def _past(sentence: str, ja: bool) -> bool:
-    """Whether a line tells what happened (see :data:`_PAST_EN`)."""
-    if ja:
-        return bool(_PAST_JA.search(sentence.strip()))
-    return bool(_PAST_EN.search(sentence)) and not _FUTURE_EN.search(sentence)
-
-
 #: Most sentences offered to the next-steps pass.
 MAX_STEP_CANDIDATES = 16
 #: The labels the next-steps pass gives each candidate sentence.

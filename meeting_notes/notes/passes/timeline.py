@@ -9,13 +9,21 @@ import re
 from meeting_notes.notes.dates import find_dates
 from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.passes.base import Candidate, PassRun
-from meeting_notes.notes.passes.words import CANCELLED, FIRST_PERSON, PROPOSAL, REQUEST, quote_from
+from meeting_notes.notes.passes.words import CANCELLED, FIRST_PERSON, PROPOSAL, REQUEST, _past, quote_from
 from meeting_notes.notes.schema import TEXT_MAX, Evidence, TimelineItem
 
 #: Dates said alone that name the meeting day itself ("today's agenda"), not a plan, unless the
 #: sentence makes them a deadline ("by today", 「今日中」).
 BARE_TODAY = re.compile(r"^(?:today|tonight|now|本日|今日|きょう)$", re.IGNORECASE)
 DEADLINE_WORDS = re.compile(r"\bby\b|\bend of\b|\bbefore\b|中に?|まで", re.IGNORECASE)
+#: Dates that name no day of their own: an offset ("in a day", "within a week"), a month or a
+#: season without a year. In a line about what happened they are past, whatever the calendar
+#: resolver makes of them.
+PAST_VAGUE = re.compile(
+    r"^(?:in|within|after)\s|^(?:(?:the|this|last|in|back in)\s+)?(?:spring|summer|fall|autumn|winter)$"
+    r"|^(?:(?:in|back in)\s+)?(?:january|february|march|april|may|june|july|august|september|october|november|december)$",
+    re.IGNORECASE,
+)
 #: Longest resolved range (days) kept on the timeline ...
 MAX_SPAN_DAYS = 120
 #: ... unless it is a deadline within a period (「年内」, 「年度内に」, "within this year"): the
@@ -83,6 +91,8 @@ def dates_pass(run: PassRun) -> list[TimelineItem]:
     for c in cands:
         if BARE_TODAY.match(c.said.strip()) and not DEADLINE_WORDS.search(c.sentence):
             continue
+        if _past(c.sentence, run.ja) and PAST_VAGUE.match(c.said.strip()):
+            continue  # what happened: "it sold out in a day", "we started back in the spring", "it shipped in June"
         if not _plan_date(c.sentence, c.said) or CANCELLED.search(c.sentence):
             continue  # "It's a hundred and five degrees near the pour deck in July."; a plan called off
         if not c.resolved:
@@ -122,6 +132,8 @@ def _future_dates(run: PassRun, text: str) -> list[tuple[str, str]]:
             continue
         if BARE_TODAY.match(m.said.strip()) and not DEADLINE_WORDS.search(text):
             continue
+        if re.match(r"(?:in|within|after)\s", m.said, re.IGNORECASE) and _past(text, run.ja):
+            continue  # a span of what happened: "the biggest launch we've had in three years", "it sold out in a day"
         span = _span_days(r.iso()) if r is not None else None
         if span is not None and span > MAX_SPAN_DAYS and not WITHIN_PERIOD.search(m.said.strip()):
             continue

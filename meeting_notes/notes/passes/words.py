@@ -123,3 +123,23 @@ CANCELLED = re.compile(
 )
 #: A question: the line ends in a question mark, or in 「か」.
 _QUESTION = re.compile(r"[?？]\s*$|か[。]?\s*$")
+
+
+#: A line that tells what happened, not what will: a past verb after its subject ("we found",
+#: "I sent", "they presented") or a Japanese past ending (「伺いました」「ありがたかったです」), with
+#: no word of the future in it. Never a next step.
+_PAST_EN = re.compile(
+    r"\b(?:I|we|they|he|she|you|it)(?:'ve|'d| have| has| had)?\s+(?:just\s+|already\s+|also\s+|ever\s+)?"
+    r"(?:[a-z]+ed|found|had|was|were|did|said|went|sent|got|made|took|gave|saw|sold|bought|thought|told|came|left|ran|"
+    r"paid|spent|lost|met|heard|knew|wrote|built|brought|chose|began|been|done|seen|gone)\b",
+    re.IGNORECASE,
+)
+_FUTURE_EN = re.compile(r"\b(?:will|'ll|going to|gonna|shall|let's|let me|need to|have to|want to|plan to|tomorrow|next)\b", re.IGNORECASE)
+_PAST_JA = re.compile(r"(?:ました|でした|かった|ませんでした)(?:です)?(?:ね|よ|けど|が)?[。！]?$")
+
+
+def _past(sentence: str, ja: bool) -> bool:
+    """Whether a line tells what happened (see :data:`_PAST_EN`)."""
+    if ja:
+        return bool(_PAST_JA.search(sentence.strip()))
+    return bool(_PAST_EN.search(sentence)) and not _FUTURE_EN.search(sentence)
