@@ -192,6 +192,21 @@ def test_crashed_server_is_restarted_once_on_the_same_port_with_a_new_key(fake_l
         _chat(server)
 
 
+def test_a_client_made_before_a_restart_sends_the_new_key(fake_llama: Settings) -> None:
+    from meeting_notes.notes.llm_client import Endpoint, LLMClient
+
+    server, _ = ensure_local_server(fake_llama)
+    endpoint = Endpoint(server.base_url, "m", "local-embedded", "m@x", api_key=server.api_key, guard=server.checked_key)
+    client = LLMClient(endpoint, LLMSettings(max_retries=0, cache=False))
+    ask = [{"role": "user", "content": "hello"}]
+    client._request_with_retries(ask, {"type": "object"}, "record")
+    assert server.process is not None
+    server.process.kill()
+    server.process.wait()
+    client._request_with_retries(ask, {"type": "object"}, "record")  # restarted mid-meeting: a new key, still answered
+    assert server.restarts == 1
+
+
 def test_foreign_process_on_the_port_after_a_crash_gets_nothing(fake_llama: Settings) -> None:
     server, _ = ensure_local_server(fake_llama)
     assert server.process is not None

@@ -75,7 +75,7 @@ def open_endpoint(settings: Settings) -> Endpoint:
     if endpoint.kind == "local-embedded":
         server, _ = ensure_local_server(settings)
         endpoint = Endpoint(
-            server.base_url, endpoint.model, endpoint.kind, endpoint.identity, api_key=server.api_key, guard=server.guard
+            server.base_url, endpoint.model, endpoint.kind, endpoint.identity, api_key=server.api_key, guard=server.checked_key
         )
     return endpoint
 

@@ -58,8 +58,9 @@ class Endpoint:
     identity: str  # the model's identity for cache keys (weights hash for the embedded model)
     api_key: str = field(default="no-key", repr=False)  # never in a repr, log or traceback
     api_version: str | None = None
-    #: Called before every request (the embedded server checks it is still ours and up).
-    guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    #: Called before every request (the embedded server checks it is still ours and up); returns
+    #: the key to send now (a restarted server has a new one), or None to keep the client's.
+    guard: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_local(self) -> bool:
@@ -302,7 +303,9 @@ class LLMClient:
         elif self.mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
         if self.endpoint.guard is not None:
-            self.endpoint.guard()
+            key = self.endpoint.guard()
+            if key and key != self._client.api_key:
+                self._client.api_key = key  # the embedded server was restarted with a new key
         t0 = time.perf_counter()
         try:
             resp = self._client.chat.completions.create(**kwargs)
