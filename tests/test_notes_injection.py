@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from crm_helpers import HS_IDS, SF_IDS, crm_settings, make_meeting
 from fake_openai_server import FakeOpenAIServer, Reply, chat_reply
 from test_notes_passes import _schema, make_transcript, run_notes, server  # noqa: F401 (fixture)
 
+from meeting_notes.crm.service import preview
 from meeting_notes.notes.injection import find_instructions
 from meeting_notes.notes.render import render_markdown
 from meeting_notes.notes.schema import LIST_FIELDS, SalesNotes
@@ -124,6 +126,13 @@ def test_an_instruction_to_the_note_taker_never_reaches_the_crm(case: Case, serv
     assert any(case.keyword in s.action for s in notes.next_steps), [s.action for s in notes.next_steps]
     page = render_markdown(notes)
     assert case.injection[:20] in page  # listed for the rep, apart from the notes
+    for target, ids in (("salesforce", SF_IDS), ("hubspot", HS_IDS), ("webhook", {})):
+        folder = make_meeting(tmp_path / target, notes, ids)
+        plan = preview(folder, target, crm_settings("http://127.0.0.1:9", tmp_path))
+        payload = json.dumps([r.model_dump(mode="json") for r in plan.records], ensure_ascii=False).casefold()
+        for word in case.forbidden:
+            assert word.casefold() not in payload, (target, word)
+        assert "evil-example" not in payload
 
 
 def test_the_red_team_lines_are_found_and_ordinary_sales_talk_is_not() -> None:

@@ -16,6 +16,7 @@ import html
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -303,7 +304,7 @@ def salesforce_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPla
 
     title, title_ev = _title(notes, labels)
     subject, cut = fit(title, sf.subject_limit)
-    body = _with_link(render_markdown(notes), link, labels) + "\n"
+    body = _with_link(render_markdown(notes, for_crm=True), link, labels) + "\n"
     description, dcut = fit(body, sf.description_limit, link)
     fields = [
         FieldValue(name="Subject", value=subject, evidence=[title_ev], truncated=cut),
@@ -413,7 +414,7 @@ def hubspot_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
         problems.append("The meeting date is unknown (no sidecar 'date', no recording time): hs_timestamp is required.")
     title, title_ev = _title(notes, labels)
     mtitle, tcut = fit(title, hs.title_limit)
-    body, bcut = fit(_html(_with_link(render_markdown(notes), link, labels)), hs.body_limit, link)
+    body, bcut = fit(_html(_with_link(render_markdown(notes, for_crm=True), link, labels)), hs.body_limit, link)
     v = notes.verification
     internal = (
         f"meeting-notes {notes.meeting_id}: {v.items_kept} of {v.items_checked} items verified against the transcript."
@@ -491,6 +492,17 @@ def webhook_destination(settings: CRMSettings) -> dict[str, str]:
     return {"url": mask_url(url), "url_sha256": hashlib.sha256(url.encode("utf-8")).hexdigest() if url else ""}
 
 
+def notes_for_crm(notes: SalesNotes) -> dict[str, Any]:
+    """notes.json as a CRM or webhook gets it: the verification record keeps its counts and why
+    items were dropped, but not their text, nor the instructions a meeting gave its note-taker
+    (both are what the checks kept out of the notes)."""
+    data = notes.model_dump(mode="json")
+    verification = data["verification"]
+    verification["dropped"] = [{"field": d["field"], "reason": d["reason"]} for d in verification["dropped"]]
+    verification["instructions"] = len(verification["instructions"])
+    return data
+
+
 def webhook_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
     """One JSON document: the notes as in notes.json, the CRM ids, the key and the link."""
     problems: list[str] = []
@@ -506,7 +518,7 @@ def webhook_plan(inputs: MeetingInputs, settings: CRMSettings) -> DeliveryPlan:
         FieldValue(name="crm_ids", value=dict(inputs.crm_ids), evidence=["sidecar crm_ids"]),
         FieldValue(name="report_url", value=link,
                    evidence=["setting crm.report_base_url" if link else "no crm.report_base_url: no link"]),
-        FieldValue(name="notes", value=notes.model_dump(mode="json"), evidence=["notes.json (every item carries its own evidence)"]),
+        FieldValue(name="notes", value=notes_for_crm(notes), evidence=["notes.json (every item carries its own evidence)"]),
     ]
     return DeliveryPlan(
         target="webhook", meeting_id=notes.meeting_id, meeting_dir=str(inputs.meeting_dir),

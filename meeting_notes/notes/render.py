@@ -180,8 +180,10 @@ def partly_read_warning(notes: SalesNotes, template: str) -> str | None:
     return template.format(read=g.segments_read, total=g.segments, pct=round(100 * g.segments_read / g.segments))
 
 
-def render_markdown(notes: SalesNotes) -> str:
-    """The notes as Markdown, in the meeting's language; empty fields say 'Not discussed'."""
+def render_markdown(notes: SalesNotes, *, for_crm: bool = False) -> str:
+    """The notes as Markdown, in the meeting's language; empty fields say 'Not discussed'.
+    ``for_crm``: the text a CRM record gets, without what is only for the rep (the instructions
+    a meeting gave its note-taker, what to check before sending)."""
     t = LABELS["ja" if notes.language.startswith("ja") else "en"]
     out = [f"# {_b(notes.title) if notes.title else t['notes']}", ""]
     hinted = set(notes.from_hints)
@@ -199,9 +201,9 @@ def render_markdown(notes: SalesNotes) -> str:
         out.append(f"- **{t['status']}**: {_e(notes.status)}" + (f" ({_e(notes.status_detail)})" if notes.status_detail else ""))
     if (warning := partly_read_warning(notes, t["partly_read"])) is not None:
         out.append(f"- **{_e(warning)}**")
-    for reason in notes.verification.review:
+    for reason in [] if for_crm else notes.verification.review:
         out.append(f"- **{t['review']}**: {_e(reason)}")
-    if notes.verification.instructions:
+    if notes.verification.instructions and not for_crm:
         out += ["", f"## {t['instructions']}", ""]
         out += [
             f'- "{_e(ev.quote)}" ({t["segments"]} {", ".join(f"#{i}" for i in ev.segment_ids)})'
