@@ -48,7 +48,7 @@ def test_a_commitment_restated_in_the_recap_is_one_step_with_both_quotes() -> No
     recap = _step(recap_text, _subject(recap_text, names), "2027-01-13", 90)
     other = _step("I'll send the proposal by tomorrow.", "Jordan Whitlock", "2027-01-13", 12)
     steps = merge_repeated([(s, s.due_resolved, s.owner) for s in (said, other, recap)])
-    assert [s.action for s in steps] == [recap_text, other.action]
+    assert [s.action for s in steps] == [f"{said.action} / {recap_text}", other.action]  # both wordings
     assert steps[0].owner == "Theo Vance"
     assert [e.segment_ids for e in steps[0].evidence] == [[10], [90]]
 
@@ -62,9 +62,10 @@ def test_steps_are_merged_only_on_the_same_date_and_the_same_person() -> None:
     d = _step("We'll get you the user list by Friday.", "", "2026-05-15", 4)
     # the same date said by two different (unnamed) speakers: two steps
     assert len(merge_repeated([(c, "2026-05-15", "#SPEAKER_00"), (d, "2026-05-15", "#SPEAKER_01")])) == 2
-    # the same speaker, the same date: one step, the longer wording
-    merged = merge_repeated([(c, "2026-05-15", "#SPEAKER_00"), (_step("By Friday.", "", "2026-05-15", 9), "2026-05-15", "#SPEAKER_00")])
-    assert [s.action for s in merged] == [c.action]
+    # the same speaker, the same date: one step; a wording already inside the first adds nothing
+    again = _step("The quote by Friday.", "", "2026-05-15", 9)
+    merged = merge_repeated([(c, "2026-05-15", "#SPEAKER_00"), (again, "2026-05-15", "#SPEAKER_00")])
+    assert [s.action for s in merged] == [c.action] and len(merged[0].evidence) == 2
 
 
 def test_the_one_a_line_names_as_acting_owns_it_not_the_one_it_addresses() -> None:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from meeting_notes.notes import prefilter
+from meeting_notes.notes.evidence import normalize
 from meeting_notes.notes.passes.base import PassRun, _context
 from meeting_notes.notes.passes.people import PeopleResult
 from meeting_notes.notes.passes.timeline import _future_dates
@@ -230,10 +231,11 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
 def merge_repeated(steps: list[tuple[NextStep, str, str]]) -> list[NextStep]:
     """One commitment said twice is one step: said, then restated in the closing recap ("I'll
     add you both as analysts by tomorrow" ... "Theo gives Sam and me read-only access by
-    tomorrow"), or accepted in other words. ``steps`` are (step, resolved due, who acts: the
+    tomorrow"), or said again in other words. ``steps`` are (step, resolved due, who acts: the
     owner, else the line's speaker as ``#label``). Two steps are the same when they fall due on
-    the same resolved date and the same person acts; the longer wording is kept, with the
-    evidence of both. Steps without a date are never merged: nothing but the words ties them."""
+    the same resolved date and the same person acts; the merged step reads as both wordings
+    (the first, then what the second says in its own words) with the evidence of both. Steps
+    without a date are never merged: nothing but the words ties them."""
     out: list[tuple[NextStep, str, str]] = []
     for step, resolved, who in steps:
         same = next((k for k, (_, r, w) in enumerate(out) if resolved and r == resolved and w == who), None)
@@ -241,8 +243,10 @@ def merge_repeated(steps: list[tuple[NextStep, str, str]]) -> list[NextStep]:
             out.append((step, resolved, who))
             continue
         earlier = out[same][0]
-        kept, other = (step, earlier) if len(step.action) >= len(earlier.action) else (earlier, step)
+        action = earlier.action
+        if normalize(step.action) not in normalize(action):
+            action = f"{action} / {step.action}"[:TEXT_MAX]
         evidence = list(earlier.evidence) + [e for e in step.evidence if e not in earlier.evidence]
-        update = {"owner": kept.owner or other.owner, "due": kept.due or other.due, "evidence": evidence}
-        out[same] = (kept.model_copy(update=update), resolved, who)
+        update = {"action": action, "owner": earlier.owner or step.owner, "due": earlier.due or step.due, "evidence": evidence}
+        out[same] = (earlier.model_copy(update=update), resolved, who)
     return [s for s, _, _ in out]
