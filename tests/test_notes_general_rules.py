@@ -161,3 +161,13 @@ def test_a_season_naming_a_thing_and_the_vague_dates_of_what_happened_are_not_on
         "We'll decide in two weeks.",
     ])
     assert said == ["Thursday", "the spring", "the summer", "in two weeks"]  # "the summer rush" is a time
+
+
+def test_products_whose_materials_or_proposal_the_customer_got_are_competitors_by_rule() -> None:
+    from meeting_notes.notes.passes.competitors import _rival_said
+
+    texts = {0: "他社さんのサービスも比較していまして、KING OF TIMEとジョブカンの資料ももらっています。"}
+    assert _rival_said("ジョブカン", texts, True) is not None
+    assert _rival_said("KING OF TIME", texts, True) is not None
+    assert _rival_said("Docebo", {0: "We got a brochure from Docebo last week."}, False) is not None
+    assert _rival_said("ジョブカン", {0: "ジョブカンとはCSVで連携しています。"}, True) is None

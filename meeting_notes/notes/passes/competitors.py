@@ -131,6 +131,7 @@ _RIVAL_BEFORE = (
     r"(?:using|use|used|uses|on|looking at|look at|looked at|considering|evaluating|evaluated|trialing|trialling|"
     r"switch(?:ing|ed)? (?:from|to)|moving (?:off|from|to)|coming from|replac(?:e|ing)|instead of|compared? (?:to|with)|"
     r"comparing|versus|vs\.?|renew(?:ing)?|leaving|talking to|speaking with|quote from|demo from|proposal from|"
+    r"deck from|brochure from|materials from|"
     r"pricing from|contract with|went with|going with|go with)"
 )
 #: ... or right after it ("Samsara's quote", "Tradepoint is three ninety-nine").
@@ -138,7 +139,7 @@ _RIVAL_AFTER = r"(?:'s)?\s+(?:\w+\s+){0,2}?(?:quote|quoted|demo|proposal|pricing
 #: 「ANDPADさんと比較検討中」, 「ケアダイアリーさんからも見積もりを」, 「ミツワ電機さんのを使って」.
 _JA_RIVAL_AFTER = (
     r"(?:さん|様|社)?(?:の[^。、]{0,8})?(?:と|を|も|から|で|に|は)?[^。]{0,6}?"
-    r"(?:比較|検討|使って|使用|利用して|導入して|見積|乗り換え|相見積|契約して)"
+    r"(?:比較|検討|使って|使用|利用して|導入して|見積|乗り換え|相見積|契約して|資料|提案|デモ)"
 )
 
 
