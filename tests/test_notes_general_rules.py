@@ -5,6 +5,7 @@ company, and the side that hosts the meeting is the seller."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -171,3 +172,16 @@ def test_products_whose_materials_or_proposal_the_customer_got_are_competitors_b
     assert _rival_said("KING OF TIME", texts, True) is not None
     assert _rival_said("Docebo", {0: "We got a brochure from Docebo last week."}, False) is not None
     assert _rival_said("ジョブカン", {0: "ジョブカンとはCSVで連携しています。"}, True) is None
+
+
+def test_a_participant_named_acting_on_a_date_is_a_step_by_rule() -> None:
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language="en",  # type: ignore[arg-type]
+        texts={0: "Let me recap.", 1: "Bex sends the spring line sheet by Thursday.", 2: "Colleen presents to Annika next Tuesday.",
+               3: "Bex likes the spring colours."},
+        anchor=dt.date(2027, 1, 12), anchor_guessed=False, max_tokens=0,
+    )
+    cands, _ = step_candidates(run, ["Bex", "Colleen Rourke", "Jordan Whitlock"])
+    assert [(c.seg, c.rule) for c in cands if c.seg in (1, 2, 3)] == [(1, "step"), (2, "step")]
+    plain, _ = step_candidates(run)  # without the participants: no rule (the model decides)
+    assert all(c.rule == "" for c in plain)

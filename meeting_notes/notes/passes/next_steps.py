@@ -80,7 +80,7 @@ def _is_step_cue(sentence: str, ja: bool, dated: bool) -> bool:
     return dated and ja and bool(re.search(r"ます[。！]?$|ましょう|いただ|頂", sentence))
 
 
-def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
+def step_candidates(run: PassRun, names: list[str] | None = None) -> tuple[list[StepCandidate], int]:
     """Sentences that may hold a commitment (first person, a proposal, a request, a dated plan),
     in each window the most likely ones first when there are too many (later in the meeting,
     with a date, in the first person), in transcript order; and how many were left out as
@@ -94,7 +94,8 @@ def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
             if not _short_enough(sent):
                 continue
             dates = _future_dates(run, sent)
-            if not _is_step_cue(sent, run.ja, bool(dates)):
+            acting = bool(dates and names and _subject(sent, names))  # "Bex sends the line sheet by Thursday"
+            if not (_is_step_cue(sent, run.ja, bool(dates)) or acting):
                 continue
             if SMALL_TALK.search(sent):
                 continue  # 「よろしくお願いします」, "could you tell us a bit about ..."
@@ -103,7 +104,7 @@ def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
                 continue  # a plan called off, or one that "was going to" happen
             if _past(sent, run.ja) and not dates:
                 continue  # "We found a pallet ...", 「今日は吉村と二人で伺いました」
-            score = 2.0 * bool(FIRST_PERSON.search(sent) or PROPOSAL.search(sent)) + 1.0 * bool(REQUEST.search(sent))
+            score = 2.0 * bool(FIRST_PERSON.search(sent) or PROPOSAL.search(sent) or acting) + 1.0 * bool(REQUEST.search(sent))
             score += 2.0 * bool(dates) + 1.5 * (sid / last if last else 0.0)
             pools.setdefault(run.window_of(sid), []).append((score, order, k, sent, dates))
     kept = []
@@ -115,7 +116,8 @@ def step_candidates(run: PassRun) -> tuple[list[StepCandidate], int]:
     for n, (_, order, _, sent, dates) in enumerate(kept, 1):
         sid = ids[order]
         due, resolved = dates[0] if dates else ("", "")
-        decided = bool((FIRST_PERSON.search(sent) or PROPOSAL.search(sent)) and dates and resolved)
+        acting = bool(names and _subject(sent, names))
+        decided = bool((FIRST_PERSON.search(sent) or PROPOSAL.search(sent) or acting) and dates and resolved)
         decided = decided and not CONDITIONAL.search(sent) and "?" not in sent and "？" not in sent
         out.append(StepCandidate(f"N{n}", sid, sent, due, resolved, "step" if decided else ""))
     return out, cancelled
@@ -165,7 +167,8 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
     model labels the rest step / no. Each step is the sentence as said; its owner is the speaker
     of a first-person line, or the person a request is made of once they accept it (the request
     and the reply become one step, citing both lines); its due date is the date said in it."""
-    cands, cancelled = step_candidates(run)
+    names = [p.name for p in people.participants if p.name]
+    cands, cancelled = step_candidates(run, names)
     run.info["step_candidates"] = len(cands)
     run.info["steps_cancelled"] = cancelled
     if not cands:
@@ -188,7 +191,6 @@ def next_steps_pass(run: PassRun, people: PeopleResult) -> list[NextStep]:
         run.statuses["next_steps"] = "rules"
     run.info["step_labels"] = dict(labels)
 
-    names = [p.name for p in people.participants if p.name]
 
     def speaker_name(seg: int) -> str:
         return people.speakers.get(run.speakers.get(seg, ""), "")
