@@ -185,3 +185,21 @@ def test_a_participant_named_acting_on_a_date_is_a_step_by_rule() -> None:
     assert [(c.seg, c.rule) for c in cands if c.seg in (1, 2, 3)] == [(1, "step"), (2, "step")]
     plain, _ = step_candidates(run)  # without the participants: no rule (the model decides)
     assert all(c.rule == "" for c in plain)
+
+
+def test_what_the_seller_calls_their_own_is_never_a_competitor_candidate() -> None:
+    from meeting_notes.notes.passes.competitors import _sellers_own
+    from meeting_notes.notes.passes.people import PeopleResult
+    from meeting_notes.notes.schema import Account, Participant
+
+    run = PassRun(
+        client=None, prompts=None, shared_user="", language="ja",  # type: ignore[arg-type]
+        texts={0: "弊社のゲンバノートですと、写真は自動で整理されます。", 1: "弊社のキントーンで日報を管理しています。", 2: "ANDPADさんと比較検討中です。"},
+        anchor=None, anchor_guessed=False, max_tokens=0, speakers={0: "SPEAKER_00", 1: "SPEAKER_01", 2: "SPEAKER_01"},
+    )
+    people = PeopleResult(
+        True, "ゲンバテック", Account(name="丸山建設"),
+        [Participant(name="森", side="seller"), Participant(name="西村", side="customer")], [],
+        {"SPEAKER_00": "森", "SPEAKER_01": "西村"},
+    )
+    assert _sellers_own(run, people) == {"ゲンバノート"}  # the customer's own system is not the seller's

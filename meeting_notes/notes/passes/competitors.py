@@ -41,6 +41,24 @@ class CompetitorsOut(_Out):
     competitors: list[CompetitorOut] = _lim(6)
 
 
+#: What the seller calls their own: 「弊社のゲンバノート」, "our TitanServe dispatch board".
+_OWN = re.compile(r"(?:弊社|当社|私ども|わたくしども|うち)の\s*|\bour\s+", re.IGNORECASE)
+
+
+def _sellers_own(run: PassRun, people: PeopleResult) -> set[str]:
+    """Names the seller's side says as their own ("弊社のX", "our X"): their products, never a
+    competitor. Only the seller's lines count (a customer's 「弊社のX」 is a system they use)."""
+    sellers = {label for label, name in people.speakers.items() if any(p.name == name and p.side == "seller" for p in people.participants)}
+    own: set[str] = set()
+    for sid, text in run.texts.items():
+        if run.speakers.get(sid, "") not in sellers:
+            continue
+        for m in _OWN.finditer(prefilter.cue_text(text)):
+            rest = prefilter.cue_text(text)[m.end() :]
+            own.update(n for n in prefilter.candidate_names({0: rest[:40]}, [0]) if rest.startswith(n))
+    return own
+
+
 def _integration_only(name: str, texts: dict[int, str]) -> bool:
     """True when ``name`` is said in a sentence about connecting to it and never in one that
     weighs it against the seller ("push data into McLeod", 「給与奉行とはCSVで連携」)."""
@@ -65,11 +83,15 @@ def competitors_pass(run: PassRun, people: PeopleResult) -> list[Competitor]:
     exclude = [p.name for p in people.participants] + [people.seller_company, people.account.name]
     exclude += [w for p in people.participants for w in p.name.split()]
 
+    own = _sellers_own(run, people)
+    if own:
+        run.info["sellers_own_products"] = sorted(own)
+
     def candidates(segment_ids: list[int]) -> list[str]:
         names = [
             n
             for n in prefilter.candidate_names(run.texts, segment_ids, exclude)
-            if not any(x and _overlaps(n, x) for x in (people.seller_company, people.account.name))
+            if not any(x and _overlaps(n, x) for x in (people.seller_company, people.account.name)) and n not in own
         ]
         return [n for n in names if not _integration_only(n, run.texts)]
 
