@@ -12,18 +12,21 @@ one-speaker-at-a-time speech in this recording.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import getpass
 import sys
 from pathlib import Path
 from typing import Any
 
 from meeting_notes.audio import load_audio
+from meeting_notes.clock import now_iso
 from meeting_notes.context import MeetingContext, ProcessOptions
 from meeting_notes.errors import InputError, MeetingNotesError
 from meeting_notes.runner import execute_inline
 from meeting_notes.schema import SIDES, Diarization, MeetingFacts, Side, Transcript, read_json
 from meeting_notes.settings import Settings, get_settings
 from meeting_notes.speaker_map import Override, read_overrides, write_overrides
-from meeting_notes.speakers import Role, SpeakerStore, enroll_from_meeting
+from meeting_notes.speakers import Consent, Role, SpeakerStore, enroll_from_meeting
 from meeting_notes.stages import stages_after
 from meeting_notes.workspace import MeetingWorkspace
 
@@ -63,10 +66,16 @@ def relabel(
     enroll: bool = False,
     company: str | None = None,
     replace: bool = False,
+    consent: Consent | None = None,
 ) -> Transcript:
     """Apply ``names`` (speaker id -> name; an empty name drops that speaker's manual name) and
     re-render the meeting's outputs; returns the new transcript. ``enroll`` learns each named
-    voice first (role from ``side``)."""
+    voice first (role from ``side``), and only with the speaker's ``consent`` on record."""
+    if enroll and consent is None:
+        raise RelabelError(
+            "a voiceprint is kept only with the speaker's consent: add --consent HOW (e.g. 'written form', "
+            "'verbal, on the recording') and --consent-by WHO when someone else gave it"
+        )
     ws = MeetingWorkspace(Path(meeting_dir))
     if not ws.transcript_json.is_file():
         raise RelabelError(f"{meeting_dir}: no transcript.json (is this a processed meeting folder?)")
@@ -101,6 +110,7 @@ def relabel(
                     enroll_from_meeting(
                         name, waveform(), diarization, spk, settings, role=ROLE_OF_SIDE.get(side) if side else None,
                         company=company, replace=replace, meeting_id=ws.root.name,
+                        consent=consent.model_copy(update={"given_by": consent.given_by or name}) if consent else None,
                     )
         overrides = read_overrides(ws.root)
         for spk, name in names.items():
@@ -136,8 +146,12 @@ def _run(args: argparse.Namespace) -> int:
         if not (folder / "transcript.json").is_file():
             raise RelabelError(f"{folder}: no transcript.json (is this a processed meeting folder?)")
         names = parse_assignments(args.assignments, read_json(Transcript, folder / "transcript.json"))
+        consent = None
+        if args.enroll and (args.consent or "").strip():
+            consent = Consent(given_by=args.consent_by or "", given_at=args.consent_at or dt.date.today().isoformat(),
+                              method=args.consent.strip(), recorded_by=getpass.getuser(), recorded_at=now_iso())
         transcript = relabel(folder, names, get_settings(), side=args.side, enroll=args.enroll,
-                             company=args.company, replace=args.replace)
+                             company=args.company, replace=args.replace, consent=consent)
     except RelabelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -163,4 +177,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--enroll", action="store_true", help="Also enroll the voice from this speaker's clean speech here.")
     p.add_argument("--company", help="With --enroll: the speaker's company.")
     p.add_argument("--replace", action="store_true", help="With --enroll: replace an enrolled profile of that name.")
+    p.add_argument("--consent", metavar="HOW", help="Required with --enroll: how the speaker consented to keeping their voiceprint.")
+    p.add_argument("--consent-by", metavar="WHO", help="With --enroll: who gave the consent (default: the speaker).")
+    p.add_argument("--consent-at", metavar="WHEN", help="With --enroll: when it was given (default: today).")
     p.set_defaults(func=_run)

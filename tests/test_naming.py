@@ -32,7 +32,7 @@ from meeting_notes.schema import (
     write_json,
 )
 from meeting_notes.settings import SpeakerSettings
-from meeting_notes.speakers import SpeakerMatch, SpeakerStore
+from meeting_notes.speakers import Consent, SpeakerMatch, SpeakerStore
 from meeting_notes.workspace import MeetingWorkspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,7 +364,10 @@ def test_relabel_refuses_unknown_speakers_and_reports_a_corrupt_store(tmp_path: 
     # a corrupt store: --enroll fails and says so; the store is left as it is
     store = Path(s.speakers.store_path)
     store.write_bytes(b"not a database" * 100)
-    assert _cli(["relabel", str(folder), "SPEAKER_01=Kenji", "--enroll"], s, monkeypatch) == 1
+    # no voiceprint without the speaker's consent on record: refused before anything is read
+    assert _cli(["relabel", str(folder), "SPEAKER_01=Kenji", "--enroll"], s, monkeypatch) == 2
+    assert "consent" in capsys.readouterr().err
+    assert _cli(["relabel", str(folder), "SPEAKER_01=Kenji", "--enroll", "--consent", "verbal, on the recording"], s, monkeypatch) == 1
     assert "corrupt" in capsys.readouterr().err
     assert store.read_bytes() == b"not a database" * 100
     assert _cli(["relabel", str(folder), "SPEAKER_01=Kenji"], s, monkeypatch) == 0  # naming goes on, warned
@@ -418,9 +421,11 @@ def test_sample_speakers_named_from_their_introductions_then_relabel_and_enroll(
     diane = named["Diane"].id
 
     # relabel with --enroll: the voice is learnt from this meeting, the outputs say the new name
-    relabel(folder, {diane: "Diane Smith"}, s, side="customer", enroll=True)
+    consent = Consent(given_by="", given_at="2026-12-08", method="verbal, on the recording", recorded_by="rep", recorded_at="2026-12-08T10:00:00Z")
+    relabel(folder, {diane: "Diane Smith"}, s, side="customer", enroll=True, consent=consent)
     profiles = SpeakerStore(tmp_path / "speakers.sqlite").profiles()
     assert [(p.name, p.role) for p in profiles] == [("Diane Smith", "customer")] and profiles[0].speech_seconds >= 5
+    assert profiles[0].consent is not None and profiles[0].consent.given_by == "Diane Smith"
     assert "Diane Smith" in (folder / "transcript.srt").read_text()
     # a later run reuses every stage: the model stages and the re-rendered ones alike
     again = process_meeting(wav, tmp_path / "out", ProcessOptions(notes=False), s)
