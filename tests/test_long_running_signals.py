@@ -45,6 +45,9 @@ def test_watch_stops_with_its_children_on_sigterm_and_sigint(tmp_path: Path, sig
         [sys.executable, "-c", "import sys; from meeting_notes.cli import main; sys.exit(main())",
          "watch", str(tmp_path / "inbox"), "--out", str(tmp_path / "out"), "--poll-interval", "0.2"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # a test run started in the background (nohup, `&`, some CI runners) ignores SIGINT, and a
+        # child would inherit that; the watcher under test starts as it does from a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     try:
         assert proc.stdout is not None
