@@ -171,3 +171,16 @@ def test_contact_details_said_in_the_meeting_go_to_review_not_straight_to_the_cr
     notes = run_notes(server, tmp_path, transcript=make_transcript(lines)).notes
     assert "ap@northwind-foods.com" in notes.summary  # said, so kept ...
     assert any("ap@northwind-foods.com" in r for r in notes.verification.review)  # ... and flagged for a person
+
+
+def test_prose_the_check_keeps_is_left_as_written() -> None:
+    from meeting_notes.notes.prose import check_prose
+    from meeting_notes.notes.schema import Extraction
+
+    said = {0: "更新の商談です。予算は三百八十万円です。", 1: "Line one. Line two."}
+    ja = check_prose(Extraction(summary="更新の商談です。予算は三百八十万円です。"), said, LIST_FIELDS)
+    assert ja.extraction.summary == "更新の商談です。予算は三百八十万円です。" and not ja.dropped
+    en = check_prose(Extraction(summary="Line one.\n\nLine two."), said, LIST_FIELDS)
+    assert en.extraction.summary == "Line one.\n\nLine two."
+    cut = check_prose(Extraction(summary="更新の商談です。http://x-evil.net/pay を見てください。予算は三百八十万円です。"), said, LIST_FIELDS)
+    assert cut.extraction.summary == "更新の商談です。予算は三百八十万円です。"

@@ -137,6 +137,25 @@ def _sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text) if s.strip()]
 
 
+def _kept_sentences(text: str, said: _Said, names: bool = True) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` without its unsupported sentences (as written when none is dropped; otherwise the
+    kept ones joined as Japanese or English sentences are), and the (sentence, problem) pairs dropped."""
+    kept: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    for sentence in _sentences(text):
+        problem = _sentence_problem(sentence, said, names)
+        if problem:
+            dropped.append((sentence, problem))
+        else:
+            kept.append(sentence)
+    if not dropped:
+        return text, []
+    joined = ""
+    for sentence in kept:
+        joined += ("" if not joined or joined.endswith(("。", "！", "？")) else " ") + sentence
+    return joined, dropped
+
+
 def check_prose(extraction: Extraction, segments: Mapping[int, str], fields: Iterable[str]) -> ProseResult:
     """The title, summary and deal-stage reason kept sentence by sentence, the items of
     ``fields`` (the CRM-bound lists) kept when their own words hold (see the module), and a
@@ -145,18 +164,12 @@ def check_prose(extraction: Extraction, segments: Mapping[int, str], fields: Ite
     result = ProseResult(extraction)
     update: dict[str, object] = {}
     for name in ("title", "summary"):
-        text = getattr(extraction, name)
-        kept = []
-        for sentence in _sentences(text):
-            problem = _sentence_problem(sentence, said, names=name != "title")
-            if problem:
-                result.dropped.append(DroppedItem(field=name, text=sentence[:200], reason=problem))
-            else:
-                kept.append(sentence)
-        update[name] = " ".join(kept)
+        kept, dropped = _kept_sentences(getattr(extraction, name), said, names=name != "title")
+        result.dropped.extend(DroppedItem(field=name, text=sentence[:200], reason=problem) for sentence, problem in dropped)
+        update[name] = kept
     reason = extraction.deal_stage.reason
-    if reason and any(_sentence_problem(s, said) for s in _sentences(reason)):
-        kept_reason = " ".join(s for s in _sentences(reason) if not _sentence_problem(s, said))
+    kept_reason, dropped = _kept_sentences(reason, said)
+    if dropped:
         result.dropped.append(DroppedItem(field="deal_stage.reason", text=reason[:200], reason="sentences not said in the meeting"))
         update["deal_stage"] = extraction.deal_stage.model_copy(update={"reason": kept_reason})
     for name in fields:
