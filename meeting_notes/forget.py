@@ -28,7 +28,8 @@ import re
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,28 +229,37 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
 
 
-def _ledger_ids(t: Traces, settings: CRMSettings) -> None:
-    """The CRM record ids the ledger holds for this meeting (added to ``t.crm_ids``)."""
+@contextmanager
+def _meeting_ledger(t: Traces, settings: CRMSettings) -> Iterator[tuple[Ledger, str, Path | None] | None]:
+    """The CRM ledger this meeting's deliveries went to, with its URL and (for SQLite) its file;
+    None when that file does not exist (nothing was ever delivered, nothing to create)."""
     url = _ledger_url(settings, t.folder)
     path = _sqlite_file(url)
     if path is not None and not path.exists():
+        yield None
         return
     ledger = Ledger(url)
     try:
-        for row in ledger.all():
-            if row.meeting_id == t.meeting_id:
-                t.crm_ids.setdefault(row.target, {}).update(row.record_ids)
+        yield ledger, url, path
     finally:
         ledger.close()
 
 
+def _ledger_ids(t: Traces, settings: CRMSettings) -> None:
+    """The CRM record ids the ledger holds for this meeting (added to ``t.crm_ids``)."""
+    with _meeting_ledger(t, settings) as opened:
+        if opened is None:
+            return
+        for row in opened[0].all():
+            if row.meeting_id == t.meeting_id:
+                t.crm_ids.setdefault(row.target, {}).update(row.record_ids)
+
+
 def _remove_ledger_rows(t: Traces, settings: CRMSettings, report: ForgetReport) -> None:
-    url = _ledger_url(settings, t.folder)
-    path = _sqlite_file(url)
-    if path is not None and not path.exists():
-        return
-    ledger = Ledger(url)
-    try:
+    with _meeting_ledger(t, settings) as opened:
+        if opened is None:
+            return
+        ledger, url, path = opened
         with ledger.engine.begin() as conn:
             if path is not None:
                 conn.execute(text("PRAGMA secure_delete = ON"))  # the deleted rows' bytes are overwritten
@@ -261,8 +271,6 @@ def _remove_ledger_rows(t: Traces, settings: CRMSettings, report: ForgetReport) 
                 conn.execute(text("VACUUM"))  # no free page, journal or WAL keeps a copy
         if ids:
             report.add(f"CRM delivery ledger: {len(ids)} row(s) in {make_url(url).render_as_string(hide_password=True)}")
-    finally:
-        ledger.close()
 
 
 def _log_needles(t: Traces) -> list[bytes]:

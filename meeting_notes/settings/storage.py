@@ -23,6 +23,15 @@ def _octal(value: object, name: str) -> str:
     return f"{bits:04o}"
 
 
+def _owner_mode(value: object, name: str, owner: int, owner_needs: str) -> str:
+    """:func:`_octal`, refused unless the owner has the ``owner`` bits and others cannot write."""
+    mode = _octal(value, name)
+    bits = int(mode, 8)
+    if bits & ~0o777 or bits & owner != owner or bits & 0o002:
+        raise ValueError(f"{name} {mode}: {owner_needs}, others must not write")
+    return mode
+
+
 class StorageSettings(BaseModel):
     """Permissions of what the project creates: meeting folders and their files (transcripts,
     notes, decoded audio kept after a failure), the LLM response cache, the voiceprint store."""
@@ -41,20 +50,12 @@ class StorageSettings(BaseModel):
     @field_validator("file_mode", mode="before")
     @classmethod
     def _file(cls, value: object) -> str:
-        mode = _octal(value, "storage.file_mode")
-        bits = int(mode, 8)
-        if bits & ~0o777 or bits & 0o600 != 0o600 or bits & 0o002:
-            raise ValueError(f"storage.file_mode {mode}: the owner must read and write, others must not write")
-        return mode
+        return _owner_mode(value, "storage.file_mode", 0o600, "the owner must read and write")
 
     @field_validator("dir_mode", mode="before")
     @classmethod
     def _dir(cls, value: object) -> str:
-        mode = _octal(value, "storage.dir_mode")
-        bits = int(mode, 8)
-        if bits & ~0o777 or bits & 0o700 != 0o700 or bits & 0o002:
-            raise ValueError(f"storage.dir_mode {mode}: the owner needs rwx, others must not write")
-        return mode
+        return _owner_mode(value, "storage.dir_mode", 0o700, "the owner needs rwx")
 
     @property
     def file_bits(self) -> int:

@@ -53,8 +53,9 @@ def _sellers_own(run: PassRun, people: PeopleResult) -> set[str]:
     for sid, text in run.texts.items():
         if run.speakers.get(sid, "") not in sellers:
             continue
-        for m in _OWN.finditer(prefilter.cue_text(text)):
-            rest = prefilter.cue_text(text)[m.end() :]
+        said = prefilter.cue_text(text)
+        for m in _OWN.finditer(said):
+            rest = said[m.end() :]
             own.update(n for n in prefilter.candidate_names({0: rest[:40]}, [0]) if rest.startswith(n))
     return own
 
