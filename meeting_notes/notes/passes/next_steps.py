@@ -20,6 +20,7 @@ from meeting_notes.notes.passes.words import (
     _name_position,
     _past,
     _short_enough,
+    name_forms,
     sentences,
 )
 from meeting_notes.notes.schema import TEXT_MAX, Evidence, NextStep
@@ -146,8 +147,8 @@ def _subject(sentence: str, names: list[str]) -> str:
     you ..."); "" when the line does not start with a name."""
     text = _LEAD_FILLER.sub("", sentence).strip()
     for name in names:
-        for form in dict.fromkeys([name, name.split()[0]] if name.split() else []):
-            if len(form) < 2 or not text.startswith(form):
+        for form in name_forms(name):
+            if not text.startswith(form):
                 continue
             rest = text[len(form) :]
             if re.match(r"(?:様|さん|くん)?(?:から|が|のほうで|の方で|より)", rest) or _ACTS.match(rest):

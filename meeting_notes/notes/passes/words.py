@@ -91,12 +91,15 @@ def _overlaps(a: str, b: str) -> bool:
     return na in nb or nb in na
 
 
+def name_forms(name: str) -> list[str]:
+    """How a participant is said: the whole name, then its first word (two characters or more)."""
+    return [f for f in dict.fromkeys([name, name.split()[0]] if name.split() else []) if len(f) >= 2]
+
+
 def _name_position(text: str, name: str) -> int:
     """Where ``name`` (whole, else its first word) is said in ``text``, on word boundaries (as
     a whole token in Japanese); -1 when it is not."""
-    for form in dict.fromkeys([name, name.split()[0]] if name.split() else []):
-        if len(form) < 2:
-            continue
+    for form in name_forms(name):
         pattern = re.escape(form) if _CJK_CHAR.match(form[0]) else rf"\b{re.escape(form)}\b"
         m = re.search(pattern, text, 0 if any(c.isupper() for c in text) else re.IGNORECASE)  # lowercase text
         if m:
